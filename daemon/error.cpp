@@ -1,0 +1,34 @@
+#include "error.hpp"
+
+namespace inkan {
+
+std::string_view errorCodeName(ErrorCode code)
+{
+    switch (code) {
+    case ErrorCode::BadRequest: return "BAD_REQUEST";
+    case ErrorCode::Unauthorized: return "UNAUTHORIZED";
+    case ErrorCode::HostForbidden: return "HOST_FORBIDDEN";
+    case ErrorCode::OriginForbidden: return "ORIGIN_FORBIDDEN";
+    case ErrorCode::NotFound: return "NOT_FOUND";
+    case ErrorCode::MethodNotAllowed: return "METHOD_NOT_ALLOWED";
+    case ErrorCode::PayloadTooLarge: return "PAYLOAD_TOO_LARGE";
+    case ErrorCode::UnsupportedMediaType: return "UNSUPPORTED_MEDIA_TYPE";
+    case ErrorCode::CardNotFound: return "CARD_NOT_FOUND";
+    case ErrorCode::CardRemoved: return "CARD_REMOVED";
+    case ErrorCode::ReaderUnavailable: return "READER_UNAVAILABLE";
+    case ErrorCode::PcscUnavailable: return "PCSC_UNAVAILABLE";
+    case ErrorCode::PinIncorrect: return "PIN_INCORRECT";
+    case ErrorCode::PinBlocked: return "PIN_BLOCKED";
+    case ErrorCode::PinGuard: return "PIN_GUARD";
+    case ErrorCode::PinFormat: return "PIN_FORMAT";
+    case ErrorCode::PinRequired: return "PIN_REQUIRED";
+    case ErrorCode::UnblockCodeIncorrect: return "UNBLOCK_CODE_INCORRECT";
+    case ErrorCode::UnsupportedAlgorithm: return "UNSUPPORTED_ALGORITHM";
+    case ErrorCode::CardError: return "CARD_ERROR";
+    case ErrorCode::Busy: return "BUSY";
+    case ErrorCode::Internal: return "INTERNAL";
+    }
+    return "INTERNAL";
+}
+
+}  // namespace inkan

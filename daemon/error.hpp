@@ -1,0 +1,64 @@
+// inkan — the domain error every layer throws and the API translates.
+//
+// One enum of stable codes (the problem+json `code` values of openapi.yaml).
+// Lower layers translate what they see into it exactly once:
+//   * daemon/pcsc/scard_call.*   SCard return codes  -> inkan::Error
+//   * daemon/card/status_words.* ISO 7816 status words -> inkan::Error / PinStatus
+//   * api/problem.*              inkan::Error -> HTTP status + problem+json
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace inkan {
+
+enum class ErrorCode {
+    BadRequest,            // malformed input (JSON, base64, lengths)
+    Unauthorized,          // missing or wrong local token
+    HostForbidden,         // Host header is not a loopback name with our port
+    OriginForbidden,       // browser origin not allowed
+    NotFound,              // no such route / certificate
+    MethodNotAllowed,      // route exists, method does not
+    PayloadTooLarge,       // body over the limit
+    UnsupportedMediaType,  // non-JSON body
+    CardNotFound,          // no present card with that id
+    CardRemoved,           // the card went away during the operation
+    ReaderUnavailable,     // the reader vanished or cannot be used
+    PcscUnavailable,       // no PC/SC service (pcscd down)
+    PinIncorrect,          // wrong PIN; triesLeft set
+    PinBlocked,            // the PIN is blocked (no tries left)
+    PinGuard,              // refused to spend a try (issue: PIN guard)
+    PinFormat,             // PIN syntactically invalid for this card; nothing sent
+    PinRequired,           // the operation needs a PIN and none was given
+    UnblockCodeIncorrect,  // wrong unblock code; triesLeft set
+    UnsupportedAlgorithm,  // digest algorithm / key type not supported
+    CardError,             // unexpected status word; sw set
+    Busy,                  // the card is used by another application
+    Internal,              // a bug or an unexpected failure
+};
+
+/// The stable upper-snake name of a code, e.g. "PIN_INCORRECT".
+std::string_view errorCodeName(ErrorCode code);
+
+class Error : public std::runtime_error {
+public:
+    Error(ErrorCode code, std::string message) : std::runtime_error(std::move(message)), code_(code) {}
+
+    ErrorCode code() const noexcept { return code_; }
+
+    /// Remaining PIN / unblock-code tries, for PinIncorrect, PinGuard, UnblockCodeIncorrect.
+    std::optional<int> triesLeft;
+    /// The card's status word, for CardError.
+    std::optional<std::uint16_t> statusWord;
+
+    Error& withTriesLeft(int n) { triesLeft = n; return *this; }
+    Error& withStatusWord(std::uint16_t sw) { statusWord = sw; return *this; }
+
+private:
+    ErrorCode code_;
+};
+
+}  // namespace inkan

@@ -1,0 +1,104 @@
+// inkan — what the daemon's card domain offers to its front ends (the HTTPS API,
+// later the CLI over the API). Handlers know this interface, never an APDU.
+//
+// Every operation is asynchronous: it runs on the worker of the card concerned
+// (one operation at a time per card) and completes exactly once, on that
+// worker's thread, with either a value or an exception (normally inkan::Error).
+// Callers must hop back to their own executor before touching their state.
+#pragma once
+
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "../secret.hpp"
+
+namespace inkan {
+
+using Bytes = std::vector<std::uint8_t>;
+
+struct PinStatus {
+    int triesLeft = 0;
+    int maxTries = 0;
+    bool blocked = false;
+};
+
+/// A certificate as listed with a card; `der` is the exact encoding read from the card.
+struct CertificateSummary {
+    std::string id;            // stable within the card, e.g. "sign"
+    std::string subject;       // RFC 4514 string, UTF-8
+    std::string issuer;        // RFC 4514 string, UTF-8
+    std::string serialNumber;  // upper-case hex, no separators
+    std::string notBefore;     // RFC 3339, UTC, e.g. 2026-01-01T00:00:00Z
+    std::string notAfter;
+    Bytes der;
+};
+
+struct CardSummary {
+    std::string id;       // stable across re-insertion and reader changes
+    std::string reader;
+    std::string profile;  // card profile id, e.g. "inkan-reference"
+    std::string label;    // human readable, e.g. the certificate's subject CN
+    PinStatus pin;
+    std::vector<CertificateSummary> certificates;
+};
+
+struct ReaderSummary {
+    std::string name;
+    bool cardPresent = false;
+    std::optional<std::string> cardId;  // when a supported card is present
+    std::optional<std::string> atr;     // upper-case hex, when a card is present
+};
+
+struct AgentStatus {
+    bool pcscAvailable = false;
+    std::vector<ReaderSummary> readers;
+};
+
+enum class DigestAlgorithm { Sha256, Sha384, Sha512 };
+
+struct SignRequest {
+    std::optional<std::string> certificateId;  // default: the card's signing certificate
+    Bytes digest;                              // exactly the algorithm's length
+    DigestAlgorithm digestAlgorithm = DigestAlgorithm::Sha256;
+    std::optional<Secret> pin;
+};
+
+struct SignResult {
+    Bytes signature;
+    std::string signatureAlgorithm;  // e.g. "RSASSA-PKCS1-v1_5-SHA-256"
+    std::string certificateId;
+    Bytes certificate;  // DER
+};
+
+template <class T>
+using Outcome = std::variant<T, std::exception_ptr>;
+template <class T>
+using Completion = std::function<void(Outcome<T>)>;
+
+class CardAgent {
+public:
+    virtual ~CardAgent() = default;
+
+    virtual void status(Completion<AgentStatus> done) = 0;
+    virtual void cards(Completion<std::vector<CardSummary>> done) = 0;
+    virtual void card(const std::string& cardId, Completion<CardSummary> done) = 0;
+    virtual void certificate(const std::string& cardId, const std::string& certId,
+                             Completion<CertificateSummary> done) = 0;
+    virtual void pinStatus(const std::string& cardId, Completion<PinStatus> done) = 0;
+    virtual void verifyPin(const std::string& cardId, Secret pin, Completion<PinStatus> done) = 0;
+    virtual void changePin(const std::string& cardId, Secret pin, Secret newPin,
+                           Completion<PinStatus> done) = 0;
+    virtual void unblockPin(const std::string& cardId, Secret unblockCode, Secret newPin,
+                            Completion<PinStatus> done) = 0;
+    virtual void sign(const std::string& cardId, SignRequest request, Completion<SignResult> done) = 0;
+
+    /// Finish the operation each card is running, refuse new ones, stop the workers.
+    virtual void shutdown() = 0;
+};
+
+}  // namespace inkan
