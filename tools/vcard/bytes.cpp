@@ -1,0 +1,50 @@
+// inkan-vcard — byte buffers and their hex form.
+#include "tools/vcard/bytes.hpp"
+
+namespace inkan::vcard {
+
+std::string toHex(ByteView bytes)
+{
+    static constexpr char kDigits[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const auto b : bytes) {
+        out.push_back(kDigits[b >> 4]);
+        out.push_back(kDigits[b & 0x0F]);
+    }
+    return out;
+}
+
+namespace {
+
+int hexValue(char c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+}  // namespace
+
+std::optional<Bytes> fromHex(std::string_view text)
+{
+    Bytes out;
+    out.reserve(text.size() / 2);
+    int high = -1;
+    for (const char c : text) {
+        if (c == ' ') continue;
+        const int v = hexValue(c);
+        if (v < 0) return std::nullopt;
+        if (high < 0) {
+            high = v;
+        } else {
+            out.push_back(static_cast<std::uint8_t>((high << 4) | v));
+            high = -1;
+        }
+    }
+    if (high >= 0) return std::nullopt;
+    return out;
+}
+
+}  // namespace inkan::vcard

@@ -1,0 +1,36 @@
+// inkan-vcard — the demo key and certificates a new virtual card is born with.
+//
+// A two-level chain shaped like the registry's: a self-signed demo CA (named as
+// a demo, never as the Ministry) issues a leaf that looks like a
+// 商業登記電子証明書 for a company representative, with the registry's three
+// private critical extensions. Nothing here is trusted by anything.
+#pragma once
+
+#include <chrono>
+
+#include "tools/vcard/openssl_handles.hpp"
+
+namespace inkan::vcard {
+
+/// RSA modulus size of the card's signing key (reference card spec: "RSA-2048").
+inline constexpr int kSigningKeyBits = 2048;
+/// Validity of the demo leaf: the longest term the registry issues (3..27 months).
+inline constexpr int kLeafValidityMonths = 27;
+/// Validity of the demo CA; comfortably covers any leaf it issues.
+inline constexpr int kCaValidityMonths = 120;
+
+struct DemoCredentials {
+    ossl::PkeyPtr signingKey;
+    ossl::X509Ptr signingCertificate;
+    ossl::PkeyPtr caKey;
+    ossl::X509Ptr caCertificate;
+};
+
+/// Generates the signing key and the demo CA, and issues the leaf, valid from `now`.
+DemoCredentials issueDemoCredentials(std::chrono::system_clock::time_point now);
+
+/// `t` plus `months` calendar months in UTC; the day of month is clamped to the
+/// target month's length (31 Jan + 1 month = 28/29 Feb).
+std::chrono::system_clock::time_point addMonths(std::chrono::system_clock::time_point t, int months);
+
+}  // namespace inkan::vcard

@@ -1,0 +1,471 @@
+// inkan-vcard — the reference card's command set.
+//
+// Every byte below is from docs/reference-card.md (cited by section) or, where
+// that page defers to it, ISO/IEC 7816-4. Where the page leaves a choice open
+// the choice is written next to the code that makes it.
+#include "tools/vcard/virtual_card.hpp"
+
+#include <algorithm>
+#include <array>
+#include <optional>
+#include <thread>
+#include <utility>
+
+namespace inkan::vcard {
+
+namespace {
+
+// ---- "ATR" -------------------------------------------------------------------
+// TS=3B direct convention, T0=88 (TD1 present, 8 historical bytes), TD1=80 (T=0,
+// TD2 present), TD2=01 (T=1), historical bytes "INKANVC1", TCK=6E.
+constexpr std::array<std::uint8_t, 13> kAtr{0x3B, 0x88, 0x80, 0x01, 0x49, 0x4E, 0x4B,
+                                             0x41, 0x4E, 0x56, 0x43, 0x31, 0x6E};
+
+// ---- "Application" -------------------------------------------------------------
+// F0 = proprietary, unregistered RID; then "INKAN", version 1.
+constexpr std::array<std::uint8_t, 7> kAid{0xF0, 0x49, 0x4E, 0x4B, 0x41, 0x4E, 0x01};
+constexpr std::uint16_t kFidSigningCertificate = 0xC001;
+constexpr std::uint16_t kFidCaCertificate = 0xC002;
+constexpr std::uint16_t kFidCardSerial = 0xD001;
+constexpr std::size_t kFidLength = 2;
+
+// ---- Class and instructions (ISO 7816-4 §5.1, §11) ------------------------------
+constexpr std::uint8_t kClaInterindustry = 0x00;  // the only CLA the card accepts
+constexpr std::uint8_t kInsSelect = 0xA4;
+constexpr std::uint8_t kInsReadBinary = 0xB0;
+constexpr std::uint8_t kInsVerify = 0x20;
+constexpr std::uint8_t kInsChangeReferenceData = 0x24;
+constexpr std::uint8_t kInsResetRetryCounter = 0x2C;
+constexpr std::uint8_t kInsManageSecurityEnvironment = 0x22;
+constexpr std::uint8_t kInsPerformSecurityOperation = 0x2A;
+constexpr std::uint8_t kInsGetResponse = 0xC0;
+
+// SELECT P1 (ISO 7816-4 §11.1.1): 04 = by DF name (AID), 02 = EF under the current DF.
+constexpr std::uint8_t kSelectByDfName = 0x04;
+constexpr std::uint8_t kSelectEfUnderCurrentDf = 0x02;
+// SELECT P2: 0C = no response data; 00 = return FCI, accepted and answered without FCI (spec).
+constexpr std::uint8_t kSelectNoResponseData = 0x0C;
+constexpr std::uint8_t kSelectFirstWithFci = 0x00;
+
+// READ BINARY: P1 bit 8 set would mean a short EF identifier; the card has none (spec, "READ BINARY").
+constexpr std::uint8_t kReadBinaryShortEfFlag = 0x80;
+
+// VERIFY / CHANGE / RESET RETRY COUNTER (spec, "PINs").
+constexpr std::uint8_t kP1None = 0x00;
+constexpr std::size_t kPinBlockLength = 16;
+constexpr std::uint8_t kPinPadding = 0xFF;
+constexpr std::size_t kUserPinMinDigits = 4;
+constexpr std::size_t kUserPinMaxDigits = 16;
+constexpr std::size_t kUnblockCodeDigits = 8;
+
+// GET RESPONSE (ISO 7816-4 §7.6.1): P1 P2 = 00 00.
+constexpr std::uint8_t kGetResponseP1P2 = 0x00;
+
+// MSE SET for digital signature (spec, "Signing"): P1 41 = SET for computation,
+// P2 B6 = DST. Its data: 80 01 02 (algorithm: RSASSA-PKCS1-v1_5), 84 01 01 (key 01).
+constexpr std::uint8_t kMseSetForComputation = 0x41;
+constexpr std::uint8_t kMseDigitalSignatureTemplate = 0xB6;
+constexpr std::uint8_t kCrtTagAlgorithm = 0x80;
+constexpr std::uint8_t kCrtTagKeyReference = 0x84;
+constexpr std::uint8_t kAlgorithmRsaPkcs1v15 = 0x02;
+constexpr std::uint8_t kKeySigning = 0x01;
+
+// PSO COMPUTE DIGITAL SIGNATURE: P1 9E = digital signature out, P2 9A = data to be signed in.
+constexpr std::uint8_t kPsoSignatureOut = 0x9E;
+constexpr std::uint8_t kPsoDataToBeSigned = 0x9A;
+
+// DigestInfo DER prefixes (RFC 8017 §9.2, note 1): SEQUENCE { AlgorithmIdentifier
+// { OID, NULL }, OCTET STRING hash }. The card accepts exactly these three forms.
+constexpr std::array<std::uint8_t, 19> kDigestInfoSha256{0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                                         0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+constexpr std::array<std::uint8_t, 19> kDigestInfoSha384{0x30, 0x41, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                                         0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
+constexpr std::array<std::uint8_t, 19> kDigestInfoSha512{0x30, 0x51, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                                         0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
+
+// ---- Status words (spec tables; ISO 7816-4 §5.6) --------------------------------
+constexpr std::uint16_t kSwOk = 0x9000;
+constexpr std::uint16_t kSwBytesRemaining = 0x6100;       // | xx bytes still available
+constexpr std::uint16_t kSwVerifyFailed = 0x63C0;         // | x tries left
+constexpr std::uint16_t kSwMemoryFailure = 0x6581;        // the counter could not be persisted
+constexpr std::uint16_t kSwWrongLength = 0x6700;
+constexpr std::uint16_t kSwSecurityNotSatisfied = 0x6982;
+constexpr std::uint16_t kSwAuthBlocked = 0x6983;
+constexpr std::uint16_t kSwConditionsNotSatisfied = 0x6985;
+constexpr std::uint16_t kSwNoCurrentEf = 0x6986;
+constexpr std::uint16_t kSwWrongData = 0x6A80;
+constexpr std::uint16_t kSwFileNotFound = 0x6A82;
+constexpr std::uint16_t kSwWrongP1P2 = 0x6A86;
+constexpr std::uint16_t kSwWrongOffset = 0x6B00;
+constexpr std::uint16_t kSwWrongLe = 0x6C00;  // | exact length available
+constexpr std::uint16_t kSwInsNotSupported = 0x6D00;
+constexpr std::uint16_t kSwClaNotSupported = 0x6E00;
+constexpr std::uint16_t kSwNoPreciseDiagnosis = 0x6F00;
+
+// Short APDU sizes (ISO 7816-4 §5.1): Le = 00 means 256.
+constexpr std::size_t kHeaderLength = 4;
+constexpr std::size_t kShortLeMax = 256;
+
+Bytes status(std::uint16_t sw)
+{
+    return {static_cast<std::uint8_t>(sw >> 8), static_cast<std::uint8_t>(sw & 0xFF)};
+}
+
+Bytes dataAndStatus(ByteView data, std::uint16_t sw)
+{
+    Bytes out(data.begin(), data.end());
+    out.push_back(static_cast<std::uint8_t>(sw >> 8));
+    out.push_back(static_cast<std::uint8_t>(sw & 0xFF));
+    return out;
+}
+
+/// 61xx / 6Cxx carry a byte count in SW2; 256 or more is written 00.
+std::uint16_t withCount(std::uint16_t sw, std::size_t count)
+{
+    return static_cast<std::uint16_t>(sw | (count >= kShortLeMax ? 0 : count));
+}
+
+/// 63Cx: x = tries left (0..10 fits the nibble).
+std::uint16_t verifyFailed(int triesLeft)
+{
+    return static_cast<std::uint16_t>(kSwVerifyFailed | (triesLeft & 0x0F));
+}
+
+/// A PIN block: the ASCII digits, then FF up to 16 bytes (spec, "PINs").
+/// nullopt when the block is malformed or the digit count is outside [minDigits, maxDigits].
+std::optional<Secret> parsePinBlock(ByteView block, std::size_t minDigits, std::size_t maxDigits)
+{
+    if (block.size() != kPinBlockLength) return std::nullopt;
+    std::size_t digits = 0;
+    while (digits < block.size() && block[digits] >= '0' && block[digits] <= '9') ++digits;
+    if (!std::all_of(block.begin() + static_cast<std::ptrdiff_t>(digits), block.end(),
+                     [](std::uint8_t b) { return b == kPinPadding; }))
+        return std::nullopt;
+    if (digits < minDigits || digits > maxDigits) return std::nullopt;
+    return Secret(std::string_view(reinterpret_cast<const char*>(block.data()), digits));
+}
+
+std::optional<Secret> parseUserPinBlock(ByteView block)
+{
+    return parsePinBlock(block, kUserPinMinDigits, kUserPinMaxDigits);
+}
+
+std::optional<Secret> parseUnblockCodeBlock(ByteView block)
+{
+    return parsePinBlock(block, kUnblockCodeDigits, kUnblockCodeDigits);
+}
+
+/// The DST the card supports, in either order: 80 01 02 and 84 01 01, nothing else.
+bool isSupportedSignatureTemplate(ByteView data)
+{
+    bool algorithm = false;
+    bool key = false;
+    std::size_t i = 0;
+    while (i < data.size()) {
+        if (data.size() - i < 2) return false;
+        const std::uint8_t tag = data[i];
+        const std::uint8_t len = data[i + 1];
+        if (len != 1 || data.size() - i - 2 < len) return false;
+        const std::uint8_t value = data[i + 2];
+        if (tag == kCrtTagAlgorithm && !algorithm && value == kAlgorithmRsaPkcs1v15) {
+            algorithm = true;
+        } else if (tag == kCrtTagKeyReference && !key && value == kKeySigning) {
+            key = true;
+        } else {
+            return false;  // unknown tag, unknown value, or a repeated tag
+        }
+        i += 2 + len;
+    }
+    return algorithm && key;
+}
+
+bool isSupportedDigestInfo(ByteView data)
+{
+    const auto matches = [&](const auto& prefix) {
+        // The last prefix byte is the hash length.
+        return data.size() == prefix.size() + prefix.back() && std::equal(prefix.begin(), prefix.end(), data.begin());
+    };
+    return matches(kDigestInfoSha256) || matches(kDigestInfoSha384) || matches(kDigestInfoSha512);
+}
+
+}  // namespace
+
+/// A short command APDU split into its fields (ISO 7816-4 §5.1, cases 1-4).
+struct VirtualCard::Command {
+    std::uint8_t cla = 0;
+    std::uint8_t ins = 0;
+    std::uint8_t p1 = 0;
+    std::uint8_t p2 = 0;
+    ByteView data;
+    std::optional<std::size_t> le;  // 1..256
+
+    bool hasData() const noexcept { return !data.empty(); }
+
+    /// Short APDUs only (spec, "READ BINARY"); nullopt for anything else,
+    /// including extended lengths (P3 = 00 followed by more bytes).
+    static std::optional<Command> parse(ByteView apdu)
+    {
+        if (apdu.size() < kHeaderLength) return std::nullopt;
+        Command c{apdu[0], apdu[1], apdu[2], apdu[3], {}, std::nullopt};
+        if (apdu.size() == kHeaderLength) return c;  // case 1
+        const std::size_t p3 = apdu[kHeaderLength];
+        if (apdu.size() == kHeaderLength + 1) {  // case 2
+            c.le = p3 == 0 ? kShortLeMax : p3;
+            return c;
+        }
+        if (p3 == 0) return std::nullopt;  // extended length: not supported
+        const std::size_t bodyStart = kHeaderLength + 1;
+        if (apdu.size() == bodyStart + p3) {  // case 3
+            c.data = apdu.subspan(bodyStart, p3);
+            return c;
+        }
+        if (apdu.size() == bodyStart + p3 + 1) {  // case 4
+            c.data = apdu.subspan(bodyStart, p3);
+            const std::size_t le = apdu.back();
+            c.le = le == 0 ? kShortLeMax : le;
+            return c;
+        }
+        return std::nullopt;
+    }
+};
+
+VirtualCard::VirtualCard(CardStore& store, CardOptions options)
+    : store_(store), options_(options), serialFile_(store.serial().begin(), store.serial().end())
+{
+}
+
+ByteView VirtualCard::atr() noexcept
+{
+    return kAtr;
+}
+
+void VirtualCard::endSession() noexcept
+{
+    applicationSelected_ = false;
+    currentFile_ = nullptr;
+    signatureEnvironmentSet_ = false;
+    userPinVerified_ = false;
+    pendingResponse_.clear();
+    pendingOffset_ = 0;
+}
+
+Bytes VirtualCard::transmit(ByteView apdu)
+{
+    // A response waiting for GET RESPONSE is only offered to the very next command.
+    if (apdu.size() < 2 || apdu[1] != kInsGetResponse) {
+        pendingResponse_.clear();
+        pendingOffset_ = 0;
+    }
+    try {
+        if (apdu.size() < kHeaderLength) return status(kSwWrongLength);
+        if (apdu[0] != kClaInterindustry) return status(kSwClaNotSupported);
+        const auto command = Command::parse(apdu);
+        switch (apdu[1]) {
+        case kInsSelect:
+        case kInsReadBinary:
+        case kInsVerify:
+        case kInsChangeReferenceData:
+        case kInsResetRetryCounter:
+        case kInsManageSecurityEnvironment:
+        case kInsPerformSecurityOperation:
+        case kInsGetResponse:
+            break;
+        default:
+            return status(kSwInsNotSupported);
+        }
+        if (apdu[1] == kInsPerformSecurityOperation) {
+            // "A successful VERIFY authorises one signature": every PSO spends the
+            // verification, whatever its outcome (choice: also when it fails).
+            const bool pinWasVerified = std::exchange(userPinVerified_, false);
+            if (!command) return status(kSwWrongLength);
+            return computeDigitalSignature(*command, pinWasVerified);
+        }
+        if (!command) return status(kSwWrongLength);
+        return dispatch(*command);
+    } catch (const StoreError&) {
+        // A PIN counter could not be written: refuse, and never leave the PIN verified.
+        userPinVerified_ = false;
+        return status(kSwMemoryFailure);
+    } catch (const std::exception&) {
+        userPinVerified_ = false;
+        return status(kSwNoPreciseDiagnosis);
+    }
+}
+
+Bytes VirtualCard::dispatch(const Command& c)
+{
+    switch (c.ins) {
+    case kInsSelect: return select(c);
+    case kInsReadBinary: return readBinary(c);
+    case kInsVerify: return verify(c);
+    case kInsChangeReferenceData: return changeReferenceData(c);
+    case kInsResetRetryCounter: return resetRetryCounter(c);
+    case kInsManageSecurityEnvironment: return manageSecurityEnvironment(c);
+    case kInsGetResponse: return getResponse(c);
+    default: return status(kSwInsNotSupported);
+    }
+}
+
+const Bytes* VirtualCard::fileById(std::uint16_t fid) const noexcept
+{
+    switch (fid) {
+    case kFidSigningCertificate: return &store_.signingCertificate();
+    case kFidCaCertificate: return store_.caCertificate() ? &*store_.caCertificate() : nullptr;
+    case kFidCardSerial: return &serialFile_;
+    default: return nullptr;
+    }
+}
+
+// Spec "Application": SELECT application / SELECT EF.
+Bytes VirtualCard::select(const Command& c)
+{
+    if (c.p2 != kSelectNoResponseData && c.p2 != kSelectFirstWithFci) return status(kSwWrongP1P2);
+    if (c.p1 == kSelectByDfName) {
+        // Le is tolerated (P2 00 invites one); no FCI is ever returned.
+        if (!c.hasData()) return status(kSwWrongLength);
+        if (!std::equal(c.data.begin(), c.data.end(), kAid.begin(), kAid.end())) return status(kSwFileNotFound);
+        // A (re)selected application starts from its default security environment
+        // (ISO 7816-4 §5.3.4) and with no EF; the PIN state is kept.
+        applicationSelected_ = true;
+        currentFile_ = nullptr;
+        signatureEnvironmentSet_ = false;
+        return status(kSwOk);
+    }
+    if (c.p1 == kSelectEfUnderCurrentDf) {
+        if (c.data.size() != kFidLength) return status(kSwWrongLength);
+        if (!applicationSelected_) return status(kSwConditionsNotSatisfied);
+        const auto fid = static_cast<std::uint16_t>(c.data[0] << 8 | c.data[1]);
+        const Bytes* file = fileById(fid);
+        if (file == nullptr) return status(kSwFileNotFound);  // current EF unchanged
+        currentFile_ = file;
+        return status(kSwOk);
+    }
+    return status(kSwWrongP1P2);
+}
+
+// Spec "READ BINARY".
+Bytes VirtualCard::readBinary(const Command& c)
+{
+    if (c.p1 & kReadBinaryShortEfFlag) return status(kSwWrongP1P2);
+    if (c.hasData() || !c.le) return status(kSwWrongLength);
+    if (currentFile_ == nullptr) return status(kSwNoCurrentEf);
+    const std::size_t offset = static_cast<std::size_t>(c.p1) << 8 | c.p2;
+    const Bytes& file = *currentFile_;
+    if (offset >= file.size()) return status(kSwWrongOffset);
+    const std::size_t left = file.size() - offset;
+    if (*c.le > left) return status(withCount(kSwWrongLe, left));
+    return dataAndStatus(ByteView(file).subspan(offset, *c.le), kSwOk);
+}
+
+// Spec "PINs": VERIFY, with and without data.
+Bytes VirtualCard::verify(const Command& c)
+{
+    if (c.p1 != kP1None) return status(kSwWrongP1P2);
+    if (c.p2 != static_cast<std::uint8_t>(PinReference::User) && c.p2 != static_cast<std::uint8_t>(PinReference::Unblock))
+        return status(kSwWrongP1P2);
+    const auto ref = static_cast<PinReference>(c.p2);
+
+    // Status query: no data field. A case-2 form with P3 = 00 (as T=0 readers send
+    // a case-1 command) is read the same way; it spends no try.
+    if (!c.hasData()) {
+        if (c.le && *c.le != kShortLeMax) return status(kSwWrongLength);
+        if (store_.triesLeft(ref) == 0) return status(kSwAuthBlocked);
+        if (ref == PinReference::User && userPinVerified_) return status(kSwOk);
+        return status(verifyFailed(store_.triesLeft(ref)));
+    }
+
+    // Choice: the unblock code is presented only inside RESET RETRY COUNTER;
+    // VERIFY with data is for the user PIN.
+    if (ref != PinReference::User) return status(kSwWrongP1P2);
+    if (c.le || c.data.size() != kPinBlockLength) return status(kSwWrongLength);
+    const auto pin = parseUserPinBlock(c.data);
+    if (!pin) return status(kSwWrongData);  // no try spent
+    if (store_.triesLeft(ref) == 0) return status(kSwAuthBlocked);
+
+    userPinVerified_ = false;
+    if (!store_.checkPin(ref, *pin)) return status(verifyFailed(store_.triesLeft(ref)));
+    userPinVerified_ = true;
+    return status(kSwOk);
+}
+
+// Spec "PINs": CHANGE REFERENCE DATA, old block || new block.
+Bytes VirtualCard::changeReferenceData(const Command& c)
+{
+    if (c.p1 != kP1None || c.p2 != static_cast<std::uint8_t>(PinReference::User)) return status(kSwWrongP1P2);
+    if (c.le || c.data.size() != 2 * kPinBlockLength) return status(kSwWrongLength);
+    const auto oldPin = parseUserPinBlock(c.data.first(kPinBlockLength));
+    const auto newPin = parseUserPinBlock(c.data.subspan(kPinBlockLength));
+    if (!oldPin || !newPin) return status(kSwWrongData);
+    if (store_.triesLeft(PinReference::User) == 0) return status(kSwAuthBlocked);
+
+    // Choice: a change never leaves the PIN verified; the next signature needs a VERIFY.
+    userPinVerified_ = false;
+    if (!store_.checkPin(PinReference::User, *oldPin))
+        return status(verifyFailed(store_.triesLeft(PinReference::User)));
+    store_.setPin(PinReference::User, *newPin);
+    return status(kSwOk);
+}
+
+// Spec "PINs": RESET RETRY COUNTER, unblock-code block || new PIN block.
+Bytes VirtualCard::resetRetryCounter(const Command& c)
+{
+    if (c.p1 != kP1None || c.p2 != static_cast<std::uint8_t>(PinReference::User)) return status(kSwWrongP1P2);
+    if (c.le || c.data.size() != 2 * kPinBlockLength) return status(kSwWrongLength);
+    const auto unblockCode = parseUnblockCodeBlock(c.data.first(kPinBlockLength));
+    const auto newPin = parseUserPinBlock(c.data.subspan(kPinBlockLength));
+    if (!unblockCode || !newPin) return status(kSwWrongData);
+    if (store_.triesLeft(PinReference::Unblock) == 0) return status(kSwAuthBlocked);
+
+    userPinVerified_ = false;
+    if (!store_.checkPin(PinReference::Unblock, *unblockCode))
+        return status(verifyFailed(store_.triesLeft(PinReference::Unblock)));
+    store_.setPin(PinReference::User, *newPin);
+    return status(kSwOk);
+}
+
+// Spec "Signing": MSE SET (DST).
+Bytes VirtualCard::manageSecurityEnvironment(const Command& c)
+{
+    if (c.p1 != kMseSetForComputation || c.p2 != kMseDigitalSignatureTemplate) return status(kSwWrongP1P2);
+    if (!c.hasData() || c.le) return status(kSwWrongLength);
+    // A rejected SET leaves no environment behind: the next PSO answers 6985.
+    signatureEnvironmentSet_ = isSupportedSignatureTemplate(c.data);
+    return status(signatureEnvironmentSet_ ? kSwOk : kSwWrongData);
+}
+
+// Spec "Signing": PSO COMPUTE DIGITAL SIGNATURE. The caller has already spent the verification.
+Bytes VirtualCard::computeDigitalSignature(const Command& c, bool pinWasVerified)
+{
+    if (c.p1 != kPsoSignatureOut || c.p2 != kPsoDataToBeSigned) return status(kSwWrongP1P2);
+    if (!c.hasData()) return status(kSwWrongLength);
+    if (!pinWasVerified) return status(kSwSecurityNotSatisfied);
+    if (!signatureEnvironmentSet_) return status(kSwConditionsNotSatisfied);
+    if (!isSupportedDigestInfo(c.data)) return status(kSwWrongData);
+
+    if (options_.signatureLatency.count() > 0) std::this_thread::sleep_for(options_.signatureLatency);
+    pendingResponse_ = store_.sign(c.data);
+    pendingOffset_ = 0;
+    return status(withCount(kSwBytesRemaining, pendingResponse_.size()));
+}
+
+// Spec "Signing": GET RESPONSE.
+Bytes VirtualCard::getResponse(const Command& c)
+{
+    if (c.p1 != kGetResponseP1P2 || c.p2 != kGetResponseP1P2) return status(kSwWrongP1P2);
+    if (c.hasData() || !c.le) return status(kSwWrongLength);
+    // Choice (ISO 7816-4 §7.6.1): nothing to fetch is "conditions not satisfied".
+    if (pendingOffset_ >= pendingResponse_.size()) return status(kSwConditionsNotSatisfied);
+    const std::size_t left = pendingResponse_.size() - pendingOffset_;
+    const std::size_t n = std::min(*c.le, left);
+    const ByteView chunk = ByteView(pendingResponse_).subspan(pendingOffset_, n);
+    pendingOffset_ += n;
+    const std::size_t remaining = pendingResponse_.size() - pendingOffset_;
+    Bytes out = dataAndStatus(chunk, remaining > 0 ? withCount(kSwBytesRemaining, remaining) : kSwOk);
+    if (remaining == 0) {
+        pendingResponse_.clear();
+        pendingOffset_ = 0;
+    }
+    return out;
+}
+
+}  // namespace inkan::vcard
