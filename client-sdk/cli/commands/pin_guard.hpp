@@ -1,0 +1,23 @@
+// inkan CLI — what the PIN-spending commands (sign, pin change) check first.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "client-sdk/cli/session.hpp"
+
+namespace inkan::cli {
+
+/// At or below this many tries left, a command that spends one warns first.
+inline constexpr long long kFewTriesLeft = 3;
+
+/// "10 of 10 tries left" or "blocked".
+std::string pinSummary(const nlohmann::json& pin);
+
+/// Reads the PIN status (spends no try). Failure(PinRefused) when the PIN is
+/// blocked, so the user is not asked for a PIN the card would refuse anyway;
+/// a warning on stderr when only a few tries are left.
+nlohmann::json checkPinBeforeSpendingATry(Session& session, const std::string& operation);
+
+}  // namespace inkan::cli
