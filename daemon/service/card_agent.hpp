@@ -1,10 +1,15 @@
 // inkan — what the daemon's card domain offers to its front ends (the HTTPS API,
 // later the CLI over the API). Handlers know this interface, never an APDU.
 //
-// Every operation is asynchronous: it runs on the worker of the card concerned
-// (one operation at a time per card) and completes exactly once, on that
-// worker's thread, with either a value or an exception (normally inkan::Error).
-// Callers must hop back to their own executor before touching their state.
+// Every operation is asynchronous and completes exactly once, with either a
+// value or an exception (normally inkan::Error). Card operations (PIN status,
+// verify, change, unblock, sign) run on the worker of the card concerned, one
+// at a time per card, and complete on that worker's thread; answers from the
+// registry (status, cards, card, certificate) and early refusals complete on
+// the service's dispatch thread; after shutdown() began, calls complete with
+// Busy on the caller's thread. Completions never run under a lock of the
+// service, must not call shutdown() or destroy it, and callers must hop back
+// to their own executor before touching their state.
 #pragma once
 
 #include <cstdint>

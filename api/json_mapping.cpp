@@ -1,0 +1,315 @@
+#include "api/json_mapping.hpp"
+
+#include <openssl/crypto.h>
+
+#include "api/base64.hpp"
+#include "daemon/error.hpp"
+
+namespace inkan::api {
+
+namespace {
+
+// FIPS 180-4 output sizes in bytes.
+constexpr std::size_t kSha256Length = 32;
+constexpr std::size_t kSha384Length = 48;
+constexpr std::size_t kSha512Length = 64;
+
+Error badField(std::string_view field, std::string_view problem)
+{
+    return Error(ErrorCode::BadRequest, "field '" + std::string(field) + "' " + std::string(problem));
+}
+
+/// SAX handler collecting the top-level fields of one JSON object.
+class TopLevelCollector final : public nlohmann::json_sax<nlohmann::json> {
+public:
+    using Fields = std::map<std::string, JsonBody::Field, std::less<>>;
+
+    explicit TopLevelCollector(Fields& fields) : fields_(fields) {}
+
+    std::optional<Error> failure;
+
+    bool null() override { return scalar(JsonBody::Kind::Null); }
+    bool boolean(bool) override { return scalar(JsonBody::Kind::Boolean); }
+    bool number_integer(number_integer_t) override { return scalar(JsonBody::Kind::Number); }
+    bool number_unsigned(number_unsigned_t) override { return scalar(JsonBody::Kind::Number); }
+    bool number_float(number_float_t, const string_t&) override { return scalar(JsonBody::Kind::Number); }
+    bool binary(binary_t&) override { return scalar(JsonBody::Kind::Null); }  // not produced by the JSON parser
+
+    bool string(string_t& value) override
+    {
+        bool keepGoing = true;
+        if (depth_ == 0) {
+            keepGoing = fail("request body must be a JSON object");
+        } else if (depth_ == 1) {
+            JsonBody::Field* field = store(JsonBody::Kind::String);
+            if (field) field->text = Secret(value);
+            keepGoing = field != nullptr;
+        }
+        // The lexer reuses this buffer for the next token; overwrite what may be a PIN now.
+        if (!value.empty()) OPENSSL_cleanse(value.data(), value.size());
+        return keepGoing;
+    }
+
+    bool start_object(std::size_t) override
+    {
+        if (depth_ == 0 && started_) return fail("request body must be one JSON object");
+        if (depth_ == 1 && !store(JsonBody::Kind::Object)) return false;
+        started_ = true;
+        ++depth_;
+        return true;
+    }
+    bool end_object() override
+    {
+        --depth_;
+        return true;
+    }
+    bool start_array(std::size_t) override
+    {
+        if (depth_ == 0) return fail("request body must be a JSON object");
+        if (depth_ == 1 && !store(JsonBody::Kind::Array)) return false;
+        ++depth_;
+        return true;
+    }
+    bool end_array() override
+    {
+        --depth_;
+        return true;
+    }
+
+    bool key(string_t& name) override
+    {
+        if (depth_ == 1) currentKey_ = name;
+        return true;
+    }
+
+    bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception&) override
+    {
+        // The offending token is not quoted back: it may be part of a PIN.
+        return fail("request body is not valid JSON (error at byte " + std::to_string(position) + ")");
+    }
+
+private:
+    bool scalar(JsonBody::Kind kind)
+    {
+        if (depth_ == 0) return fail("request body must be a JSON object");
+        if (depth_ == 1) return store(kind) != nullptr;
+        return true;
+    }
+
+    JsonBody::Field* store(JsonBody::Kind kind)
+    {
+        auto [it, inserted] = fields_.try_emplace(currentKey_);
+        if (!inserted) {
+            // Two values for one name would let a proxy and inkan read different PINs.
+            fail("field '" + currentKey_ + "' appears more than once");
+            return nullptr;
+        }
+        it->second.kind = kind;
+        return &it->second;
+    }
+
+    bool fail(std::string message)
+    {
+        if (!failure) failure.emplace(ErrorCode::BadRequest, std::move(message));
+        return false;
+    }
+
+    Fields& fields_;
+    int depth_ = 0;
+    bool started_ = false;
+    std::string currentKey_;
+};
+
+std::string_view kindName(JsonBody::Kind kind)
+{
+    switch (kind) {
+    case JsonBody::Kind::String: return "a string";
+    case JsonBody::Kind::Number: return "a number";
+    case JsonBody::Kind::Boolean: return "a boolean";
+    case JsonBody::Kind::Null: return "null";
+    case JsonBody::Kind::Array: return "an array";
+    case JsonBody::Kind::Object: return "an object";
+    }
+    return "a value";
+}
+
+}  // namespace
+
+// ---- responses ------------------------------------------------------------
+
+Json toJson(const PinStatus& pin)
+{
+    return Json{{"triesLeft", pin.triesLeft}, {"maxTries", pin.maxTries}, {"blocked", pin.blocked}};
+}
+
+Json toJson(const CertificateSummary& certificate)
+{
+    return Json{
+        {"id", certificate.id},
+        {"subject", certificate.subject},
+        {"issuer", certificate.issuer},
+        {"serialNumber", certificate.serialNumber},
+        {"notBefore", certificate.notBefore},
+        {"notAfter", certificate.notAfter},
+    };
+}
+
+Json certificateWithDer(const CertificateSummary& certificate)
+{
+    Json json = toJson(certificate);
+    json["der"] = base64Encode(certificate.der);
+    return json;
+}
+
+Json toJson(const CardSummary& card)
+{
+    Json certificates = Json::array();
+    for (const auto& certificate : card.certificates) certificates.push_back(toJson(certificate));
+    return Json{
+        {"id", card.id},
+        {"reader", card.reader},
+        {"profile", card.profile},
+        {"label", card.label},
+        {"pin", toJson(card.pin)},
+        {"certificates", std::move(certificates)},
+    };
+}
+
+Json toJson(const ReaderSummary& reader)
+{
+    Json json{{"name", reader.name}, {"cardPresent", reader.cardPresent}};
+    if (reader.cardId) json["cardId"] = *reader.cardId;
+    if (reader.atr) json["atr"] = *reader.atr;
+    return json;
+}
+
+Json statusToJson(const AgentStatus& status, std::string_view version)
+{
+    Json readers = Json::array();
+    for (const auto& reader : status.readers) readers.push_back(toJson(reader));
+    return Json{{"version", version}, {"pcscAvailable", status.pcscAvailable}, {"readers", std::move(readers)}};
+}
+
+Json toJson(const SignResult& result)
+{
+    return Json{
+        {"signature", base64Encode(result.signature)},
+        {"signatureAlgorithm", result.signatureAlgorithm},
+        {"certificateId", result.certificateId},
+        {"certificate", base64Encode(result.certificate)},
+    };
+}
+
+Response jsonResponse(const Json& body, int status)
+{
+    Response response;
+    response.status = status;
+    response.contentType = std::string(kJsonContentType);
+    // Reader names and certificate fields come from outside: never throw on bad UTF-8.
+    response.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+    return response;
+}
+
+// ---- requests -------------------------------------------------------------
+
+JsonBody JsonBody::parse(std::string_view text)
+{
+    JsonBody body;
+    TopLevelCollector collector(body.fields_);
+    const bool ok = nlohmann::json::sax_parse(text, &collector, nlohmann::json::input_format_t::json, /*strict=*/true);
+    if (collector.failure) throw *collector.failure;
+    if (!ok) throw Error(ErrorCode::BadRequest, "request body is not valid JSON");
+    return body;
+}
+
+const JsonBody::Field* JsonBody::find(std::string_view field) const
+{
+    const auto it = fields_.find(field);
+    return it == fields_.end() ? nullptr : &it->second;
+}
+
+Secret JsonBody::requiredSecret(std::string_view field) const
+{
+    const Field* value = find(field);
+    if (!value) throw badField(field, "is required");
+    if (value->kind != Kind::String) throw badField(field, "must be a string, not " + std::string(kindName(value->kind)));
+    return Secret(value->text.view());
+}
+
+std::optional<Secret> JsonBody::optionalSecret(std::string_view field) const
+{
+    const Field* value = find(field);
+    if (!value || value->kind == Kind::Null) return std::nullopt;
+    if (value->kind != Kind::String) throw badField(field, "must be a string, not " + std::string(kindName(value->kind)));
+    return Secret(value->text.view());
+}
+
+std::string JsonBody::requiredString(std::string_view field) const
+{
+    return std::string(requiredSecret(field).view());
+}
+
+std::optional<std::string> JsonBody::optionalString(std::string_view field) const
+{
+    auto secret = optionalSecret(field);
+    if (!secret) return std::nullopt;
+    return std::string(secret->view());
+}
+
+std::optional<DigestAlgorithm> digestAlgorithmFromName(std::string_view name)
+{
+    if (name == "SHA-256") return DigestAlgorithm::Sha256;
+    if (name == "SHA-384") return DigestAlgorithm::Sha384;
+    if (name == "SHA-512") return DigestAlgorithm::Sha512;
+    return std::nullopt;
+}
+
+std::string_view digestAlgorithmName(DigestAlgorithm algorithm)
+{
+    switch (algorithm) {
+    case DigestAlgorithm::Sha256: return "SHA-256";
+    case DigestAlgorithm::Sha384: return "SHA-384";
+    case DigestAlgorithm::Sha512: return "SHA-512";
+    }
+    return "SHA-256";
+}
+
+std::size_t digestLength(DigestAlgorithm algorithm)
+{
+    switch (algorithm) {
+    case DigestAlgorithm::Sha256: return kSha256Length;
+    case DigestAlgorithm::Sha384: return kSha384Length;
+    case DigestAlgorithm::Sha512: return kSha512Length;
+    }
+    return kSha256Length;
+}
+
+SignRequest parseSignRequest(const JsonBody& body)
+{
+    SignRequest request;
+
+    const std::string algorithmName = body.requiredString("digestAlgorithm");
+    const auto algorithm = digestAlgorithmFromName(algorithmName);
+    if (!algorithm) {
+        throw Error(ErrorCode::UnsupportedAlgorithm,
+                    "field 'digestAlgorithm' must be one of SHA-256, SHA-384, SHA-512");
+    }
+    request.digestAlgorithm = *algorithm;
+
+    auto digest = base64Decode(body.requiredString("digest"));
+    if (!digest) throw badField("digest", "must be standard base64 with padding");
+    const std::size_t expected = digestLength(*algorithm);
+    if (digest->size() != expected) {
+        throw badField("digest", "must be " + std::to_string(expected) + " bytes for " +
+                                     std::string(digestAlgorithmName(*algorithm)) + ", not " +
+                                     std::to_string(digest->size()));
+    }
+    request.digest = std::move(*digest);
+
+    request.certificateId = body.optionalString("certificate");
+    if (request.certificateId && request.certificateId->empty()) throw badField("certificate", "must not be empty");
+    request.pin = body.optionalSecret("pin");
+    return request;
+}
+
+}  // namespace inkan::api

@@ -1,0 +1,645 @@
+// inkan — HTTPS server on Boost.Beast/Asio (see server.hpp).
+//
+// Structure after Beast's advanced server examples: a listener per address
+// accepting onto a fresh strand, one Session object per connection with paired
+// doX/onX steps, a timeout set before every handshake, read, write and
+// shutdown, and a fresh parser with header and body limits per message.
+// Requests are served one at a time per connection (no pipelining): the next
+// read starts after the response is written.
+#include "api/server.hpp"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <openssl/crypto.h>
+#include <openssl/ssl.h>
+
+#include "api/log.hpp"
+
+namespace inkan::api {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+using tcp = net::ip::tcp;
+
+namespace {
+
+constexpr int kHttp11 = 11;
+
+// TLS 1.2 suites for our ECDSA P-256 key: ECDHE (forward secrecy) with AEAD
+// ciphers only, as RFC 9325 §4.2 recommends. TLS 1.3 suites are OpenSSL's defaults.
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305";
+
+// Accept errors other than a client's aborted handshake are retried with a
+// doubling pause; after this many in a row the listener gives up rather than
+// spinning (e.g. the process is out of file descriptors for good).
+constexpr int kMaxConsecutiveAcceptFailures = 10;
+constexpr std::chrono::milliseconds kFirstAcceptRetryDelay{100};
+constexpr std::chrono::milliseconds kMaxAcceptRetryDelay{3200};
+constexpr std::chrono::milliseconds kDrainPollInterval{50};
+
+// After refusing a request we did not read completely (too large, malformed),
+// the rest of it is read and dropped for a moment before closing: closing a
+// socket with unread input sends a TCP reset, which can destroy our answer
+// before the client has read it (RFC 9112 §9.6 "tear-down").
+// Lingering ends when the client is silent for a moment, at the latest after
+// the total time or amount.
+constexpr std::chrono::milliseconds kLingerIdle{300};
+constexpr std::chrono::milliseconds kLingerTotal{2000};
+constexpr std::size_t kLingerMaxBytes = 1024 * 1024;
+
+std::string describe(const beast::error_code& ec) { return ec.message(); }
+
+bool isHttpParseError(const beast::error_code& ec)
+{
+    return ec.category() == http::make_error_code(http::error::bad_target).category();
+}
+
+std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
+
+}  // namespace
+
+class Session;
+class Listener;
+
+struct HttpsServer::Impl {
+    explicit Impl(ServerOptions options_) : options(std::move(options_)) {}
+
+    void loadTls();
+    void listen(const std::string& address, bool optional);
+    void beginShutdown();
+    void pollDrain(std::chrono::steady_clock::time_point deadline);
+    void listenerGaveUp();
+    void track(const std::shared_ptr<Session>& session);
+    void stopSessions();
+    void waitForSignal();
+
+    const Api* api = nullptr;  // set by run(), before the first connection
+    ServerOptions options;
+    std::function<void()> drain;
+
+    // Declared before the io_context so they outlive every session it may
+    // still hold while being destroyed.
+    std::atomic<std::size_t> connections{0};
+    std::atomic<bool> shuttingDown{false};
+    int exitCode = 0;
+    std::size_t failedListeners = 0;
+    std::mutex sessionsMutex;
+    std::vector<std::weak_ptr<Session>> sessions;
+    ssl::context tls{ssl::context::tls_server};
+
+    net::io_context ioc{1};
+    net::signal_set signals{ioc};
+    net::steady_timer drainTimer{ioc};
+    std::optional<net::executor_work_guard<net::io_context::executor_type>> drainGuard;
+    std::vector<std::shared_ptr<Listener>> listeners;
+    std::vector<std::string> urls;
+    std::thread drainThread;
+};
+
+// ---------------------------------------------------------------------------
+
+/// One TLS connection: handshake, then request/response until the client or
+/// the server closes.
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(HttpsServer::Impl& server, tcp::socket&& socket)
+        : server_(server), strand_(socket.get_executor()), stream_(std::move(socket), server.tls)
+    {
+        ++server_.connections;
+    }
+
+    ~Session()
+    {
+        if (request_) request_->wipeBody();
+        OPENSSL_cleanse(lingerBuffer_.data(), lingerBuffer_.size());  // may hold the tail of a refused body
+        --server_.connections;
+    }
+
+    void start()
+    {
+        // Run on the connection's strand from the first step on.
+        net::dispatch(strand_, beast::bind_front_handler(&Session::doHandshake, shared_from_this()));
+    }
+
+    /// Server shutdown: finish the exchange in progress, then close; an idle
+    /// connection (waiting for a request) is closed right away.
+    void stop()
+    {
+        net::post(strand_, [self = shared_from_this()] {
+            self->stopping_ = true;
+            if (self->phase_ == Phase::Handshake || self->phase_ == Phase::Reading) {
+                beast::get_lowest_layer(self->stream_).cancel();
+            }
+        });
+    }
+
+private:
+    enum class Phase { Handshake, Reading, Handling, Writing, Closing };
+
+    beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
+
+    void doHandshake()
+    {
+        phase_ = Phase::Handshake;
+        tcp().expires_after(server_.options.handshakeTimeout);
+        stream_.async_handshake(ssl::stream_base::server,
+                                beast::bind_front_handler(&Session::onHandshake, shared_from_this()));
+    }
+
+    void onHandshake(beast::error_code ec)
+    {
+        if (ec) {
+            // Typical: a client that does not trust our CA, or plain HTTP on the TLS port.
+            if (ec != net::error::operation_aborted && ec != beast::error::timeout) {
+                log::info("TLS handshake failed: " + describe(ec));
+            }
+            return;  // the socket closes with the session
+        }
+        doRead();
+    }
+
+    void doRead()
+    {
+        if (stopping_) return doClose();
+        phase_ = Phase::Reading;
+        // A fresh parser per message, so limits and state never carry over.
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(server_.options.headerLimit));
+        parser_->body_limit(server_.options.bodyLimit);
+        tcp().expires_after(server_.options.readTimeout);
+        http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    }
+
+    void onRead(beast::error_code ec, std::size_t)
+    {
+        if (ec == http::error::end_of_stream) return doClose();  // the client closed between requests
+        if (ec == http::error::body_limit) {
+            return reject(Error(ErrorCode::PayloadTooLarge, "the request body is larger than " +
+                                                                std::to_string(server_.options.bodyLimit / 1024) +
+                                                                " KiB"));
+        }
+        if (ec == http::error::header_limit) {
+            return reject(Error(ErrorCode::BadRequest, "the request header is larger than " +
+                                                           std::to_string(server_.options.headerLimit / 1024) +
+                                                           " KiB"));
+        }
+        if (ec == http::error::partial_message) return;  // the client went away mid-request
+        if (ec && isHttpParseError(ec)) return reject(Error(ErrorCode::BadRequest, "malformed HTTP request"));
+        if (ec == net::error::operation_aborted) {
+            if (stopping_) doClose();
+            return;
+        }
+        // ssl::error::stream_truncated: the peer closed without TLS close_notify.
+        // HTTP messages are self-delimiting (a cut-off message is partial_message
+        // above), so this only ends an idle connection and is not an attack.
+        if (ec == ssl::error::stream_truncated || ec == beast::error::timeout) return;
+        if (ec) {
+            log::info("read failed: " + describe(ec));
+            return;
+        }
+        handle();
+    }
+
+    /// Move the parsed message into an api::Request. Bodies may hold PINs:
+    /// Beast's copy and the connection buffer are overwritten here.
+    void takeRequest(bool withBody)
+    {
+        auto& message = parser_->get();
+        request_.emplace();
+        request_->method = std::string(view(message.method_string()));
+        request_->target = std::string(view(message.target()));
+        for (const auto& field : message) request_->headers.add(view(field.name_string()), view(field.value()));
+        std::string& body = message.body();
+        if (withBody) {
+            request_->body.reserve(body.size());
+            request_->body.assign(body);
+        }
+        wipe(body);
+        wipeConsumedInput();
+        keepAlive_ = message.keep_alive();
+        isHead_ = message.method() == http::verb::head;
+        logMethod_ = log::sanitize(request_->method, 16);
+        logPath_ = log::sanitize(request_->path());
+        started_ = std::chrono::steady_clock::now();
+    }
+
+    /// Overwrite the read buffer once every byte of it has been parsed (with
+    /// pipelined input the next request is still in it, and stays).
+    void wipeConsumedInput()
+    {
+        if (buffer_.size() != 0 || buffer_.capacity() == 0) return;
+        const auto space = buffer_.prepare(buffer_.capacity());
+        OPENSSL_cleanse(space.data(), space.size());
+    }
+
+    void handle()
+    {
+        phase_ = Phase::Handling;
+        takeRequest(true);
+        // No socket I/O while the card works (a signature may wait for the
+        // card's worker); the timer restarts for the write.
+        tcp().expires_never();
+        server_.api->handle(*request_, [self = shared_from_this()](Response response) {
+            // Possibly on a card worker thread: hop back onto this connection's strand.
+            net::post(self->strand_, [self, response = std::move(response)]() mutable {
+                self->respond(std::move(response));
+            });
+        });
+        // handle() has read the body; nothing keeps it past this point.
+        request_->wipeBody();
+    }
+
+    /// Answer a request that could not be read completely, then close.
+    void reject(const Error& error)
+    {
+        phase_ = Phase::Handling;
+        takeRequest(false);
+        keepAlive_ = false;
+        unreadInput_ = true;
+        respond(server_.api->reject(*request_, error));
+    }
+
+    void respond(Response response)
+    {
+        const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+        log::info(logMethod_ + " " + logPath_ + " " + std::to_string(response.status) + " " +
+                  std::to_string(elapsed.count()) + "ms");
+        request_.reset();
+
+        phase_ = Phase::Writing;
+        auto& message = response_.emplace();
+        message.version(kHttp11);
+        message.result(static_cast<unsigned>(response.status));
+        for (const auto& [name, value] : response.headers.fields()) message.insert(name, value);
+        if (!response.contentType.empty()) message.set(http::field::content_type, response.contentType);
+        // A HEAD answer has no content (RFC 9110 §9.3.2); without a length to
+        // announce, the connection closes after it.
+        const bool keepAlive = keepAlive_ && !response.closeConnection && !stopping_ && !isHead_;
+        if (!isHead_) message.body() = std::move(response.body);
+        message.keep_alive(keepAlive);
+        if (!isHead_) message.prepare_payload();
+
+        tcp().expires_after(server_.options.writeTimeout);
+        http::async_write(stream_, message, beast::bind_front_handler(&Session::onWrite, shared_from_this(), keepAlive));
+    }
+
+    void onWrite(bool keepAlive, beast::error_code ec, std::size_t)
+    {
+        response_.reset();
+        if (ec) {
+            if (ec != ssl::error::stream_truncated && ec != beast::error::timeout) log::info("write failed: " + describe(ec));
+            return;
+        }
+        if (!keepAlive) return unreadInput_ ? doLinger() : doClose();
+        doRead();
+    }
+
+    void doLinger()
+    {
+        if (phase_ != Phase::Closing) lingerDeadline_ = std::chrono::steady_clock::now() + kLingerTotal;
+        phase_ = Phase::Closing;
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(lingerDeadline_ - std::chrono::steady_clock::now());
+        tcp().expires_after(std::clamp(left, std::chrono::milliseconds(1), kLingerIdle));
+        stream_.async_read_some(net::buffer(lingerBuffer_),
+                                beast::bind_front_handler(&Session::onLinger, shared_from_this()));
+    }
+
+    void onLinger(beast::error_code ec, std::size_t bytes)
+    {
+        lingered_ += bytes;
+        if (!ec && lingered_ < kLingerMaxBytes) return doLinger();
+        // The client closed or took too long; either way we are done. A timed-out
+        // stream is already closed, anything else gets our close_notify.
+        if (ec != beast::error::timeout) doClose();
+    }
+
+    void doClose()
+    {
+        phase_ = Phase::Closing;
+        tcp().expires_after(server_.options.closeTimeout);
+        stream_.async_shutdown(beast::bind_front_handler(&Session::onShutdown, shared_from_this()));
+    }
+
+    void onShutdown(beast::error_code)
+    {
+        // Whatever the peer did with our close_notify, the connection is over;
+        // the socket closes with the session.
+    }
+
+    HttpsServer::Impl& server_;
+    const net::any_io_executor strand_;  // this connection's strand (the listener accepted onto it)
+    ssl::stream<beast::tcp_stream> stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    std::optional<http::response<http::string_body>> response_;
+    std::optional<Request> request_;
+    Phase phase_ = Phase::Handshake;
+    bool stopping_ = false;
+    bool keepAlive_ = false;
+    bool isHead_ = false;
+    bool unreadInput_ = false;  // the request was refused before it was read to its end
+    std::size_t lingered_ = 0;
+    std::chrono::steady_clock::time_point lingerDeadline_;
+    std::array<char, 4096> lingerBuffer_{};
+    std::string logMethod_;
+    std::string logPath_;
+    std::chrono::steady_clock::time_point started_;
+};
+
+// ---------------------------------------------------------------------------
+
+/// Accepts connections on one address, each onto its own strand.
+class Listener : public std::enable_shared_from_this<Listener> {
+public:
+    Listener(HttpsServer::Impl& server, std::string label)
+        : server_(server), label_(std::move(label)), acceptor_(net::make_strand(server.ioc)),
+          retryTimer_(acceptor_.get_executor())
+    {
+    }
+
+    tcp::acceptor& acceptor() { return acceptor_; }
+    const std::string& label() const { return label_; }
+
+    void start()
+    {
+        net::dispatch(acceptor_.get_executor(), beast::bind_front_handler(&Listener::doAccept, shared_from_this()));
+    }
+
+    void stop()
+    {
+        net::post(acceptor_.get_executor(), [self = shared_from_this()] {
+            self->stopped_ = true;
+            beast::error_code ignored;
+            self->acceptor_.close(ignored);
+            self->retryTimer_.cancel();
+        });
+    }
+
+private:
+    void doAccept()
+    {
+        if (stopped_) return;
+        acceptor_.async_accept(net::make_strand(server_.ioc),
+                               beast::bind_front_handler(&Listener::onAccept, shared_from_this()));
+    }
+
+    void onAccept(beast::error_code ec, tcp::socket socket)
+    {
+        if (stopped_ || ec == net::error::operation_aborted) return;
+        if (ec == net::error::connection_aborted) return doAccept();  // the client gave up first; not our failure
+        if (ec) return retryAfterFailure(ec);
+
+        consecutiveFailures_ = 0;
+        if (server_.connections.load() >= server_.options.maxConnections) {
+            log::warn("too many connections; refusing one on " + label_);
+            beast::error_code ignored;
+            socket.close(ignored);
+        } else {
+            auto session = std::make_shared<Session>(server_, std::move(socket));
+            server_.track(session);
+            session->start();
+        }
+        doAccept();
+    }
+
+    void retryAfterFailure(const beast::error_code& ec)
+    {
+        ++consecutiveFailures_;
+        if (consecutiveFailures_ >= kMaxConsecutiveAcceptFailures) {
+            log::error("no longer accepting on " + label_ + " after " + std::to_string(consecutiveFailures_) +
+                       " failures in a row: " + describe(ec));
+            stopped_ = true;
+            server_.listenerGaveUp();
+            return;
+        }
+        auto delay = kFirstAcceptRetryDelay * (1 << (consecutiveFailures_ - 1));
+        delay = std::min(delay, kMaxAcceptRetryDelay);
+        log::warn("accept failed on " + label_ + ": " + describe(ec) + "; retrying in " + std::to_string(delay.count()) + "ms");
+        retryTimer_.expires_after(delay);
+        retryTimer_.async_wait([self = shared_from_this()](beast::error_code timerError) {
+            if (!timerError) self->doAccept();
+        });
+    }
+
+    HttpsServer::Impl& server_;
+    std::string label_;
+    tcp::acceptor acceptor_;
+    net::steady_timer retryTimer_;
+    int consecutiveFailures_ = 0;
+    bool stopped_ = false;
+};
+
+// ---------------------------------------------------------------------------
+
+void HttpsServer::Impl::loadTls()
+{
+    SSL_CTX* native = tls.native_handle();
+    // A floor, not a pin: TLS 1.3 is negotiated whenever the client has it.
+    if (SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION) != 1) throw StartupError("cannot set the minimum TLS version");
+    tls.set_options(ssl::context::default_workarounds | ssl::context::no_compression | ssl::context::single_dh_use);
+    SSL_CTX_set_options(native, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) throw StartupError("cannot set the TLS 1.2 cipher suites");
+
+    beast::error_code ec;
+    tls.use_certificate_chain_file(options.certificateFile.string(), ec);
+    if (ec) throw StartupError("cannot load the TLS certificate " + options.certificateFile.string() + ": " + ec.message());
+    tls.use_private_key_file(options.privateKeyFile.string(), ssl::context::pem, ec);
+    if (ec) throw StartupError("cannot load the TLS key " + options.privateKeyFile.string() + ": " + ec.message());
+    if (SSL_CTX_check_private_key(native) != 1) {
+        throw StartupError("the TLS key " + options.privateKeyFile.string() + " does not match " +
+                           options.certificateFile.string());
+    }
+}
+
+void HttpsServer::Impl::listen(const std::string& address, bool optional)
+{
+    const auto ip = net::ip::make_address(address);
+    const tcp::endpoint endpoint(ip, options.port);
+    const std::string shown = ip.is_v6() ? "[" + address + "]" : address;
+    const std::string where = shown + ":" + std::to_string(options.port);
+    auto listener = std::make_shared<Listener>(*this, where);
+    tcp::acceptor& acceptor = listener->acceptor();
+
+    beast::error_code ec;
+    acceptor.open(endpoint.protocol(), ec);
+    if (ec == net::error::address_family_not_supported && optional) {
+        log::warn("IPv6 is not available; listening on 127.0.0.1 only");
+        return;
+    }
+    if (ec) throw StartupError("cannot open a socket for " + where + ": " + ec.message());
+    // Lets a restarted daemon bind while old connections sit in TIME_WAIT;
+    // on Linux it never allows two listeners on one port.
+    acceptor.set_option(net::socket_base::reuse_address(true), ec);
+    if (ip.is_v6()) acceptor.set_option(net::ip::v6_only(true), ec);
+
+    acceptor.bind(endpoint, ec);
+    if (ec == boost::system::errc::address_not_available && optional) {
+        log::warn("IPv6 loopback ::1 is not available; listening on 127.0.0.1 only");
+        return;
+    }
+    if (ec == net::error::address_in_use) {
+        throw StartupError("port " + std::to_string(options.port) + " in use on " + shown +
+                           " (is another inkand running? choose another with --port)");
+    }
+    if (ec == net::error::access_denied) throw StartupError("not permitted to listen on " + where);
+    if (ec) throw StartupError("cannot listen on " + where + ": " + ec.message());
+
+    acceptor.listen(net::socket_base::max_listen_connections, ec);
+    if (ec) throw StartupError("cannot listen on " + where + ": " + ec.message());
+
+    listeners.push_back(std::move(listener));
+    urls.push_back("https://" + where);
+}
+
+void HttpsServer::Impl::track(const std::shared_ptr<Session>& session)
+{
+    const std::lock_guard lock(sessionsMutex);
+    std::erase_if(sessions, [](const std::weak_ptr<Session>& s) { return s.expired(); });
+    sessions.push_back(session);
+}
+
+void HttpsServer::Impl::stopSessions()
+{
+    std::vector<std::shared_ptr<Session>> live;
+    {
+        const std::lock_guard lock(sessionsMutex);
+        for (const auto& weak : sessions) {
+            if (auto session = weak.lock()) live.push_back(std::move(session));
+        }
+    }
+    for (const auto& session : live) session->stop();
+}
+
+void HttpsServer::Impl::waitForSignal()
+{
+    signals.async_wait([this](beast::error_code ec, int signal) {
+        if (ec) return;
+        if (shuttingDown.load()) {
+            // The user insists: leave now. pcscd releases the card of a vanished client.
+            log::warn("second signal " + std::to_string(signal) + ": exiting without waiting for the card");
+            std::_Exit(1);
+        }
+        log::info("signal " + std::to_string(signal) + " received");
+        beginShutdown();
+        waitForSignal();
+    });
+}
+
+void HttpsServer::Impl::beginShutdown()
+{
+    if (shuttingDown.exchange(true)) return;
+    log::info("shutting down: no new connections; letting the running card operations finish");
+    for (const auto& listener : listeners) listener->stop();
+    // Idle connections close now; those waiting for the card answer first, then close.
+    stopSessions();
+
+    // Responses of the card operations still running come back through the
+    // io_context after drain() returns: keep it running until then.
+    drainGuard.emplace(ioc.get_executor());
+    drainThread = std::thread([this] {
+        try {
+            if (drain) drain();
+        } catch (const std::exception& e) {
+            log::error(std::string("while finishing card operations: ") + e.what());
+        }
+        net::post(ioc, [this] {
+            stopSessions();  // again, for a connection accepted just before the listeners closed
+            drainGuard.reset();
+            pollDrain(std::chrono::steady_clock::now() + options.drainTimeout);
+        });
+    });
+}
+
+void HttpsServer::Impl::pollDrain(std::chrono::steady_clock::time_point deadline)
+{
+    if (connections.load() == 0) {
+        signals.cancel();
+        return;  // nothing left: io_context.run() returns
+    }
+    if (std::chrono::steady_clock::now() >= deadline) {
+        log::warn(std::to_string(connections.load()) + " connection(s) still open at exit; closing them");
+        ioc.stop();
+        return;
+    }
+    drainTimer.expires_after(kDrainPollInterval);
+    drainTimer.async_wait([this, deadline](beast::error_code ec) {
+        if (!ec) pollDrain(deadline);
+    });
+}
+
+void HttpsServer::Impl::listenerGaveUp()
+{
+    net::post(ioc, [this] {
+        if (++failedListeners < listeners.size()) return;
+        log::error("no address accepts connections any more; stopping");
+        exitCode = 1;
+        beginShutdown();
+    });
+}
+
+// ---------------------------------------------------------------------------
+
+HttpsServer::HttpsServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options)))
+{
+    impl_->loadTls();
+    impl_->listen("127.0.0.1", /*optional=*/false);
+    impl_->listen("::1", /*optional=*/true);
+    impl_->signals.add(SIGINT);
+    impl_->signals.add(SIGTERM);
+}
+
+HttpsServer::~HttpsServer()
+{
+    if (impl_->drainThread.joinable()) impl_->drainThread.join();
+}
+
+std::vector<std::string> HttpsServer::urls() const { return impl_->urls; }
+
+int HttpsServer::run(const Api& api, std::function<void()> drain)
+{
+    impl_->api = &api;
+    impl_->drain = std::move(drain);
+    impl_->waitForSignal();
+    for (const auto& listener : impl_->listeners) listener->start();
+    while (true) {
+        try {
+            impl_->ioc.run();
+            break;
+        } catch (const std::exception& e) {
+            // A handler must not throw; if one does, log it and keep serving.
+            log::error(std::string("unexpected exception in the I/O loop: ") + e.what());
+        }
+    }
+    if (impl_->drainThread.joinable()) impl_->drainThread.join();
+    return impl_->exitCode;
+}
+
+void HttpsServer::stop()
+{
+    net::post(impl_->ioc, [impl = impl_.get()] { impl->beginShutdown(); });
+}
+
+}  // namespace inkan::api

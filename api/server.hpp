@@ -1,0 +1,74 @@
+// inkan — the HTTPS server: TLS over loopback TCP, HTTP/1.1 keep-alive, one
+// session per connection on its own strand. Adapts Beast messages to
+// api::Request / api::Response and hands them to api::Api; decides nothing
+// about content. This header stays free of Asio so main.cpp compiles fast.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "api/api.hpp"
+
+namespace inkan::api {
+
+struct ServerOptions {
+    std::uint16_t port = 24713;
+    std::filesystem::path certificateFile;  // PEM leaf certificate
+    std::filesystem::path privateKeyFile;   // PEM private key of the leaf
+
+    std::chrono::seconds handshakeTimeout{10};
+    std::chrono::seconds readTimeout{30};   // one whole request, and keep-alive idle time
+    std::chrono::seconds writeTimeout{30};
+    std::chrono::seconds closeTimeout{5};   // TLS close_notify exchange
+    std::chrono::seconds drainTimeout{5};   // after the card work is done, for the last responses
+
+    std::size_t headerLimit = 8 * 1024;
+    std::size_t bodyLimit = 64 * 1024;
+    std::size_t maxConnections = 64;
+};
+
+/// The server could not start (TLS material unusable, port in use, ...).
+/// The message is meant for the user as is.
+class StartupError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+class HttpsServer {
+public:
+    /// Load the TLS material and bind 127.0.0.1 and [::1] (the latter only when
+    /// the machine has IPv6 loopback). Throws StartupError. Binding comes
+    /// first so a daemon that cannot serve never touches a card.
+    explicit HttpsServer(ServerOptions options);
+    ~HttpsServer();
+    HttpsServer(const HttpsServer&) = delete;
+    HttpsServer& operator=(const HttpsServer&) = delete;
+
+    /// Base URLs being served, e.g. "https://127.0.0.1:24713".
+    std::vector<std::string> urls() const;
+
+    /// Serve `api` until SIGTERM or SIGINT (or stop()). Then: stop accepting, run
+    /// `drain` on its own thread (it must let running card operations finish),
+    /// deliver their responses, close every connection. Returns the exit code:
+    /// 0 after a requested stop, 1 when no listener could keep accepting.
+    /// `api` must outlive run().
+    int run(const Api& api, std::function<void()> drain);
+
+    /// Ask run() to shut down as on SIGTERM. Thread-safe.
+    void stop();
+
+    /// Opaque; defined in server.cpp (public only so the connection classes there can name it).
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace inkan::api

@@ -1,0 +1,310 @@
+// The inkan reference card, following docs/reference-card.md section by section.
+#include "daemon/card/reference_card.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <openssl/evp.h>
+
+#include "daemon/card/digest_info.hpp"
+#include "daemon/card/status_words.hpp"
+#include "daemon/error.hpp"
+
+namespace inkan::card {
+
+namespace {
+
+using pcsc::ApduHeader;
+using pcsc::ByteView;
+using pcsc::CommandApdu;
+
+// --- Application (reference-card.md "Application") ---------------------------
+// AID: F0 = proprietary, unregistered (ISO/IEC 7816-5), then "INKAN", version 1.
+constexpr std::array<std::uint8_t, 7> kAid{0xF0, 0x49, 0x4E, 0x4B, 0x41, 0x4E, 0x01};
+// SELECT by DF name, P2 0C = no response data (ISO/IEC 7816-4 §11.2.2).
+constexpr ApduHeader kSelectApplication{0x00, 0xA4, 0x04, 0x0C};
+// SELECT EF by file identifier under the current DF, no response data.
+constexpr ApduHeader kSelectFile{0x00, 0xA4, 0x02, 0x0C};
+
+// Elementary files (two-byte file identifiers).
+constexpr std::array<std::uint8_t, 2> kSigningCertificateFile{0xC0, 0x01};  // DER, 1-2 KiB
+constexpr std::array<std::uint8_t, 2> kCaCertificateFile{0xC0, 0x02};       // DER, optional (6A82)
+constexpr std::array<std::uint8_t, 2> kSerialFile{0xD0, 0x01};              // 8 bytes, binary
+constexpr std::size_t kSerialLength = 8;
+
+constexpr std::string_view kSigningCertificateId = "sign";
+constexpr std::string_view kCaCertificateId = "ca";
+
+// --- READ BINARY (reference-card.md "READ BINARY") ---------------------------
+// INS B0, offset in P1 P2 (15 bits: P1 bit 8 must be 0, ISO/IEC 7816-4 §11.3.3).
+constexpr std::uint8_t kReadBinaryIns = 0xB0;
+constexpr std::size_t kMaxReadOffset = 0x7FFF;
+constexpr std::size_t kReadChunk = CommandApdu::kMaxShortLe;  // Le 00 = 256
+// A certificate's DER header: SEQUENCE tag and a length of at most two bytes
+// (30 82 LL LL), so the first four bytes tell the whole length.
+constexpr std::size_t kCertificateHeaderLength = 4;
+constexpr std::uint8_t kDerSequence = 0x30;
+constexpr std::uint8_t kDerLongLength1 = 0x81;  // one length byte follows
+constexpr std::uint8_t kDerLongLength2 = 0x82;  // two length bytes follow
+// Certificates on cards are 1-2 KiB; anything past what READ BINARY can
+// address is not a certificate we can read, and a lie we should not allocate for.
+constexpr std::size_t kMaxCertificateLength = kMaxReadOffset + 1;
+
+// --- PINs (reference-card.md "PINs") ----------------------------------------
+// 81 = user PIN. (82 = unblock code: RESET RETRY COUNTER names the user PIN
+// and carries the unblock code in its data, so 82 itself is never sent.)
+constexpr std::uint8_t kUserPinReference = 0x81;
+constexpr std::size_t kPinBlockLength = 16;  // ASCII digits, padded ...
+constexpr std::uint8_t kPinPadding = 0xFF;   // ... with FF
+constexpr std::size_t kMinPinLength = 4;
+constexpr std::size_t kMaxPinLength = 16;
+constexpr std::size_t kUnblockCodeLength = 8;
+constexpr int kMaxTries = 10;  // both the PIN and the unblock code
+
+// VERIFY, P1 00, P2 = reference (ISO/IEC 7816-4 §11.5.6).
+constexpr std::uint8_t kVerifyIns = 0x20;
+// CHANGE REFERENCE DATA, P1 00 = old and new value in the data (ISO/IEC 7816-4 §11.5.7).
+constexpr ApduHeader kChangeReferenceData{0x00, 0x24, 0x00, kUserPinReference};
+// RESET RETRY COUNTER, P1 00 = unblock code and new PIN in the data (ISO/IEC 7816-4 §11.5.10).
+constexpr ApduHeader kResetRetryCounter{0x00, 0x2C, 0x00, kUserPinReference};
+
+// --- Signing (reference-card.md "Signing") ----------------------------------
+// MSE SET, P1 41 = set for computation, P2 B6 = digital signature template
+// (ISO/IEC 7816-4 §11.5.11, ISO/IEC 7816-8 §5.1).
+constexpr ApduHeader kMseSetSignature{0x00, 0x22, 0x41, 0xB6};
+constexpr std::uint8_t kTagAlgorithmReference = 0x80;
+constexpr std::uint8_t kTagKeyReference = 0x84;
+constexpr std::uint8_t kAlgorithmRsaPkcs1 = 0x02;  // RSASSA-PKCS1-v1_5 over the DigestInfo given
+constexpr std::uint8_t kSigningKeyReference = 0x01;  // the RSA-2048 key of EF C001
+// The control reference template: two one-byte TLVs.
+constexpr std::array<std::uint8_t, 6> kMseSetSignatureData{
+    kTagAlgorithmReference, 0x01, kAlgorithmRsaPkcs1, kTagKeyReference, 0x01, kSigningKeyReference};
+// PSO COMPUTE DIGITAL SIGNATURE: P1 9E = return the signature, P2 9A = the
+// data field holds the data to sign (ISO/IEC 7816-8 §5.4). Le 00: the card
+// answers 6100 and the channel collects the 256 bytes with GET RESPONSE.
+constexpr ApduHeader kComputeSignature{0x00, 0x2A, 0x9E, 0x9A};
+constexpr std::string_view kSignatureAlgorithmPrefix = "RSASSA-PKCS1-v1_5-";
+
+// --- Card identity ----------------------------------------------------------
+constexpr std::string_view kCardIdNamespace = "inkan-reference:";
+constexpr std::size_t kCardIdLength = 16;  // hex digits of the hash kept
+
+// --- Helpers ----------------------------------------------------------------
+
+void checkDigits(const Secret& secret, std::size_t minLength, std::size_t maxLength, std::string_view what)
+{
+    const auto value = secret.view();
+    const bool digitsOnly = std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (value.size() < minLength || value.size() > maxLength || !digitsOnly) {
+        const auto range = minLength == maxLength ? std::to_string(minLength)
+                                                  : std::to_string(minLength) + " to " + std::to_string(maxLength);
+        throw Error(ErrorCode::PinFormat, "the " + std::string(what) + " must be " + range + " digits");
+    }
+}
+
+void checkPinFormat(const Secret& pin) { checkDigits(pin, kMinPinLength, kMaxPinLength, "PIN"); }
+
+void checkUnblockCodeFormat(const Secret& code)
+{
+    checkDigits(code, kUnblockCodeLength, kUnblockCodeLength, "unblock code");
+}
+
+// Appends the 16-byte PIN block for `secret` to `out`, which the caller has
+// reserved big enough (no reallocation may leave a copy behind) and wipes.
+void appendPinBlock(Bytes& out, const Secret& secret)
+{
+    const auto value = secret.view();
+    out.insert(out.end(), value.begin(), value.end());
+    out.insert(out.end(), kPinBlockLength - value.size(), kPinPadding);
+}
+
+Bytes pinData(const Secret& first, const Secret* second = nullptr)
+{
+    Bytes data;
+    data.reserve(2 * kPinBlockLength);
+    appendPinBlock(data, first);
+    if (second) appendPinBlock(data, *second);
+    return data;
+}
+
+void transmitExpectingSuccess(pcsc::ApduChannel& channel, const CommandApdu& command, CardCommand what)
+{
+    checkStatusWord(channel.transmit(command).sw(), what);
+}
+
+void selectApplication(pcsc::ApduChannel& channel)
+{
+    transmitExpectingSuccess(channel, CommandApdu(kSelectApplication, Bytes(kAid.begin(), kAid.end())),
+                             CardCommand::Select);
+}
+
+// Selects an EF; false when the card says it has no such file.
+bool selectFile(pcsc::ApduChannel& channel, ByteView fileId)
+{
+    const auto response = channel.transmit(CommandApdu(kSelectFile, Bytes(fileId.begin(), fileId.end())));
+    if (response.sw() == sw::kFileNotFound) return false;
+    checkStatusWord(response.sw(), CardCommand::Select);
+    return true;
+}
+
+Bytes readBinary(pcsc::ApduChannel& channel, std::size_t offset, std::size_t length)
+{
+    const ApduHeader header{0x00, kReadBinaryIns, static_cast<std::uint8_t>(offset >> 8),
+                            static_cast<std::uint8_t>(offset & 0xFF)};
+    auto response = channel.transmit(CommandApdu(header, {}, length));
+    checkStatusWord(response.sw(), CardCommand::ReadBinary);
+    if (response.data().size() > length) {
+        throw Error(ErrorCode::CardError, "READ BINARY returned more bytes than asked for");
+    }
+    return response.takeData();
+}
+
+// Reads `length` bytes from the start of the selected EF.
+Bytes readFile(pcsc::ApduChannel& channel, std::size_t length, Bytes alreadyRead = {})
+{
+    Bytes content = std::move(alreadyRead);
+    content.reserve(length);
+    while (content.size() < length) {
+        if (content.size() > kMaxReadOffset) throw Error(ErrorCode::CardError, "file too long for READ BINARY");
+        const auto part = readBinary(channel, content.size(), std::min(kReadChunk, length - content.size()));
+        // An empty answer with 9000 would make no progress: refuse rather than loop.
+        if (part.empty()) throw Error(ErrorCode::CardError, "READ BINARY returned no data");
+        content.insert(content.end(), part.begin(), part.end());
+    }
+    return content;
+}
+
+// The total length (header included) of the DER SEQUENCE starting with `header`.
+std::size_t derLength(ByteView header)
+{
+    if (header.size() < 2 || header[0] != kDerSequence) {
+        throw Error(ErrorCode::CardError, "the certificate file does not start with a DER SEQUENCE");
+    }
+    if (header[1] < 0x80) return 2 + header[1];
+    if (header[1] == kDerLongLength1 && header.size() >= 3) return 3 + header[2];
+    if (header[1] == kDerLongLength2 && header.size() >= 4) return 4 + ((std::size_t{header[2]} << 8) | header[3]);
+    throw Error(ErrorCode::CardError, "the certificate file has an unsupported DER length");
+}
+
+std::optional<Bytes> readCertificateFile(pcsc::ApduChannel& channel, ByteView fileId)
+{
+    if (!selectFile(channel, fileId)) return std::nullopt;
+    // A file shorter than the header answers 6Cxx; the channel re-asks for
+    // what is there, and derLength() refuses what is not a certificate.
+    auto header = readBinary(channel, 0, kCertificateHeaderLength);
+    const auto length = derLength(header);
+    if (length > kMaxCertificateLength) throw Error(ErrorCode::CardError, "the certificate file is too long");
+    if (header.size() > length) header.resize(length);
+    return readFile(channel, length, std::move(header));
+}
+
+CommandApdu verifyCommand(std::uint8_t reference, Bytes pinBlock = {})
+{
+    return CommandApdu(ApduHeader{0x00, kVerifyIns, 0x00, reference}, std::move(pinBlock));
+}
+
+void verify(pcsc::ApduChannel& channel, const Secret& pin)
+{
+    transmitExpectingSuccess(channel, verifyCommand(kUserPinReference, pinData(pin)), CardCommand::VerifyPin);
+}
+
+// After a successful VERIFY, CHANGE or RESET RETRY COUNTER the card sets the
+// counter back to its maximum (reference-card.md "PINs").
+constexpr PinStatus kFreshPin{kMaxTries, kMaxTries, false};
+
+}  // namespace
+
+std::string_view ReferenceCard::signingCertificateId() const { return kSigningCertificateId; }
+
+std::string ReferenceCard::cardIdForSerial(ByteView serial)
+{
+    Bytes input(kCardIdNamespace.begin(), kCardIdNamespace.end());
+    input.insert(input.end(), serial.begin(), serial.end());
+    std::array<std::uint8_t, EVP_MAX_MD_SIZE> hash{};
+    unsigned int hashLength = 0;
+    if (EVP_Digest(input.data(), input.size(), hash.data(), &hashLength, EVP_sha256(), nullptr) != 1) {
+        throw Error(ErrorCode::Internal, "SHA-256 failed");
+    }
+    return pcsc::toHex(ByteView(hash.data(), hashLength), false).substr(0, kCardIdLength);
+}
+
+CardIdentity ReferenceCard::readIdentity(pcsc::ApduChannel& channel) const
+{
+    selectApplication(channel);
+    if (!selectFile(channel, kSerialFile)) throw Error(ErrorCode::CardError, "the card has no serial number file");
+    auto serial = readBinary(channel, 0, kSerialLength);
+    if (serial.size() != kSerialLength) throw Error(ErrorCode::CardError, "the card's serial number has the wrong length");
+    auto cardId = cardIdForSerial(serial);
+    return CardIdentity{std::move(serial), std::move(cardId)};
+}
+
+std::vector<TokenCertificate> ReferenceCard::readCertificates(pcsc::ApduChannel& channel) const
+{
+    selectApplication(channel);
+    std::vector<TokenCertificate> certificates;
+    auto signing = readCertificateFile(channel, kSigningCertificateFile);
+    if (!signing) throw Error(ErrorCode::CardError, "the card has no signing certificate");
+    certificates.push_back(TokenCertificate{std::string(kSigningCertificateId), std::move(*signing)});
+    if (auto ca = readCertificateFile(channel, kCaCertificateFile)) {
+        certificates.push_back(TokenCertificate{std::string(kCaCertificateId), std::move(*ca)});
+    }
+    return certificates;
+}
+
+PinStatus ReferenceCard::pinStatus(pcsc::ApduChannel& channel) const
+{
+    selectApplication(channel);
+    // VERIFY without data: the status only, no try spent (reference-card.md "PINs").
+    return pinStatusFromStatusWord(channel.transmit(verifyCommand(kUserPinReference)).sw(), kMaxTries);
+}
+
+PinStatus ReferenceCard::verifyPin(pcsc::ApduChannel& channel, const Secret& pin) const
+{
+    checkPinFormat(pin);
+    selectApplication(channel);
+    verify(channel, pin);
+    return kFreshPin;
+}
+
+PinStatus ReferenceCard::changePin(pcsc::ApduChannel& channel, const Secret& pin, const Secret& newPin) const
+{
+    checkPinFormat(pin);
+    checkPinFormat(newPin);
+    selectApplication(channel);
+    transmitExpectingSuccess(channel, CommandApdu(kChangeReferenceData, pinData(pin, &newPin)), CardCommand::ChangePin);
+    return kFreshPin;
+}
+
+PinStatus ReferenceCard::unblockPin(pcsc::ApduChannel& channel, const Secret& unblockCode, const Secret& newPin) const
+{
+    checkUnblockCodeFormat(unblockCode);
+    checkPinFormat(newPin);
+    selectApplication(channel);
+    transmitExpectingSuccess(channel, CommandApdu(kResetRetryCounter, pinData(unblockCode, &newPin)),
+                             CardCommand::UnblockPin);
+    return kFreshPin;
+}
+
+TokenSignature ReferenceCard::sign(pcsc::ApduChannel& channel, DigestAlgorithm algorithm, ByteView digest,
+                                   const Secret* pin) const
+{
+    // Everything that can be refused without the card is refused first.
+    auto data = digestInfo(algorithm, digest);
+    if (pin) checkPinFormat(*pin);
+
+    selectApplication(channel);
+    if (pin) verify(channel, *pin);
+    transmitExpectingSuccess(channel,
+                             CommandApdu(kMseSetSignature, Bytes(kMseSetSignatureData.begin(), kMseSetSignatureData.end())),
+                             CardCommand::ManageSecurityEnvironment);
+    auto response = channel.transmit(CommandApdu(kComputeSignature, std::move(data), CommandApdu::kMaxShortLe));
+    checkStatusWord(response.sw(), CardCommand::ComputeSignature);
+    if (response.data().empty()) throw Error(ErrorCode::CardError, "the card returned an empty signature");
+    return TokenSignature{response.takeData(), std::string(kSignatureAlgorithmPrefix) + std::string(digestAlgorithmName(algorithm))};
+}
+
+}  // namespace inkan::card

@@ -1,0 +1,69 @@
+// inkan — a card profile: what inkan can do with one kind of card.
+//
+// One class per card profile (reference_card.*, later the corporate card),
+// stateless: everything it knows about the card is read through the channel
+// it is given. Every method runs inside one card transaction (the caller holds
+// a pcsc::CardTransaction and builds the channel on it), so a profile never
+// has to fear another application's APDUs between two of its own.
+//
+// Errors are inkan::Error; PIN and format rules are checked before anything
+// is sent, so a refused PIN never costs a try.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "daemon/pcsc/apdu_channel.hpp"
+#include "daemon/secret.hpp"
+#include "daemon/service/card_agent.hpp"
+
+namespace inkan::card {
+
+/// Who the card is: the serial as read from the card, and the id inkan shows
+/// for it (stable across re-insertion and readers).
+struct CardIdentity {
+    Bytes serial;
+    std::string cardId;
+};
+
+/// A certificate file as read from the card.
+struct TokenCertificate {
+    std::string id;  // stable within the profile, e.g. "sign"
+    Bytes der;
+};
+
+struct TokenSignature {
+    Bytes signature;
+    std::string algorithm;  // e.g. "RSASSA-PKCS1-v1_5-SHA-256"
+};
+
+class Token {
+public:
+    virtual ~Token() = default;
+
+    /// The profile id shown to users and portals, e.g. "inkan-reference".
+    virtual std::string_view profileId() const = 0;
+    /// A human name for the card when its certificate has no CN.
+    virtual std::string_view profileName() const = 0;
+    /// The id of the certificate whose key sign() uses.
+    virtual std::string_view signingCertificateId() const = 0;
+
+    virtual CardIdentity readIdentity(pcsc::ApduChannel& channel) const = 0;
+    /// Every certificate on the card, signing certificate first; absent optional files are skipped.
+    virtual std::vector<TokenCertificate> readCertificates(pcsc::ApduChannel& channel) const = 0;
+
+    /// The user PIN's state, without spending a try.
+    virtual PinStatus pinStatus(pcsc::ApduChannel& channel) const = 0;
+    virtual PinStatus verifyPin(pcsc::ApduChannel& channel, const Secret& pin) const = 0;
+    virtual PinStatus changePin(pcsc::ApduChannel& channel, const Secret& pin, const Secret& newPin) const = 0;
+    virtual PinStatus unblockPin(pcsc::ApduChannel& channel, const Secret& unblockCode, const Secret& newPin) const = 0;
+
+    /// Sign `digest` (exactly the algorithm's length) with the signing key.
+    /// With `pin`: VERIFY first, in the same transaction. Without: relies on
+    /// a PIN verified earlier, and throws PinRequired when there is none.
+    virtual TokenSignature sign(pcsc::ApduChannel& channel, DigestAlgorithm algorithm, pcsc::ByteView digest,
+                                const Secret* pin) const = 0;
+};
+
+}  // namespace inkan::card

@@ -1,0 +1,40 @@
+// inkan — how APDUs reach a card, as seen from above the PC/SC layer.
+//
+// The card profiles and the card service only know these interfaces; the real
+// implementation is CardConnection (card_connection.hpp), tests substitute
+// fakes that replay scripted APDU pairs.
+#pragma once
+
+#include <memory>
+
+#include "daemon/pcsc/bytes.hpp"
+
+namespace inkan::pcsc {
+
+/// Sends one raw C-APDU and returns the raw R-APDU (data + SW1 SW2).
+/// Errors are inkan::Error (CardRemoved, PcscUnavailable, ...).
+class ApduTransport {
+public:
+    virtual ~ApduTransport() = default;
+    virtual Bytes transmit(ByteView command) = 0;
+};
+
+/// Exclusive use of a card for one operation (SCardBeginTransaction ...
+/// SCardEndTransaction). Ends when destroyed. Card work happens only inside one,
+/// so no other application can interleave APDUs between a VERIFY and the
+/// signature it authorises.
+class CardTransaction : public ApduTransport {
+public:
+    /// Reset the card instead of leaving it as it is when the transaction ends:
+    /// throws away any security state (a verified PIN) the operation left behind.
+    virtual void resetCardOnEnd() noexcept = 0;
+};
+
+/// A connection to the card in one reader.
+class CardHandle {
+public:
+    virtual ~CardHandle() = default;
+    virtual std::unique_ptr<CardTransaction> beginTransaction() = 0;
+};
+
+}  // namespace inkan::pcsc

@@ -1,0 +1,704 @@
+#include "daemon/service/card_service.hpp"
+
+#include <chrono>
+#include <exception>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "daemon/card/profiles.hpp"
+#include "daemon/card/token.hpp"
+#include "daemon/cert/certificate.hpp"
+#include "daemon/error.hpp"
+#include "daemon/pcsc/apdu_channel.hpp"
+#include "daemon/pcsc/bytes.hpp"
+#include "daemon/pcsc/scard_call.hpp"
+#include "daemon/service/worker.hpp"
+
+namespace inkan::service {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+template <class T>
+Outcome<T> failure(std::exception_ptr error)
+{
+    return Outcome<T>(std::in_place_index<1>, std::move(error));
+}
+
+std::exception_ptr makeError(ErrorCode code, std::string message)
+{
+    return std::make_exception_ptr(Error(code, std::move(message)));
+}
+
+Error shuttingDown() { return Error(ErrorCode::Busy, "inkand is shutting down"); }
+std::exception_ptr shuttingDownError() { return std::make_exception_ptr(shuttingDown()); }
+
+// The card (or the way to it) is gone: the connection is useless now.
+bool connectionLost(ErrorCode code)
+{
+    return code == ErrorCode::CardRemoved || code == ErrorCode::ReaderUnavailable || code == ErrorCode::PcscUnavailable;
+}
+
+// What the card said about a PIN: its counter has changed (or may have).
+bool isPinVerdict(ErrorCode code)
+{
+    return code == ErrorCode::PinIncorrect || code == ErrorCode::PinBlocked || code == ErrorCode::UnblockCodeIncorrect
+        || code == ErrorCode::PinRequired;
+}
+
+// An operation that produces a T, completed exactly once: by run(), by fail(),
+// or (should the task be dropped by a bug) by its destructor.
+template <class T, class Body>
+class OperationTask final : public Worker::Task {
+public:
+    OperationTask(Body body, Completion<T> done) : body_(std::move(body)), done_(std::move(done)) {}
+    ~OperationTask() override
+    {
+        if (done_) deliver(failure<T>(makeError(ErrorCode::Internal, "the operation was dropped")));
+    }
+
+    void run() override { deliver(compute()); }
+    void fail(std::exception_ptr reason) noexcept override { deliver(failure<T>(std::move(reason))); }
+
+private:
+    Outcome<T> compute()
+    {
+        try {
+            return Outcome<T>(std::in_place_index<0>, body_());
+        } catch (...) {
+            return failure<T>(std::current_exception());
+        }
+    }
+
+    void deliver(Outcome<T> outcome) noexcept
+    {
+        auto done = std::move(done_);
+        done_ = nullptr;
+        if (!done) return;
+        try {
+            done(std::move(outcome));
+        } catch (const std::exception& e) {
+            std::cerr << "inkand: a completion threw: " << e.what() << '\n';
+        } catch (...) {
+            std::cerr << "inkand: a completion threw\n";
+        }
+    }
+
+    Body body_;
+    Completion<T> done_;
+};
+
+template <class T, class Body>
+std::unique_ptr<Worker::Task> makeTask(Body body, Completion<T> done)
+{
+    return std::make_unique<OperationTask<T, Body>>(std::move(body), std::move(done));
+}
+
+// A task without a caller waiting for it (reading a newly inserted card).
+template <class Body>
+class BackgroundTask final : public Worker::Task {
+public:
+    explicit BackgroundTask(Body body) : body_(std::move(body)) {}
+    void run() override { body_(); }
+    void fail(std::exception_ptr) noexcept override {}
+
+private:
+    Body body_;
+};
+
+// Hands a task its worker refused to another thread, which fails it there.
+class RefusedTask final : public Worker::Task {
+public:
+    RefusedTask(std::unique_ptr<Worker::Task> task, Error reason) : task_(std::move(task)), reason_(std::move(reason)) {}
+    void run() override { task_->fail(std::make_exception_ptr(reason_)); }
+    void fail(std::exception_ptr reason) noexcept override { task_->fail(std::move(reason)); }
+
+private:
+    std::unique_ptr<Worker::Task> task_;
+    Error reason_;
+};
+
+std::string milliseconds(Clock::duration duration)
+{
+    return std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(duration).count()) + " ms";
+}
+
+std::string describe(const std::exception& e)
+{
+    if (const auto* error = dynamic_cast<const Error*>(&e)) {
+        return std::string(errorCodeName(error->code())) + " (" + e.what() + ")";
+    }
+    return std::string("INTERNAL (") + e.what() + ")";
+}
+
+class CardService final : public CardAgent {
+public:
+    explicit CardService(CardServiceOptions options)
+        : options_(std::move(options)), backend_(options_.backend ? options_.backend : makePcscBackend())
+    {
+    }
+
+    ~CardService() override { shutdown(); }
+
+    CardService(const CardService&) = delete;
+    CardService& operator=(const CardService&) = delete;
+
+    void start()
+    {
+        backend_->start([this](const pcsc::ReaderEvent& event) { onReaderEvent(event); });
+    }
+
+    void status(Completion<AgentStatus> done) override
+    {
+        answer<AgentStatus>([this] { return currentStatus(); }, std::move(done));
+    }
+
+    void cards(Completion<std::vector<CardSummary>> done) override
+    {
+        answer<std::vector<CardSummary>>(
+            [this] {
+                const std::lock_guard lock(mutex_);
+                std::vector<CardSummary> result;
+                for (const auto& [name, reader] : readers_) {
+                    if (reader.card && reader.card->summary) result.push_back(*reader.card->summary);
+                }
+                return result;
+            },
+            std::move(done));
+    }
+
+    void card(const std::string& cardId, Completion<CardSummary> done) override
+    {
+        answer<CardSummary>(
+            [this, cardId] {
+                const std::lock_guard lock(mutex_);
+                const auto found = findCard(cardId);
+                if (!found) throw missingCard();
+                return *found->summary;
+            },
+            std::move(done));
+    }
+
+    void certificate(const std::string& cardId, const std::string& certId, Completion<CertificateSummary> done) override
+    {
+        answer<CertificateSummary>(
+            [this, cardId, certId] {
+                const std::lock_guard lock(mutex_);
+                const auto found = findCard(cardId);
+                if (!found) throw missingCard();
+                for (const auto& certificate : found->summary->certificates) {
+                    if (certificate.id == certId) return certificate;
+                }
+                throw Error(ErrorCode::NotFound, "the card has no certificate with this id");
+            },
+            std::move(done));
+    }
+
+    void pinStatus(const std::string& cardId, Completion<PinStatus> done) override
+    {
+        submit<PinStatus>(
+            cardId, "PIN status",
+            [this](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
+                const auto status = card.token->pinStatus(channel);
+                setPin(card, status);
+                return status;
+            },
+            std::move(done));
+    }
+
+    void verifyPin(const std::string& cardId, Secret pin, Completion<PinStatus> done) override
+    {
+        submit<PinStatus>(
+            cardId, "verify PIN",
+            [this, pin = std::move(pin)](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
+                return pinOperation(card, channel, [&] { return card.token->verifyPin(channel, pin); });
+            },
+            std::move(done));
+    }
+
+    void changePin(const std::string& cardId, Secret pin, Secret newPin, Completion<PinStatus> done) override
+    {
+        submit<PinStatus>(
+            cardId, "change PIN",
+            [this, pin = std::move(pin), newPin = std::move(newPin)](Card& card, pcsc::ApduChannel& channel,
+                                                                      pcsc::CardTransaction&) {
+                return pinOperation(card, channel, [&] { return card.token->changePin(channel, pin, newPin); });
+            },
+            std::move(done));
+    }
+
+    void unblockPin(const std::string& cardId, Secret unblockCode, Secret newPin, Completion<PinStatus> done) override
+    {
+        submit<PinStatus>(
+            cardId, "unblock PIN",
+            [this, unblockCode = std::move(unblockCode), newPin = std::move(newPin)](
+                Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
+                return pinOperation(card, channel,
+                                    [&] { return card.token->unblockPin(channel, unblockCode, newPin); });
+            },
+            std::move(done));
+    }
+
+    void sign(const std::string& cardId, SignRequest request, Completion<SignResult> done) override
+    {
+        const bool withPin = request.pin.has_value();
+        submit<SignResult>(
+            cardId, withPin ? "sign (with PIN)" : "sign (without PIN)",
+            [this, request = std::move(request)](Card& card, pcsc::ApduChannel& channel,
+                                                 pcsc::CardTransaction& transaction) {
+                return signOnCard(card, channel, transaction, request);
+            },
+            std::move(done));
+    }
+
+    void shutdown() override
+    {
+        {
+            const std::lock_guard lock(mutex_);
+            if (shuttingDown_) return;
+            shuttingDown_ = true;
+        }
+        backend_->stop();  // no reader events after this
+
+        std::vector<std::shared_ptr<Card>> cards;
+        {
+            const std::lock_guard lock(mutex_);
+            for (auto& [name, reader] : readers_) {
+                if (reader.card) cards.push_back(std::move(reader.card));
+            }
+            readers_.clear();
+            cards.insert(cards.end(), retired_.begin(), retired_.end());
+            retired_.clear();
+            pcscAvailable_ = false;
+        }
+        const auto reason = shuttingDown();
+        for (const auto& card : cards) card->worker.retire(reason);
+        for (const auto& card : cards) card->worker.join();  // running operations finish
+        dispatcher_.retire(reason);
+        dispatcher_.join();
+        // Destroyed with the service: a worker that called shutdown() from one
+        // of its own completions is still running until that returns.
+        stopped_ = std::move(cards);
+        log("card service stopped");
+    }
+
+private:
+    // One inserted card of a supported profile.
+    struct Card {
+        Card(std::string readerName, Bytes cardAtr, std::unique_ptr<card::Token> cardToken)
+            : reader(std::move(readerName)), atr(std::move(cardAtr)), token(std::move(cardToken)),
+              worker([this] { handle.reset(); })
+        {
+        }
+
+        const std::string reader;
+        const Bytes atr;
+        const std::unique_ptr<const card::Token> token;
+        std::unique_ptr<pcsc::CardHandle> handle;  // used on the worker thread only
+        std::optional<CardSummary> summary;        // guarded by CardService::mutex_; set once read
+        Worker worker;                             // last: its thread uses the fields above
+    };
+
+    struct Reader {
+        bool cardPresent = false;
+        Bytes atr;
+        std::shared_ptr<Card> card;  // a card of a supported profile
+    };
+
+    struct CardContents {
+        card::CardIdentity identity;
+        std::vector<card::TokenCertificate> certificates;
+        PinStatus pin;
+    };
+
+    // --- Registry answers ------------------------------------------------------
+
+    // Runs `body` on the dispatch thread and completes with its result.
+    template <class T, class Body>
+    void answer(Body body, Completion<T> done)
+    {
+        auto task = makeTask<T>(std::move(body), std::move(done));
+        bool refuse = false;
+        {
+            const std::lock_guard lock(mutex_);
+            refuse = shuttingDown_;
+        }
+        if (!refuse) task = dispatcher_.post(std::move(task));
+        if (task) task->fail(shuttingDownError());
+    }
+
+    AgentStatus currentStatus()
+    {
+        const std::lock_guard lock(mutex_);
+        AgentStatus status;
+        status.pcscAvailable = pcscAvailable_;
+        for (const auto& [name, reader] : readers_) {
+            ReaderSummary summary;
+            summary.name = name;
+            summary.cardPresent = reader.cardPresent;
+            if (reader.cardPresent) summary.atr = pcsc::toHex(reader.atr);
+            if (reader.card && reader.card->summary) summary.cardId = reader.card->summary->id;
+            status.readers.push_back(std::move(summary));
+        }
+        return status;
+    }
+
+    // A card that has been read, by id. Caller holds mutex_.
+    std::shared_ptr<Card> findCard(const std::string& cardId) const
+    {
+        for (const auto& [name, reader] : readers_) {
+            if (reader.card && reader.card->summary && reader.card->summary->id == cardId) return reader.card;
+        }
+        return nullptr;
+    }
+
+    // Why a card id finds nothing. Caller holds mutex_. The id is not echoed:
+    // it comes from the request.
+    Error missingCard() const
+    {
+        if (!pcscAvailable_) return Error(ErrorCode::PcscUnavailable, "the PC/SC service (pcscd) is not running");
+        return Error(ErrorCode::CardNotFound, "no card with this id is present");
+    }
+
+    // --- Card operations -------------------------------------------------------
+
+    template <class T, class Body>
+    void submit(const std::string& cardId, std::string operation, Body body, Completion<T> done)
+    {
+        std::shared_ptr<Card> card;
+        std::optional<Error> refusal;
+        {
+            const std::lock_guard lock(mutex_);
+            if (shuttingDown_) {
+                refusal = shuttingDown();
+            } else if (!(card = findCard(cardId))) {
+                refusal = missingCard();
+            }
+        }
+        if (refusal) {
+            // Thrown as a copy, so the completion owns its exception object.
+            answer<T>([refusal = std::move(*refusal)]() -> T { throw refusal; }, std::move(done));
+            return;
+        }
+        // The card outlives every task of its worker (its destructor joins
+        // the worker), so the task can hold it by reference.
+        Card& target = *card;
+        auto task = makeTask<T>(
+            [this, &target, operation = std::move(operation), body = std::move(body)]() mutable -> T {
+                return runOperation<T>(target, operation, body);
+            },
+            std::move(done));
+        if (auto refused = card->worker.post(std::move(task))) {
+            // The card was removed between the lookup and now.
+            auto reason = card->worker.retireReason();
+            if (auto again = dispatcher_.post(std::make_unique<RefusedTask>(std::move(refused), reason))) {
+                again->run();
+            }
+        }
+    }
+
+    template <class T, class Body>
+    T runOperation(Card& card, const std::string& operation, Body& body)
+    {
+        const auto started = Clock::now();
+        const auto name = cardName(card);
+        try {
+            T result = withTransaction(card, [&](pcsc::ApduChannel& channel, pcsc::CardTransaction& transaction) {
+                return body(card, channel, transaction);
+            });
+            log(name + ": " + operation + ": ok (" + milliseconds(Clock::now() - started) + ")");
+            return result;
+        } catch (const std::exception& e) {
+            log(name + ": " + operation + ": failed: " + describe(e));
+            throw;
+        }
+    }
+
+    // Runs `work` in one transaction on the card, connecting first when needed.
+    template <class Work>
+    auto withTransaction(Card& card, Work&& work)
+    {
+        for (int attempt = 0;; ++attempt) {
+            try {
+                if (!card.handle) card.handle = backend_->connect(card.reader);
+                const auto transaction = card.handle->beginTransaction();
+                pcsc::ApduChannel channel(*transaction);
+                return work(channel, *transaction);
+            } catch (const pcsc::CardResetError&) {
+                // Another application reset the card in the middle of our
+                // operation; the reset reached the card before our command did,
+                // so starting over once is safe (the connection has been
+                // re-established already).
+                if (attempt > 0) throw;
+                log(cardName(card) + ": the card was reset by another application; starting over");
+            } catch (const Error& e) {
+                if (connectionLost(e.code())) card.handle.reset();
+                throw;
+            }
+        }
+    }
+
+    template <class Operation>
+    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, Operation&& operation)
+    {
+        try {
+            const auto status = operation();
+            setPin(card, status);
+            return status;
+        } catch (const Error& e) {
+            if (isPinVerdict(e.code())) refreshPin(card, channel);
+            throw;
+        }
+    }
+
+    SignResult signOnCard(Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction& transaction,
+                          const SignRequest& request)
+    {
+        const std::string signingId(card.token->signingCertificateId());
+        const auto certificateId = request.certificateId.value_or(signingId);
+        Bytes certificate;
+        {
+            const std::lock_guard lock(mutex_);
+            for (const auto& c : card.summary->certificates) {
+                if (c.id == certificateId) certificate = c.der;
+            }
+        }
+        if (certificate.empty()) throw Error(ErrorCode::NotFound, "the card has no certificate with this id");
+        if (certificateId != signingId) {
+            throw Error(ErrorCode::BadRequest, "the card has no signing key for this certificate");
+        }
+
+        const Secret* pin = request.pin ? &*request.pin : nullptr;
+        try {
+            auto signature = card.token->sign(channel, request.digestAlgorithm, request.digest, pin);
+            // The signature used up the verified state: the counter is what matters now.
+            refreshPin(card, channel);
+            return SignResult{std::move(signature.signature), std::move(signature.algorithm), certificateId,
+                              std::move(certificate)};
+        } catch (const Error& e) {
+            const auto code = e.code();
+            // If our VERIFY succeeded but the signature then failed, the card
+            // would stay verified for whoever comes next: reset it instead.
+            const bool mayBeVerified = pin && !connectionLost(code) && code != ErrorCode::BadRequest
+                && code != ErrorCode::PinFormat && code != ErrorCode::PinIncorrect && code != ErrorCode::PinBlocked;
+            if (mayBeVerified) transaction.resetCardOnEnd();
+            if (isPinVerdict(code)) refreshPin(card, channel);
+            throw;
+        }
+    }
+
+    void setPin(Card& card, const PinStatus& status)
+    {
+        const std::lock_guard lock(mutex_);
+        if (card.summary) card.summary->pin = status;
+    }
+
+    // Best effort: the operation's own outcome matters more than this refresh.
+    void refreshPin(Card& card, pcsc::ApduChannel& channel)
+    {
+        try {
+            setPin(card, card.token->pinStatus(channel));
+        } catch (const std::exception& e) {
+            log(cardName(card) + ": could not refresh the PIN status: " + describe(e));
+        }
+    }
+
+    std::string cardName(const Card& card)
+    {
+        const std::lock_guard lock(mutex_);
+        if (card.summary) return "card " + card.summary->id;
+        return "card in '" + card.reader + "'";
+    }
+
+    // --- Reading a newly inserted card -----------------------------------------
+
+    void readCard(Card& card)
+    {
+        const auto started = Clock::now();
+        for (int attempt = 0;; ++attempt) {
+            try {
+                auto contents = withTransaction(card, [&](pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
+                    CardContents read;
+                    read.identity = card.token->readIdentity(channel);
+                    read.certificates = card.token->readCertificates(channel);
+                    read.pin = card.token->pinStatus(channel);
+                    return read;
+                });
+                auto summary = summarize(card, std::move(contents));
+                const auto line = "card " + summary.id + " in '" + card.reader + "': " + summary.profile + ", \""
+                    + summary.label + "\", " + std::to_string(summary.certificates.size()) + " certificate(s), PIN "
+                    + std::to_string(summary.pin.triesLeft) + "/" + std::to_string(summary.pin.maxTries)
+                    + (summary.pin.blocked ? " (blocked)" : "") + ", read in " + milliseconds(Clock::now() - started);
+                {
+                    const std::lock_guard lock(mutex_);
+                    card.summary = std::move(summary);
+                }
+                log(line);
+                return;
+            } catch (const std::exception& e) {
+                const auto* error = dynamic_cast<const Error*>(&e);
+                if (error && error->code() == ErrorCode::Busy && attempt < options_.busyRetries
+                    && card.worker.sleepUnlessRetired(options_.busyRetryInterval)) {
+                    continue;
+                }
+                log("card in '" + card.reader + "' could not be read: " + describe(e));
+                return;
+            }
+        }
+    }
+
+    CardSummary summarize(const Card& card, CardContents contents)
+    {
+        CardSummary summary;
+        summary.id = contents.identity.cardId;
+        summary.reader = card.reader;
+        summary.profile = std::string(card.token->profileId());
+        summary.pin = contents.pin;
+        for (auto& certificate : contents.certificates) {
+            CertificateSummary entry;
+            entry.id = certificate.id;
+            try {
+                const auto info = cert::parseCertificate(certificate.der);
+                entry.subject = info.subject;
+                entry.issuer = info.issuer;
+                entry.serialNumber = info.serialNumber;
+                entry.notBefore = info.notBefore;
+                entry.notAfter = info.notAfter;
+                if (certificate.id == card.token->signingCertificateId()) summary.label = info.subjectCommonName;
+            } catch (const std::exception& e) {
+                // Still listed (with its DER) so the user can see what is on the card.
+                log("card " + summary.id + ": certificate '" + certificate.id + "' could not be parsed: " + e.what());
+            }
+            entry.der = std::move(certificate.der);
+            summary.certificates.push_back(std::move(entry));
+        }
+        if (summary.label.empty()) summary.label = std::string(card.token->profileName());
+        return summary;
+    }
+
+    // --- Reader events (monitor thread) ----------------------------------------
+
+    void onReaderEvent(const pcsc::ReaderEvent& event)
+    {
+        using Kind = pcsc::ReaderEvent::Kind;
+        std::vector<std::shared_ptr<Card>> finished;
+        std::string line;
+        {
+            const std::lock_guard lock(mutex_);
+            if (shuttingDown_) return;
+            switch (event.kind) {
+            case Kind::PcscAvailable:
+                pcscAvailable_ = true;
+                line = "PC/SC service available";
+                break;
+            case Kind::PcscUnavailable:
+                // The removals that follow fail queued operations with PcscUnavailable.
+                pcscAvailable_ = false;
+                line = "PC/SC service unavailable; waiting for it to come back";
+                break;
+            case Kind::ReaderAdded:
+                readers_.try_emplace(event.reader);
+                line = "reader added: '" + event.reader + "'";
+                break;
+            case Kind::ReaderRemoved:
+                if (const auto it = readers_.find(event.reader); it != readers_.end()) {
+                    retire(it->second, Error(ErrorCode::ReaderUnavailable, "the reader was removed"));
+                    readers_.erase(it);
+                }
+                line = "reader removed: '" + event.reader + "'";
+                break;
+            case Kind::CardInserted: line = cardInserted(event); break;
+            case Kind::CardRemoved: {
+                auto& reader = readers_[event.reader];
+                const auto id = reader.card && reader.card->summary ? " " + reader.card->summary->id : std::string();
+                retire(reader, pcscAvailable_ ? Error(ErrorCode::CardRemoved, "the card was removed")
+                                              : Error(ErrorCode::PcscUnavailable, "the PC/SC service stopped"));
+                reader.cardPresent = false;
+                reader.atr.clear();
+                line = "card" + id + " removed from '" + event.reader + "'";
+                break;
+            }
+            }
+            // Workers of removed cards that have finished can be joined now.
+            for (auto it = retired_.begin(); it != retired_.end();) {
+                if ((*it)->worker.finished()) {
+                    finished.push_back(std::move(*it));
+                    it = retired_.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+        }
+        log(line);
+        finished.clear();  // joins, outside the lock
+    }
+
+    // Caller holds mutex_.
+    std::string cardInserted(const pcsc::ReaderEvent& event)
+    {
+        auto& reader = readers_[event.reader];
+        retire(reader, Error(ErrorCode::CardRemoved, "the card was removed"));  // a missed removal
+        reader.cardPresent = true;
+        reader.atr = event.atr;
+        const auto where = "card inserted in '" + event.reader + "' (ATR " + pcsc::toHex(event.atr) + ")";
+        auto token = card::tokenForAtr(event.atr);
+        if (!token) return where + ": not a supported card";
+
+        const std::string profile(token->profileId());
+        reader.card = std::make_shared<Card>(event.reader, event.atr, std::move(token));
+        Card& card = *reader.card;
+        auto read = [this, &card] { readCard(card); };
+        (void)card.worker.post(std::make_unique<BackgroundTask<decltype(read)>>(std::move(read)));
+        return where + ": " + profile + ", reading it";
+    }
+
+    // Caller holds mutex_. The card's queued operations fail with `reason`.
+    void retire(Reader& reader, Error reason)
+    {
+        if (!reader.card) return;
+        reader.card->worker.retire(std::move(reason));
+        retired_.push_back(std::move(reader.card));
+        reader.card.reset();
+    }
+
+    void log(const std::string& line)
+    {
+        if (options_.log) {
+            options_.log(line);
+            return;
+        }
+        const std::lock_guard lock(logMutex_);
+        std::cerr << "inkand: " << line << '\n';
+    }
+
+    const CardServiceOptions options_;
+    const std::shared_ptr<CardBackend> backend_;
+    std::mutex logMutex_;
+
+    std::mutex mutex_;  // guards everything below, and Card::summary
+    bool pcscAvailable_ = false;
+    bool shuttingDown_ = false;
+    std::map<std::string, Reader> readers_;
+    std::vector<std::shared_ptr<Card>> retired_;  // removed; their workers are finishing
+    std::vector<std::shared_ptr<Card>> stopped_;  // after shutdown()
+
+    Worker dispatcher_;  // last: destroyed (joined) first
+};
+
+}  // namespace
+
+std::unique_ptr<CardAgent> makeCardService(CardServiceOptions options)
+{
+    auto service = std::make_unique<CardService>(std::move(options));
+    service->start();
+    return service;
+}
+
+}  // namespace inkan::service

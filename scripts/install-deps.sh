@@ -1,0 +1,31 @@
+#!/bin/sh
+# Install the Debian 12 packages inkan needs to build, run and test, if missing.
+# Idempotent and quiet when everything is there. Run as root or with sudo.
+set -eu
+
+PACKAGES="cmake ninja-build g++ pkg-config ccache make
+libboost1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev
+pcscd vsmartcard-vpcd openssl curl python3 procps"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+        echo "inkan: missing packages:$missing — run as root or install sudo" >&2
+        exit 1
+    fi
+fi
+
+echo "inkan: installing Debian packages:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,88 @@
+#!/bin/bash
+# `make run`: everything up for a demo or a first try, inkand in the foreground.
+#  1. pcscd with the vpcd virtual reader, if no PC/SC service runs;
+#  2. inkan-vcard, the virtual card, if no physical card is present;
+#  3. inkand, printing where things are and a curl line that signs a digest.
+# Ctrl-C stops inkand and the virtual card started here.
+set -euo pipefail
+
+BUILD_DIR=${1:-build}
+BIN="$BUILD_DIR/bin"
+STATE_HOME=${XDG_STATE_HOME:-$HOME/.local/state}
+INKAN_STATE=${INKAN_STATE_DIR:-$STATE_HOME/inkan}
+VCARD_STATE=${INKAN_VCARD_STATE:-$STATE_HOME/inkan-vcard}
+PORT=${INKAN_PORT:-24713}
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+
+say() { printf '\033[1minkan:\033[0m %s\n' "$*"; }
+
+children=()
+cleanup() {
+    for pid in "${children[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# 1. PC/SC service.
+if ! pgrep -x pcscd >/dev/null; then
+    say "starting pcscd (with the vpcd virtual reader)"
+    $SUDO pcscd
+    for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
+fi
+
+# 2. The virtual card, unless a physical card is present.
+physical=$(python3 scripts/pcsc-cards.py | grep -v '^Virtual PCD' || true)
+if [ -n "$physical" ]; then
+    say "using the card in: ${physical%%$'\t'*}"
+elif pgrep -x inkan-vcard >/dev/null; then
+    say "a virtual card is already running"
+else
+    mkdir -p "$VCARD_STATE"
+    say "no physical card: starting the virtual card (state $VCARD_STATE, PIN 1234, unblock code 12345678)"
+    "$BIN/inkan-vcard" --state "$VCARD_STATE" --log "$VCARD_STATE/apdu.log" &
+    children+=($!)
+fi
+
+# 3. inkand.
+mkdir -p "$INKAN_STATE"
+LOG="$INKAN_STATE/inkand.log"
+: > "$LOG"
+INKAN_STATE_DIR="$INKAN_STATE" "$BIN/inkand" --port "$PORT" > >(tee -a "$LOG") 2>&1 &
+inkand_pid=$!
+children+=("$inkand_pid")
+for _ in $(seq 200); do
+    grep -q "inkand ready" "$LOG" && break
+    kill -0 "$inkand_pid" 2>/dev/null || { say "inkand exited; see above"; exit 1; }
+    sleep 0.1
+done
+
+TOKEN_FILE="$INKAN_STATE/token"
+CA="$INKAN_STATE/tls/ca.pem"
+URL="https://127.0.0.1:$PORT/v1"
+auth=(--cacert "$CA" -H "Authorization: Bearer $(cat "$TOKEN_FILE")")
+card_id=""
+for _ in $(seq 100); do
+    card_id=$(curl -sf "${auth[@]}" "$URL/cards" | python3 -c 'import json,sys; c=json.load(sys.stdin)["cards"]; print(c[0]["id"] if c else "")' || true)
+    [ -n "$card_id" ] && break
+    sleep 0.1
+done
+digest=$(printf 'hello inkan' | openssl dgst -sha256 -binary | base64)
+
+echo
+say "inkand is serving $URL"
+say "API token:  $TOKEN_FILE"
+say "local CA:   $CA"
+if [ -n "$card_id" ]; then
+    say "card:       $card_id — sign SHA-256(\"hello inkan\") with:"
+    echo
+    echo "curl --cacert $CA -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" -H 'Content-Type: application/json' -d '{\"digest\":\"$digest\",\"digestAlgorithm\":\"SHA-256\",\"pin\":\"1234\"}' $URL/cards/$card_id/sign"
+    echo
+    say "check it: save .signature and .certificate (base64 -d) as sig.bin and cert.der, then"
+    echo "  printf 'hello inkan' | openssl dgst -sha256 -binary > digest.bin && openssl x509 -inform DER -in cert.der -out cert.pem && openssl pkeyutl -verify -certin -inkey cert.pem -in digest.bin -sigfile sig.bin -pkeyopt digest:sha256"
+else
+    say "no card is listed yet; insert one and see $URL/cards"
+fi
+say "Ctrl-C stops inkand"
+wait "$inkand_pid"

@@ -1,0 +1,347 @@
+"""The real stack for integration tests: pcscd + vpcd + inkan-vcard + inkand.
+
+Nothing here is mocked. pcscd is the system's (started here when none runs and
+stopped again at the end), the virtual card is tools/vcard speaking the vpcd
+protocol, inkand is the built daemon, and every HTTPS call verifies the server
+certificate against the local CA that inkand created.
+
+Only the Python standard library and the openssl command are used.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+
+BIN_DIR = Path(os.environ.get("INKAN_BIN_DIR", Path(__file__).resolve().parents[2] / "build" / "bin"))
+BUILD_DIR = Path(os.environ.get("INKAN_BUILD_DIR", BIN_DIR.parent))
+ARTIFACTS = BUILD_DIR / "test-artifacts"
+
+VPCD_PORT = 35963  # /etc/reader.conf.d/vpcd: slot 0
+VPCD_PORT_2 = 35964  # slot 1
+DEMO_PIN = "1234"
+DEMO_UNBLOCK = "12345678"
+
+DIGESTS = {"SHA-256": hashlib.sha256, "SHA-384": hashlib.sha384, "SHA-512": hashlib.sha512}
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def unb64(text: str) -> bytes:
+    return base64.b64decode(text, validate=True)
+
+
+def wait_for(predicate, timeout=20.0, interval=0.1, what="condition"):
+    """Poll `predicate` until it returns a truthy value; fail with `what` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:  # noqa: BLE001 - remembered for the failure message
+            last_error = e
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}" + (f" (last error: {last_error!r})" if last_error else ""))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def pcscd_running() -> bool:
+    return subprocess.run(["pgrep", "-x", "pcscd"], stdout=subprocess.DEVNULL).returncode == 0
+
+
+class Pcscd:
+    """pcscd with the vpcd driver. Owned (and restartable) only if we started it."""
+
+    def __init__(self, log_dir: Path):
+        self.log_dir = log_dir
+        self.proc: subprocess.Popen | None = None
+        self.owned = False
+
+    def ensure(self):
+        if pcscd_running():
+            return
+        self.start()
+
+    def start(self):
+        with open(self.log_dir / "pcscd.log", "ab") as log:
+            self.proc = subprocess.Popen(["pcscd", "--foreground", "--error"], stdout=log, stderr=subprocess.STDOUT)
+        self.owned = True
+        wait_for(lambda: Path("/run/pcscd/pcscd.comm").exists() and port_listening(VPCD_PORT), 15, what="pcscd to listen for vpcd")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self):
+        if not self.owned:
+            raise unittest.SkipTest("pcscd was not started by the tests; not restarting someone else's")
+        self.stop()
+        self.start()
+
+
+def port_listening(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+        s.close()
+        return True
+    return False
+
+
+class VirtualCard:
+    """inkan-vcard connected to a vpcd slot; its APDU log tells what reached the card."""
+
+    def __init__(self, work: Path, name="vcard", port=VPCD_PORT, extra_args=()):
+        self.state = work / f"{name}-state"
+        self.log = work / f"{name}-apdu.log"
+        self.stderr = work / f"{name}.stderr"
+        self.port = port
+        self.extra_args = list(extra_args)
+        self.proc: subprocess.Popen | None = None
+
+    def start(self):
+        self.state.mkdir(exist_ok=True)
+        args = [str(BIN_DIR / "inkan-vcard"), "--state", str(self.state), "--port", str(self.port), "--log", str(self.log)] + self.extra_args
+        with open(self.stderr, "ab") as err:
+            self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=err)
+        wait_for(lambda: self.log.exists() and "connected" in self.log.read_text(), 15, what="the virtual card to connect to vpcd")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def remove(self):
+        self.proc.send_signal(signal.SIGUSR1)
+
+    def insert(self):
+        self.proc.send_signal(signal.SIGUSR2)
+
+    def apdu_lines(self) -> list[str]:
+        """Every APDU exchanged so far (control events, marked '#', left out)."""
+        if not self.log.exists():
+            return []
+        return [line for line in self.log.read_text().splitlines() if line.strip() and " # " not in line]
+
+    def apdu_count(self) -> int:
+        return len(self.apdu_lines())
+
+
+class Inkand:
+    """The daemon under test, on a free port with its own state directory."""
+
+    def __init__(self, work: Path, extra_args=(), env=None):
+        self.state = work / "inkand-state"
+        self.stdout_path = work / "inkand.out"
+        self.port = free_port()
+        self.extra_args = list(extra_args)
+        self.env = env or {}
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, wait=True):
+        self.state.mkdir(exist_ok=True)
+        self.output_offset = len(self.output())  # a restart appends: look only at this run's lines
+        env = dict(os.environ, INKAN_STATE_DIR=str(self.state), INKAN_CONFIG=str(self.state / "inkand.json"), **self.env)
+        with open(self.stdout_path, "ab") as out:
+            self.proc = subprocess.Popen([str(BIN_DIR / "inkand"), "--port", str(self.port)] + self.extra_args,
+                                         stdout=out, stderr=subprocess.STDOUT, env=env)
+        if wait:
+            wait_for(lambda: self._ready(), 20, what="inkand ready")
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise AssertionError(f"inkand exited with {self.proc.returncode}:\n{self.output()}")
+        return "inkand ready" in self.output()[self.output_offset:]
+
+    def output(self) -> str:
+        return self.stdout_path.read_text(errors="replace") if self.stdout_path.exists() else ""
+
+    def stop(self, sig=signal.SIGTERM, timeout=15) -> int:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode if self.proc else 0
+
+    @property
+    def token(self) -> str:
+        return (self.state / "token").read_text().strip()
+
+    @property
+    def ca_file(self) -> Path:
+        return self.state / "tls" / "ca.pem"
+
+    def ssl_context(self) -> ssl.SSLContext:
+        ctx = ssl.create_default_context(cafile=str(self.ca_file))
+        ctx.check_hostname = True
+        return ctx
+
+
+class Response:
+    def __init__(self, status: int, headers, body: bytes):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:300]!r}>"
+
+
+class Client:
+    """HTTPS client for inkand with certificate verification against its local CA."""
+
+    def __init__(self, daemon: Inkand, token: str | None = "default", host: str | None = None, server_hostname="127.0.0.1"):
+        self.daemon = daemon
+        self.token = daemon.token if token == "default" else token
+        self.host = host
+        self.server_hostname = server_hostname
+
+    def request(self, method: str, path: str, body=None, headers=None, raw_body: bytes | None = None, timeout=60) -> Response:
+        conn = http.client.HTTPSConnection(self.server_hostname, self.daemon.port, context=self.daemon.ssl_context(), timeout=timeout)
+        try:
+            conn.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+            conn.putheader("Host", self.host or f"127.0.0.1:{self.daemon.port}")
+            hdrs = {}
+            if self.token is not None:
+                hdrs["Authorization"] = f"Bearer {self.token}"
+            data = raw_body
+            if body is not None:
+                data = json.dumps(body).encode()
+                hdrs["Content-Type"] = "application/json"
+            hdrs.update(headers or {})
+            if data is not None:
+                hdrs["Content-Length"] = str(len(data))
+            for k, v in hdrs.items():
+                if v is not None:
+                    conn.putheader(k, v)
+            conn.endheaders(data)
+            r = conn.getresponse()
+            return Response(r.status, r.headers, r.read())
+        finally:
+            conn.close()
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body if body is not None else {}, **kw)
+
+
+def verify_signature(cert_der: bytes, digest: bytes, signature: bytes, algorithm: str, work: Path) -> subprocess.CompletedProcess:
+    """Verify an RSASSA-PKCS1-v1_5 signature over `digest` with the real openssl command."""
+    cert_pem = work / "verify-cert.pem"
+    cert_pem.write_text(ssl.DER_cert_to_PEM_cert(cert_der))
+    (work / "verify-digest.bin").write_bytes(digest)
+    (work / "verify-sig.bin").write_bytes(signature)
+    md = algorithm.replace("-", "").lower()
+    return subprocess.run(["openssl", "pkeyutl", "-verify", "-certin", "-inkey", str(cert_pem), "-in", str(work / "verify-digest.bin"),
+                           "-sigfile", str(work / "verify-sig.bin"), "-pkeyopt", f"digest:{md}"], capture_output=True, text=True)
+
+
+class StackTestCase(unittest.TestCase):
+    """One real stack per test class: pcscd (shared), one virtual card, one inkand."""
+
+    vcard_args: tuple = ()
+    inkand_args: tuple = ()
+
+    @classmethod
+    def setUpClass(cls):
+        for binary in ("inkand", "inkan-vcard"):
+            if not (BIN_DIR / binary).exists():
+                raise AssertionError(f"{BIN_DIR / binary} is missing: run `make build` first")
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        cls.work = Path(tempfile.mkdtemp(prefix=f"{cls.__name__}-", dir=ARTIFACTS))
+        cls.pcscd = Pcscd(cls.work)
+        cls.vcard = VirtualCard(cls.work, extra_args=cls.vcard_args)
+        cls.daemon = Inkand(cls.work, extra_args=cls.inkand_args)
+        try:
+            cls.pcscd.ensure()
+            cls.vcard.start()
+            cls.daemon.start()
+            cls.client = Client(cls.daemon)
+            cls.card_id = cls.wait_for_card()
+        except BaseException:
+            # A half-started stack must not hold the vpcd slot for the next test class.
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.daemon.stop()
+        cls.vcard.stop()
+        if cls.pcscd.owned:
+            cls.pcscd.stop()
+        # Keep logs of failures; throw away the rest.
+        if os.environ.get("INKAN_KEEP_ARTIFACTS") != "1":
+            shutil.rmtree(cls.work, ignore_errors=True)
+
+    @classmethod
+    def wait_for_card(cls, timeout=20.0) -> str:
+        """The id of this class's virtual card (the one in vpcd slot 0)."""
+        def our_card():
+            r = cls.client.get("/v1/cards")
+            cards = r.json().get("cards", []) if r.status == 200 else []
+            return next((c["id"] for c in cards if c["reader"].endswith(" 00 00")), None)
+        return wait_for(our_card, timeout, what="inkand to list the virtual card")
+
+    def assertProblem(self, response: Response, status: int, code: str):
+        self.assertEqual(response.status, status, response)
+        self.assertTrue(response.content_type.startswith("application/problem+json"), response.content_type)
+        problem = response.json()
+        self.assertEqual(problem["code"], code, problem)
+        self.assertEqual(problem["status"], status)
+        self.assertTrue(problem.get("title"))
+        return problem
+
+    def sign(self, digest: bytes, algorithm="SHA-256", pin=DEMO_PIN, card_id=None, **extra) -> Response:
+        body = {"digest": b64(digest), "digestAlgorithm": algorithm, **extra}
+        if pin is not None:
+            body["pin"] = pin
+        return self.client.post(f"/v1/cards/{card_id or self.card_id}/sign", body)
+
+    def pin_status(self) -> dict:
+        r = self.client.get(f"/v1/cards/{self.card_id}/pin")
+        self.assertEqual(r.status, 200, r)
+        return r.json()

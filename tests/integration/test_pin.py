@@ -1,0 +1,88 @@
+"""The PIN story on the real card: counters, blocking, unblocking, changing."""
+
+import hashlib
+import unittest
+
+from harness import DEMO_PIN, DEMO_UNBLOCK, StackTestCase
+
+
+class PinStoryTest(StackTestCase):
+    def verify(self, pin):
+        return self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": pin})
+
+    def test_1_status_reading_spends_no_try(self):
+        for _ in range(3):
+            self.assertEqual(self.pin_status(), {"triesLeft": 10, "maxTries": 10, "blocked": False})
+        log = self.vcard.apdu_lines()
+        pin_reads = [line for line in log if " 00200081 " in line]
+        self.assertTrue(pin_reads, "PIN status must come from the card (VERIFY without data)")
+
+    def test_2_wrong_pin_counts_down_and_right_pin_restores(self):
+        problem = self.assertProblem(self.verify("9999"), 403, "PIN_INCORRECT")
+        self.assertEqual(problem["triesLeft"], 9)
+        problem = self.assertProblem(self.verify("99999"), 403, "PIN_INCORRECT")
+        self.assertEqual(problem["triesLeft"], 8)
+        self.assertEqual(self.pin_status()["triesLeft"], 8)
+        # The cached card listing follows the PIN operations.
+        card = self.client.get(f"/v1/cards/{self.card_id}").json()
+        self.assertEqual(card["pin"]["triesLeft"], 8)
+        r = self.verify(DEMO_PIN)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"triesLeft": 10, "maxTries": 10, "blocked": False})
+
+    def test_3_pin_never_reaches_the_log(self):
+        self.verify("4321")
+        self.verify(DEMO_PIN)
+        text = self.vcard.log.read_text()
+        self.assertNotIn("31323334", text)  # "1234" in hex
+        self.assertNotIn("34333231", text)
+        self.assertNotIn(DEMO_PIN, self.daemon.output())
+        self.assertNotIn("4321", self.daemon.output())
+
+    def test_4_change_pin(self):
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/change", {"pin": "0000", "newPin": "24680"})
+        self.assertEqual(self.assertProblem(r, 403, "PIN_INCORRECT")["triesLeft"], 9)
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/change", {"pin": DEMO_PIN, "newPin": "12"})
+        self.assertProblem(r, 400, "PIN_FORMAT")
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/change", {"pin": DEMO_PIN, "newPin": "24680"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json()["triesLeft"], 10)
+        self.assertProblem(self.verify(DEMO_PIN), 403, "PIN_INCORRECT")
+        self.assertEqual(self.verify("24680").status, 200)
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/change", {"pin": "24680", "newPin": DEMO_PIN})
+        self.assertEqual(r.status, 200, r)
+
+    def test_5_ten_wrong_pins_block_and_unblock_restores(self):
+        for expected in range(9, 0, -1):
+            problem = self.assertProblem(self.verify("0000"), 403, "PIN_INCORRECT")
+            self.assertEqual(problem["triesLeft"], expected)
+        self.assertProblem(self.verify("0000"), 423, "PIN_BLOCKED")
+        self.assertEqual(self.pin_status(), {"triesLeft": 0, "maxTries": 10, "blocked": True})
+        # Blocked: even the right PIN is refused, and signing is refused.
+        self.assertProblem(self.verify(DEMO_PIN), 423, "PIN_BLOCKED")
+        self.assertProblem(self.sign(hashlib.sha256(b"blocked").digest()), 423, "PIN_BLOCKED")
+        card = self.client.get(f"/v1/cards/{self.card_id}").json()
+        self.assertTrue(card["pin"]["blocked"])
+        # Wrong unblock code: refused with its own counter.
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/unblock", {"unblockCode": "87654321", "newPin": "1357"})
+        problem = self.assertProblem(r, 403, "UNBLOCK_CODE_INCORRECT")
+        self.assertEqual(problem["triesLeft"], 9)
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/unblock", {"unblockCode": "1234", "newPin": "1357"})
+        self.assertProblem(r, 400, "PIN_FORMAT")
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/unblock", {"unblockCode": DEMO_UNBLOCK, "newPin": DEMO_PIN})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(r.json(), {"triesLeft": 10, "maxTries": 10, "blocked": False})
+        self.assertEqual(self.sign(hashlib.sha256(b"usable again").digest()).status, 200)
+
+    def test_6_pin_format_is_checked_before_the_card(self):
+        before = self.vcard.apdu_count()
+        for pin in ("", "123", "12345678901234567", "12a4", "１２３４", " 1234"):
+            with self.subTest(pin=pin):
+                self.assertProblem(self.verify(pin), 400, "PIN_FORMAT")
+        self.assertProblem(self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": 1234}), 400, "BAD_REQUEST")
+        self.assertProblem(self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {}), 400, "BAD_REQUEST")
+        self.assertEqual(self.vcard.apdu_count(), before)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,119 @@
+// The one mapping of inkan::Error to HTTP status and problem+json.
+#include <doctest/doctest.h>
+
+#include <stdexcept>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "api/problem.hpp"
+
+using namespace inkan;
+using namespace inkan::api;
+using nlohmann::json;
+
+namespace {
+
+struct Expectation {
+    ErrorCode code;
+    int status;
+    const char* name;
+    const char* type;
+};
+
+// Every code of daemon/error.hpp with its status (openapi.yaml lists the same).
+const std::vector<Expectation> kAll = {
+    {ErrorCode::BadRequest, 400, "BAD_REQUEST", "urn:inkan:problem:bad-request"},
+    {ErrorCode::PinFormat, 400, "PIN_FORMAT", "urn:inkan:problem:pin-format"},
+    {ErrorCode::UnsupportedAlgorithm, 400, "UNSUPPORTED_ALGORITHM", "urn:inkan:problem:unsupported-algorithm"},
+    {ErrorCode::Unauthorized, 401, "UNAUTHORIZED", "urn:inkan:problem:unauthorized"},
+    {ErrorCode::HostForbidden, 403, "HOST_FORBIDDEN", "urn:inkan:problem:host-forbidden"},
+    {ErrorCode::OriginForbidden, 403, "ORIGIN_FORBIDDEN", "urn:inkan:problem:origin-forbidden"},
+    {ErrorCode::PinIncorrect, 403, "PIN_INCORRECT", "urn:inkan:problem:pin-incorrect"},
+    {ErrorCode::PinRequired, 403, "PIN_REQUIRED", "urn:inkan:problem:pin-required"},
+    {ErrorCode::UnblockCodeIncorrect, 403, "UNBLOCK_CODE_INCORRECT", "urn:inkan:problem:unblock-code-incorrect"},
+    {ErrorCode::NotFound, 404, "NOT_FOUND", "urn:inkan:problem:not-found"},
+    {ErrorCode::CardNotFound, 404, "CARD_NOT_FOUND", "urn:inkan:problem:card-not-found"},
+    {ErrorCode::MethodNotAllowed, 405, "METHOD_NOT_ALLOWED", "urn:inkan:problem:method-not-allowed"},
+    {ErrorCode::CardRemoved, 409, "CARD_REMOVED", "urn:inkan:problem:card-removed"},
+    {ErrorCode::PinGuard, 409, "PIN_GUARD", "urn:inkan:problem:pin-guard"},
+    {ErrorCode::PayloadTooLarge, 413, "PAYLOAD_TOO_LARGE", "urn:inkan:problem:payload-too-large"},
+    {ErrorCode::UnsupportedMediaType, 415, "UNSUPPORTED_MEDIA_TYPE", "urn:inkan:problem:unsupported-media-type"},
+    {ErrorCode::PinBlocked, 423, "PIN_BLOCKED", "urn:inkan:problem:pin-blocked"},
+    {ErrorCode::Internal, 500, "INTERNAL", "urn:inkan:problem:internal"},
+    {ErrorCode::CardError, 502, "CARD_ERROR", "urn:inkan:problem:card-error"},
+    {ErrorCode::Busy, 503, "BUSY", "urn:inkan:problem:busy"},
+    {ErrorCode::PcscUnavailable, 503, "PCSC_UNAVAILABLE", "urn:inkan:problem:pcsc-unavailable"},
+    {ErrorCode::ReaderUnavailable, 503, "READER_UNAVAILABLE", "urn:inkan:problem:reader-unavailable"},
+};
+
+}  // namespace
+
+TEST_SUITE("api problem")
+{
+    TEST_CASE("every error code has its status, type, title and code")
+    {
+        for (const auto& e : kAll) {
+            CAPTURE(e.name);
+            const Response response = problemResponse(Error(e.code, "what happened"));
+            CHECK(response.status == e.status);
+            CHECK(response.contentType == "application/problem+json");
+            const json body = json::parse(response.body);
+            CHECK(body["type"] == e.type);
+            CHECK(body["status"] == e.status);
+            CHECK(body["code"] == e.name);
+            CHECK_FALSE(body["title"].get<std::string>().empty());
+            CHECK(body["title"] == std::string(problemTitle(e.code)));
+            if (e.code != ErrorCode::Internal) CHECK(body["detail"] == "what happened");
+            CHECK_FALSE(body.contains("triesLeft"));
+            CHECK_FALSE(body.contains("statusWord"));
+        }
+    }
+
+    TEST_CASE("triesLeft and statusWord appear when the error carries them")
+    {
+        const json tries = json::parse(problemResponse(Error(ErrorCode::PinIncorrect, "wrong").withTriesLeft(0)).body);
+        CHECK(tries["triesLeft"] == 0);
+        const json sw = json::parse(problemResponse(Error(ErrorCode::CardError, "odd").withStatusWord(0x6a8)).body);
+        CHECK(sw["statusWord"] == "06A8");
+        const json sw2 = json::parse(problemResponse(Error(ErrorCode::CardError, "odd").withStatusWord(0x6F00)).body);
+        CHECK(sw2["statusWord"] == "6F00");
+    }
+
+    TEST_CASE("a 401 names the Bearer scheme")
+    {
+        const Response response = problemResponse(Error(ErrorCode::Unauthorized, "no"));
+        CHECK(response.headers.get("WWW-Authenticate") == std::optional<std::string_view>("Bearer"));
+        CHECK(problemResponse(Error(ErrorCode::HostForbidden, "no")).headers.count("WWW-Authenticate") == 0);
+    }
+
+    TEST_CASE("internal details stay in the log, not the response")
+    {
+        const json internal = json::parse(problemResponse(Error(ErrorCode::Internal, "pointer 0x1234 was null")).body);
+        CHECK(internal["detail"].get<std::string>().find("0x1234") == std::string::npos);
+
+        const Response fromException = problemResponse(std::make_exception_ptr(std::logic_error("secret internals")));
+        CHECK(fromException.status == 500);
+        CHECK(fromException.body.find("secret internals") == std::string::npos);
+        CHECK(json::parse(fromException.body)["code"] == "INTERNAL");
+
+        const Response fromInt = problemResponse(std::make_exception_ptr(42));
+        CHECK(fromInt.status == 500);
+        CHECK(problemResponse(std::exception_ptr()).status == 500);
+    }
+
+    TEST_CASE("a domain error thrown as exception_ptr keeps its code and fields")
+    {
+        const Response response =
+            problemResponse(std::make_exception_ptr(Error(ErrorCode::UnblockCodeIncorrect, "wrong code").withTriesLeft(9)));
+        CHECK(response.status == 403);
+        CHECK(json::parse(response.body)["triesLeft"] == 9);
+    }
+
+    TEST_CASE("invalid UTF-8 in a detail is replaced, not thrown on")
+    {
+        const Response response = problemResponse(Error(ErrorCode::CardError, std::string("bad \xC3\x28 bytes")));
+        CHECK(response.status == 502);
+        CHECK_NOTHROW(json::parse(response.body));
+    }
+}

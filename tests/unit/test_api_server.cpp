@@ -1,0 +1,329 @@
+// The HTTPS server over real loopback sockets: TLS, keep-alive, limits,
+// bind failures and the graceful shutdown that lets a card operation finish.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+#include <netinet/in.h>
+#include <string>
+#include <sys/socket.h>
+#include <thread>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "api/api.hpp"
+#include "api/server.hpp"
+#include "daemon/cert/openssl_ptr.hpp"
+#include "daemon/state.hpp"
+
+using namespace inkan;
+using namespace inkan::api;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr std::string_view kToken = "feedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedfacefeedface";
+
+/// Answers status at once; signs after a pause on its own thread, like a card worker.
+class SlowCardAgent final : public CardAgent {
+public:
+    std::chrono::milliseconds signDelay{400};
+    std::atomic<bool> shutdownCalled{false};
+    std::promise<void> signStarted;
+
+    ~SlowCardAgent() override { join(); }
+
+    void status(Completion<AgentStatus> done) override { done(AgentStatus{false, {}}); }
+    void cards(Completion<std::vector<CardSummary>> done) override { done(std::vector<CardSummary>{}); }
+    void card(const std::string&, Completion<CardSummary> done) override { done(notHere()); }
+    void certificate(const std::string&, const std::string&, Completion<CertificateSummary> done) override
+    {
+        done(notHere());
+    }
+    void pinStatus(const std::string&, Completion<PinStatus> done) override { done(notHere()); }
+    void verifyPin(const std::string&, Secret, Completion<PinStatus> done) override { done(notHere()); }
+    void changePin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(notHere()); }
+    void unblockPin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(notHere()); }
+    void sign(const std::string&, SignRequest, Completion<SignResult> done) override
+    {
+        worker_ = std::thread([this, done = std::move(done)] {
+            signStarted.set_value();
+            std::this_thread::sleep_for(signDelay);
+            done(SignResult{{1, 2, 3}, "RSASSA-PKCS1-v1_5-SHA-256", "sign", {4, 5}});
+        });
+    }
+    void shutdown() override
+    {
+        shutdownCalled = true;
+        join();  // let the running operation finish
+    }
+
+private:
+    static std::exception_ptr notHere() { return std::make_exception_ptr(Error(ErrorCode::CardNotFound, "no card")); }
+    void join()
+    {
+        if (worker_.joinable()) worker_.join();
+    }
+    std::thread worker_;
+};
+
+std::uint16_t freePort()
+{
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    socklen_t length = sizeof address;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    ::close(fd);
+    return ntohs(address.sin_port);
+}
+
+struct TempDir {
+    fs::path path;
+    TempDir()
+    {
+        std::string pattern = (fs::temp_directory_path() / "inkan-server-test-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    ~TempDir() { fs::remove_all(path); }
+};
+
+using SslCtxPtr = ossl::Ptr<SSL_CTX, SSL_CTX_free>;
+
+/// A running server on a free port, with its own TLS material.
+struct RunningServer {
+    TempDir dir;
+    state::StatePaths paths;
+    std::uint16_t port = freePort();
+    SlowCardAgent agent;
+    std::unique_ptr<Api> api;
+    std::unique_ptr<HttpsServer> server;
+    std::future<int> exitCode;
+
+    RunningServer()
+    {
+        // The test client writes to sockets the server may already have closed (as inkand's main does).
+        std::signal(SIGPIPE, SIG_IGN);
+        paths = state::prepareStateDir(dir.path / "state");
+        state::ensureTlsMaterial(paths);
+        GateOptions gate;
+        gate.port = port;
+        gate.token = Secret(kToken);
+        api = std::make_unique<Api>(agent, std::move(gate), "test");
+        ServerOptions options;
+        options.port = port;
+        options.certificateFile = paths.serverCertificate;
+        options.privateKeyFile = paths.serverKey;
+        server = std::make_unique<HttpsServer>(std::move(options));
+        exitCode = std::async(std::launch::async, [this] { return server->run(*api, [this] { agent.shutdown(); }); });
+    }
+
+    ~RunningServer()
+    {
+        if (exitCode.valid()) {
+            server->stop();
+            exitCode.wait();
+        }
+    }
+
+    int stopAndWait()
+    {
+        server->stop();
+        REQUIRE(exitCode.wait_for(10s) == std::future_status::ready);
+        return exitCode.get();
+    }
+
+    /// Send `raw` over TLS (verifying the server against the local CA) and read until the server closes.
+    std::string exchange(const std::string& raw, int maxTlsVersion = 0)
+    {
+        SslCtxPtr context(SSL_CTX_new(TLS_client_method()));
+        REQUIRE(context);
+        REQUIRE(SSL_CTX_load_verify_locations(context.get(), paths.caCertificate.c_str(), nullptr) == 1);
+        SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER, nullptr);
+        if (maxTlsVersion) {
+            SSL_CTX_set_min_proto_version(context.get(), TLS1_VERSION);
+            SSL_CTX_set_max_proto_version(context.get(), maxTlsVersion);
+            SSL_CTX_set_security_level(context.get(), 0);
+        }
+        ossl::BioPtr bio(BIO_new_ssl_connect(context.get()));
+        REQUIRE(bio);
+        SSL* ssl = nullptr;
+        BIO_get_ssl(bio.get(), &ssl);
+        SSL_set1_host(ssl, "127.0.0.1");
+        const std::string target = "127.0.0.1:" + std::to_string(port);
+        BIO_set_conn_hostname(bio.get(), target.c_str());
+        if (BIO_do_connect(bio.get()) != 1) {
+            ERR_clear_error();
+            return "connect failed";
+        }
+        if (BIO_write(bio.get(), raw.data(), static_cast<int>(raw.size())) != static_cast<int>(raw.size())) {
+            ERR_clear_error();
+            return "write failed";
+        }
+        std::string reply;
+        char buffer[4096];
+        while (true) {
+            const int n = BIO_read(bio.get(), buffer, sizeof buffer);
+            if (n <= 0) break;
+            reply.append(buffer, static_cast<std::size_t>(n));
+        }
+        ERR_clear_error();
+        return reply;
+    }
+
+    std::string request(const std::string& method, const std::string& target, const std::string& body = {},
+                        const std::string& connection = "close")
+    {
+        std::string raw = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                          "\r\nAuthorization: Bearer " + std::string(kToken) + "\r\nConnection: " + connection + "\r\n";
+        if (!body.empty() || method == "POST") {
+            raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+        }
+        return raw + "\r\n" + body;
+    }
+};
+
+std::size_t countOf(const std::string& text, const std::string& part)
+{
+    std::size_t count = 0;
+    for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
+    return count;
+}
+
+const std::string kSignBody = R"({"digest":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","digestAlgorithm":"SHA-256","pin":"1234"})";
+
+}  // namespace
+
+TEST_SUITE("api server")
+{
+    TEST_CASE("a request over TLS gets its JSON answer with the security headers")
+    {
+        RunningServer s;
+        const std::string reply = s.exchange(s.request("GET", "/v1/status"));
+        CHECK(reply.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+        CHECK(reply.find("Content-Type: application/json\r\n") != std::string::npos);
+        CHECK(reply.find("Cache-Control: no-store\r\n") != std::string::npos);
+        CHECK(reply.find(R"("pcscAvailable":false)") != std::string::npos);
+        CHECK(s.stopAndWait() == 0);
+    }
+
+    TEST_CASE("one connection serves several requests (keep-alive)")
+    {
+        RunningServer s;
+        const std::string reply =
+            s.exchange(s.request("GET", "/v1/status", {}, "keep-alive") + s.request("GET", "/v1/cards", {}, "keep-alive") +
+                       s.request("GET", "/v1/status"));
+        CHECK(countOf(reply, "HTTP/1.1 200 OK") == 3);
+    }
+
+    TEST_CASE("a body over 64 KiB is PAYLOAD_TOO_LARGE and the connection closes")
+    {
+        RunningServer s;
+        const std::string reply = s.exchange(s.request("POST", "/v1/cards/x/sign", std::string(65 * 1024 + 1, ' '), "keep-alive"));
+        CAPTURE(reply);
+        CHECK(reply.rfind("HTTP/1.1 413", 0) == 0);
+        CHECK(reply.find(R"("code":"PAYLOAD_TOO_LARGE")") != std::string::npos);
+        CHECK(reply.find("Connection: close") != std::string::npos);
+    }
+
+    TEST_CASE("a header over 8 KiB is BAD_REQUEST")
+    {
+        RunningServer s;
+        std::string raw = s.request("GET", "/v1/status");
+        raw.insert(raw.find("\r\n") + 2, "X-Padding: " + std::string(9 * 1024, 'a') + "\r\n");
+        const std::string reply = s.exchange(raw);
+        CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+        CHECK(reply.find(R"("code":"BAD_REQUEST")") != std::string::npos);
+    }
+
+    TEST_CASE("malformed HTTP is BAD_REQUEST and the target is not echoed")
+    {
+        RunningServer s;
+        const std::string reply = s.exchange("GET /<script> HTTP/9.9\r\n\r\n");
+        CHECK(reply.rfind("HTTP/1.1 400", 0) == 0);
+        CHECK(reply.find("script") == std::string::npos);
+    }
+
+    TEST_CASE("a HEAD answer carries no content and closes the connection")
+    {
+        RunningServer s;
+        const std::string reply = s.exchange(s.request("HEAD", "/v1/status", {}, "keep-alive") + s.request("GET", "/v1/status"));
+        CHECK(countOf(reply, "HTTP/1.1 ") == 1);
+        CHECK(reply.find("Connection: close") != std::string::npos);
+        CHECK(reply.find("{") == std::string::npos);
+    }
+
+    TEST_CASE("TLS below 1.2 is refused")
+    {
+        RunningServer s;
+        CHECK(s.exchange(s.request("GET", "/v1/status"), TLS1_1_VERSION) == "connect failed");
+    }
+
+    TEST_CASE("stopping lets the running card operation finish and answers it, then exits 0")
+    {
+        RunningServer s;
+        auto reply = std::async(std::launch::async, [&] { return s.exchange(s.request("POST", "/v1/cards/x/sign", kSignBody)); });
+        REQUIRE(s.agent.signStarted.get_future().wait_for(5s) == std::future_status::ready);
+        s.server->stop();
+        REQUIRE(reply.wait_for(10s) == std::future_status::ready);
+        const std::string answer = reply.get();
+        CHECK(answer.rfind("HTTP/1.1 200 OK", 0) == 0);
+        CHECK(answer.find(R"("signature":"AQID")") != std::string::npos);
+        REQUIRE(s.exitCode.wait_for(10s) == std::future_status::ready);
+        CHECK(s.exitCode.get() == 0);
+        CHECK(s.agent.shutdownCalled);
+    }
+
+    TEST_CASE("stopping closes idle keep-alive connections instead of waiting for them")
+    {
+        RunningServer s;
+        // A client that connects and stays silent.
+        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(s.port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        std::this_thread::sleep_for(100ms);
+        const auto started = std::chrono::steady_clock::now();
+        CHECK(s.stopAndWait() == 0);
+        CHECK(std::chrono::steady_clock::now() - started < 3s);
+        ::close(fd);
+    }
+
+    TEST_CASE("a port in use is a clear start-up error")
+    {
+        RunningServer s;
+        ServerOptions options;
+        options.port = s.port;
+        options.certificateFile = s.paths.serverCertificate;
+        options.privateKeyFile = s.paths.serverKey;
+        try {
+            HttpsServer second(std::move(options));
+            FAIL("a second server bound the same port");
+        } catch (const StartupError& e) {
+            CHECK(std::string(e.what()).find("port " + std::to_string(s.port) + " in use") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("unusable TLS files are a clear start-up error")
+    {
+        TempDir dir;
+        ServerOptions options;
+        options.port = freePort();
+        options.certificateFile = dir.path / "missing.pem";
+        options.privateKeyFile = dir.path / "missing-key.pem";
+        CHECK_THROWS_AS(HttpsServer(std::move(options)), StartupError);
+    }
+}

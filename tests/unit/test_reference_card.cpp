@@ -1,0 +1,518 @@
+// The reference card profile (daemon/card/reference_card.*) against scripted
+// APDUs transcribed from docs/reference-card.md, the ATR table, and DigestInfo.
+#include <doctest/doctest.h>
+
+#include <cctype>
+#include <deque>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "daemon/card/digest_info.hpp"
+#include "daemon/card/profiles.hpp"
+#include "daemon/card/reference_card.hpp"
+#include "daemon/error.hpp"
+#include "daemon/pcsc/apdu_channel.hpp"
+
+using inkan::Bytes;
+using inkan::DigestAlgorithm;
+using inkan::Error;
+using inkan::ErrorCode;
+using inkan::Secret;
+using inkan::card::ReferenceCard;
+using inkan::pcsc::ApduChannel;
+using inkan::pcsc::ByteView;
+
+namespace {
+
+Bytes hex(std::string_view text)
+{
+    Bytes out;
+    int high = -1;
+    for (const char c : text) {
+        if (std::isspace(static_cast<unsigned char>(c))) continue;
+        const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::toupper(c) - 'A' + 10;
+        if (high < 0) {
+            high = v;
+        } else {
+            out.push_back(static_cast<std::uint8_t>(high << 4 | v));
+            high = -1;
+        }
+    }
+    // Also used to build constants before any test runs: no doctest macro here.
+    if (high >= 0) throw std::invalid_argument("odd number of hex digits");
+    return out;
+}
+
+Bytes concat(Bytes a, const Bytes& b)
+{
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+Bytes slice(const Bytes& bytes, std::size_t from, std::size_t to) { return Bytes(bytes.begin() + from, bytes.begin() + to); }
+
+// Replays expected command -> response pairs and fails on anything else.
+class ScriptedCard final : public inkan::pcsc::ApduTransport {
+public:
+    void expect(Bytes command, Bytes response) { script_.push_back({std::move(command), std::move(response)}); }
+
+    Bytes transmit(ByteView command) override
+    {
+        ++sent_;
+        REQUIRE_MESSAGE(!script_.empty(), "unexpected command sent");
+        auto next = std::move(script_.front());
+        script_.pop_front();
+        CHECK(Bytes(command.begin(), command.end()) == next.first);
+        return next.second;
+    }
+
+    bool finished() const { return script_.empty(); }
+    int sent() const { return sent_; }
+
+private:
+    std::deque<std::pair<Bytes, Bytes>> script_;
+    int sent_ = 0;
+};
+
+// The commands of docs/reference-card.md, as a reader of the spec writes them.
+const Bytes kSelectApplication = hex("00 A4 04 0C 07 F0 49 4E 4B 41 4E 01");
+const Bytes kOk = hex("90 00");
+const Bytes kPin1234Block = hex("31 32 33 34 FF FF FF FF FF FF FF FF FF FF FF FF");
+const Bytes kPin9999Block = hex("39 39 39 39 FF FF FF FF FF FF FF FF FF FF FF FF");
+const Bytes kPin567890Block = hex("35 36 37 38 39 30 FF FF FF FF FF FF FF FF FF FF");
+const Bytes kUnblockBlock = hex("31 32 33 34 35 36 37 38 FF FF FF FF FF FF FF FF");
+const Bytes kMseSet = hex("00 22 41 B6 06 80 01 02 84 01 01");
+const Bytes kSha256Prefix = hex("30 31 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20");
+
+template <class Operation>
+Error errorOf(Operation&& operation)
+{
+    try {
+        operation();
+    } catch (const Error& e) {
+        return e;
+    }
+    FAIL("expected an inkan::Error");
+    return Error(ErrorCode::Internal, "unreachable");
+}
+
+}  // namespace
+
+TEST_SUITE("ATR table")
+{
+    TEST_CASE("the reference card's ATR selects the reference profile")
+    {
+        const auto token = inkan::card::tokenForAtr(hex("3B 88 80 01 49 4E 4B 41 4E 56 43 31 6E"));
+        REQUIRE(token);
+        CHECK(token->profileId() == "inkan-reference");
+    }
+
+    TEST_CASE("a later reference card revision matches the masked entry")
+    {
+        // "INKANVC2" and its own TCK.
+        const auto token = inkan::card::tokenForAtr(hex("3B 88 80 01 49 4E 4B 41 4E 56 43 32 6D"));
+        REQUIRE(token);
+        CHECK(token->profileId() == "inkan-reference");
+    }
+
+    TEST_CASE("unknown, truncated and empty ATRs select no profile")
+    {
+        CHECK_FALSE(inkan::card::tokenForAtr(hex("3B E0 00 FF 81 31 FE 45 14")));  // a My Number card
+        CHECK_FALSE(inkan::card::tokenForAtr(hex("3B 88 80 01 49 4E 4B 41 4E 56 43 31")));
+        CHECK_FALSE(inkan::card::tokenForAtr(Bytes{}));
+        CHECK_FALSE(inkan::card::tokenForAtr(hex("3B 88 80 01 49 4E 4B 41 4E 56 44 31 6E")));  // "INKANVD1"
+    }
+}
+
+TEST_SUITE("DigestInfo")
+{
+    TEST_CASE("SHA-256/384/512 DigestInfo are the RFC 8017 prefixes followed by the digest")
+    {
+        const Bytes d256(32, 0xA1), d384(48, 0xB2), d512(64, 0xC3);
+        CHECK(inkan::card::digestInfo(DigestAlgorithm::Sha256, d256) == concat(kSha256Prefix, d256));
+        CHECK(inkan::card::digestInfo(DigestAlgorithm::Sha384, d384)
+              == concat(hex("30 41 30 0D 06 09 60 86 48 01 65 03 04 02 02 05 00 04 30"), d384));
+        CHECK(inkan::card::digestInfo(DigestAlgorithm::Sha512, d512)
+              == concat(hex("30 51 30 0D 06 09 60 86 48 01 65 03 04 02 03 05 00 04 40"), d512));
+    }
+
+    TEST_CASE("a digest of the wrong length is a bad request")
+    {
+        CHECK(errorOf([] { inkan::card::digestInfo(DigestAlgorithm::Sha256, Bytes(31, 0)); }).code()
+              == ErrorCode::BadRequest);
+        CHECK(errorOf([] { inkan::card::digestInfo(DigestAlgorithm::Sha384, Bytes(32, 0)); }).code()
+              == ErrorCode::BadRequest);
+        CHECK(errorOf([] { inkan::card::digestInfo(DigestAlgorithm::Sha512, Bytes{}); }).code()
+              == ErrorCode::BadRequest);
+    }
+}
+
+TEST_SUITE("ReferenceCard")
+{
+    const ReferenceCard profile;
+
+    TEST_CASE("the card id is the first 16 hex digits of SHA-256(\"inkan-reference:\" || serial)")
+    {
+        CHECK(ReferenceCard::cardIdForSerial(hex("01 02 03 04 05 06 07 08")) == "edecb49c0aa7856e");
+        CHECK(ReferenceCard::cardIdForSerial(hex("00 00 00 00 00 00 00 00")) == "8b4fbc042d053e96");
+    }
+
+    TEST_CASE("readIdentity selects the application and reads the 8-byte serial of EF D001")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(hex("00 A4 02 0C 02 D0 01"), kOk);                      // SELECT EF D001
+        card.expect(hex("00 B0 00 00 08"), hex("01 02 03 04 05 06 07 08 90 00"));  // READ BINARY 8
+        ApduChannel channel(card);
+
+        const auto identity = profile.readIdentity(channel);
+
+        CHECK(identity.serial == hex("01 02 03 04 05 06 07 08"));
+        CHECK(identity.cardId == "edecb49c0aa7856e");
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("a short serial is a card error")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(hex("00 A4 02 0C 02 D0 01"), kOk);
+        card.expect(hex("00 B0 00 00 08"), hex("6C 04"));                  // only 4 bytes in the file
+        card.expect(hex("00 B0 00 00 04"), hex("01 02 03 04 90 00"));
+        ApduChannel channel(card);
+
+        CHECK(errorOf([&] { profile.readIdentity(channel); }).code() == ErrorCode::CardError);
+    }
+
+    TEST_CASE("a card without the application is a card error carrying 6A82")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, hex("6A 82"));
+        ApduChannel channel(card);
+
+        const auto e = errorOf([&] { profile.readIdentity(channel); });
+        CHECK(e.code() == ErrorCode::CardError);
+        CHECK(e.statusWord == std::optional<std::uint16_t>(0x6A82));
+    }
+
+    TEST_CASE("certificates are read in 256-byte pieces after the 4-byte DER header")
+    {
+        // EF C001: 30 82 01 2C = a SEQUENCE of 300 bytes, 304 bytes in all.
+        Bytes signing = hex("30 82 01 2C");
+        for (int i = 0; i < 300; ++i) signing.push_back(static_cast<std::uint8_t>(i));
+        // EF C002: a short-form SEQUENCE of 8 bytes.
+        const Bytes ca = hex("30 06 02 01 01 02 01 02");
+
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(hex("00 A4 02 0C 02 C0 01"), kOk);                                  // SELECT EF C001
+        card.expect(hex("00 B0 00 00 04"), concat(slice(signing, 0, 4), kOk));          // the DER header
+        card.expect(hex("00 B0 00 04 00"), concat(slice(signing, 4, 260), kOk));        // offset 4, 256 bytes
+        card.expect(hex("00 B0 01 04 2C"), concat(slice(signing, 260, 304), kOk));      // offset 260, the last 44
+        card.expect(hex("00 A4 02 0C 02 C0 02"), kOk);                                  // SELECT EF C002
+        card.expect(hex("00 B0 00 00 04"), concat(slice(ca, 0, 4), kOk));
+        card.expect(hex("00 B0 00 04 04"), concat(slice(ca, 4, 8), kOk));
+        ApduChannel channel(card);
+
+        const auto certificates = profile.readCertificates(channel);
+
+        REQUIRE(certificates.size() == 2);
+        CHECK(certificates[0].id == "sign");
+        CHECK(certificates[0].der == signing);
+        CHECK(certificates[1].id == "ca");
+        CHECK(certificates[1].der == ca);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("a missing CA certificate (6A82) is skipped")
+    {
+        const Bytes signing = hex("30 02 05 00");
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(hex("00 A4 02 0C 02 C0 01"), kOk);
+        card.expect(hex("00 B0 00 00 04"), concat(signing, kOk));  // the whole 4-byte SEQUENCE
+        card.expect(hex("00 A4 02 0C 02 C0 02"), hex("6A 82"));   // no CA certificate on this card
+        ApduChannel channel(card);
+
+        const auto certificates = profile.readCertificates(channel);
+
+        REQUIRE(certificates.size() == 1);
+        CHECK(certificates[0].der == signing);
+    }
+
+    TEST_CASE("a missing signing certificate or a file that is no DER SEQUENCE is a card error")
+    {
+        ScriptedCard missing;
+        missing.expect(kSelectApplication, kOk);
+        missing.expect(hex("00 A4 02 0C 02 C0 01"), hex("6A 82"));
+        ApduChannel missingChannel(missing);
+        CHECK(errorOf([&] { profile.readCertificates(missingChannel); }).code() == ErrorCode::CardError);
+
+        ScriptedCard garbage;
+        garbage.expect(kSelectApplication, kOk);
+        garbage.expect(hex("00 A4 02 0C 02 C0 01"), kOk);
+        garbage.expect(hex("00 B0 00 00 04"), hex("FF FF FF FF 90 00"));
+        ApduChannel garbageChannel(garbage);
+        CHECK(errorOf([&] { profile.readCertificates(garbageChannel); }).code() == ErrorCode::CardError);
+    }
+
+    TEST_CASE("a certificate claiming more than READ BINARY can address is refused before reading it")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(hex("00 A4 02 0C 02 C0 01"), kOk);
+        card.expect(hex("00 B0 00 00 04"), hex("30 82 FF FF 90 00"));  // 65 539 bytes
+        ApduChannel channel(card);
+
+        CHECK(errorOf([&] { profile.readCertificates(channel); }).code() == ErrorCode::CardError);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("pinStatus asks with VERIFY without data and spends no try")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(hex("00 20 00 81"), hex("63 C7"));  // not verified, 7 tries left
+        ApduChannel channel(card);
+
+        const auto status = profile.pinStatus(channel);
+
+        CHECK(status.triesLeft == 7);
+        CHECK(status.maxTries == 10);
+        CHECK_FALSE(status.blocked);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("verifyPin sends the PIN padded with FF to 16 bytes")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), kOk);
+        ApduChannel channel(card);
+
+        const auto status = profile.verifyPin(channel, Secret("1234"));
+
+        CHECK(status.triesLeft == 10);
+        CHECK_FALSE(status.blocked);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("a wrong PIN reports the tries left")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(concat(hex("00 20 00 81 10"), kPin9999Block), hex("63 C9"));
+        ApduChannel channel(card);
+
+        const auto e = errorOf([&] { profile.verifyPin(channel, Secret("9999")); });
+
+        CHECK(e.code() == ErrorCode::PinIncorrect);
+        CHECK(e.triesLeft == std::optional<int>(9));
+    }
+
+    TEST_CASE("a blocked PIN is reported as blocked")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), hex("69 83"));
+        ApduChannel channel(card);
+
+        CHECK(errorOf([&] { profile.verifyPin(channel, Secret("1234")); }).code() == ErrorCode::PinBlocked);
+    }
+
+    TEST_CASE("a PIN of the wrong format is refused before any APDU is sent")
+    {
+        for (const char* pin : {"", "123", "12a4", "1234 ", "12345678901234567", "１２３４"}) {
+            ScriptedCard card;
+            ApduChannel channel(card);
+            CHECK(errorOf([&] { profile.verifyPin(channel, Secret(pin)); }).code() == ErrorCode::PinFormat);
+            CHECK(errorOf([&] { profile.changePin(channel, Secret("1234"), Secret(pin)); }).code()
+                  == ErrorCode::PinFormat);
+            CHECK(errorOf([&] { profile.changePin(channel, Secret(pin), Secret("1234")); }).code()
+                  == ErrorCode::PinFormat);
+            CHECK(errorOf([&] { profile.unblockPin(channel, Secret("12345678"), Secret(pin)); }).code()
+                  == ErrorCode::PinFormat);
+            CHECK(card.sent() == 0);
+        }
+    }
+
+    TEST_CASE("an unblock code that is not exactly 8 digits is refused before any APDU is sent")
+    {
+        for (const char* code : {"1234567", "123456789", "1234567a", ""}) {
+            ScriptedCard card;
+            ApduChannel channel(card);
+            CHECK(errorOf([&] { profile.unblockPin(channel, Secret(code), Secret("1234")); }).code()
+                  == ErrorCode::PinFormat);
+            CHECK(card.sent() == 0);
+        }
+    }
+
+    TEST_CASE("16-digit PINs fill the block without padding")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(hex("00 20 00 81 10 31 32 33 34 35 36 37 38 39 30 31 32 33 34 35 36"), kOk);
+        ApduChannel channel(card);
+
+        CHECK_NOTHROW(profile.verifyPin(channel, Secret("1234567890123456")));
+    }
+
+    TEST_CASE("changePin sends the old and the new PIN block in one CHANGE REFERENCE DATA")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(concat(concat(hex("00 24 00 81 20"), kPin1234Block), kPin567890Block), kOk);
+        ApduChannel channel(card);
+
+        const auto status = profile.changePin(channel, Secret("1234"), Secret("567890"));
+
+        CHECK(status.triesLeft == 10);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("changePin with a wrong old PIN reports the tries left")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(concat(concat(hex("00 24 00 81 20"), kPin9999Block), kPin567890Block), hex("63 C2"));
+        ApduChannel channel(card);
+
+        const auto e = errorOf([&] { profile.changePin(channel, Secret("9999"), Secret("567890")); });
+        CHECK(e.code() == ErrorCode::PinIncorrect);
+        CHECK(e.triesLeft == std::optional<int>(2));
+    }
+
+    TEST_CASE("unblockPin sends unblock code and new PIN in RESET RETRY COUNTER")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), kOk);
+        ApduChannel channel(card);
+
+        const auto status = profile.unblockPin(channel, Secret("12345678"), Secret("1234"));
+
+        CHECK(status.triesLeft == 10);
+        CHECK_FALSE(status.blocked);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("a wrong unblock code reports the unblock code's tries left, a blocked one PinBlocked")
+    {
+        ScriptedCard wrong;
+        wrong.expect(kSelectApplication, kOk);
+        wrong.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), hex("63 C4"));
+        ApduChannel wrongChannel(wrong);
+        const auto e = errorOf([&] { profile.unblockPin(wrongChannel, Secret("12345678"), Secret("1234")); });
+        CHECK(e.code() == ErrorCode::UnblockCodeIncorrect);
+        CHECK(e.triesLeft == std::optional<int>(4));
+
+        ScriptedCard blocked;
+        blocked.expect(kSelectApplication, kOk);
+        blocked.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), hex("69 83"));
+        ApduChannel blockedChannel(blocked);
+        CHECK(errorOf([&] { profile.unblockPin(blockedChannel, Secret("12345678"), Secret("1234")); }).code()
+              == ErrorCode::PinBlocked);
+    }
+
+    TEST_CASE("sign with a PIN: SELECT, VERIFY, MSE SET, PSO, GET RESPONSE")
+    {
+        const Bytes digest(32, 0x42);
+        Bytes signature;
+        for (int i = 0; i < 256; ++i) signature.push_back(static_cast<std::uint8_t>(255 - i));
+
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), kOk);  // VERIFY 1234
+        card.expect(kMseSet, kOk);                                         // alg 02, key 01
+        // PSO COMPUTE DIGITAL SIGNATURE, Lc 33 = 19-byte prefix + 32-byte digest, Le 00.
+        card.expect(concat(concat(concat(hex("00 2A 9E 9A 33"), kSha256Prefix), digest), hex("00")), hex("61 00"));
+        card.expect(hex("00 C0 00 00 00"), concat(signature, kOk));  // GET RESPONSE 256
+        ApduChannel channel(card);
+
+        const Secret pin("1234");
+        const auto result = profile.sign(channel, DigestAlgorithm::Sha256, digest, &pin);
+
+        CHECK(result.signature == signature);
+        CHECK(result.algorithm == "RSASSA-PKCS1-v1_5-SHA-256");
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("sign without a PIN skips VERIFY and a 6982 means the PIN is required")
+    {
+        const Bytes digest(64, 0x07);
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(kMseSet, kOk);
+        card.expect(concat(concat(concat(hex("00 2A 9E 9A 53"),
+                                         hex("30 51 30 0D 06 09 60 86 48 01 65 03 04 02 03 05 00 04 40")),
+                                  digest),
+                           hex("00")),
+                    hex("69 82"));
+        ApduChannel channel(card);
+
+        CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha512, digest, nullptr); }).code()
+              == ErrorCode::PinRequired);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("sign names the digest algorithm in the signature algorithm")
+    {
+        const Bytes digest(48, 0x01);
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(kMseSet, kOk);
+        card.expect(concat(concat(concat(hex("00 2A 9E 9A 43"),
+                                         hex("30 41 30 0D 06 09 60 86 48 01 65 03 04 02 02 05 00 04 30")),
+                                  digest),
+                           hex("00")),
+                    hex("61 00"));
+        card.expect(hex("00 C0 00 00 00"), concat(Bytes(256, 0x99), kOk));
+        ApduChannel channel(card);
+
+        CHECK(profile.sign(channel, DigestAlgorithm::Sha384, digest, nullptr).algorithm
+              == "RSASSA-PKCS1-v1_5-SHA-384");
+    }
+
+    TEST_CASE("sign with a wrong PIN stops after VERIFY")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(concat(hex("00 20 00 81 10"), kPin9999Block), hex("63 C8"));
+        ApduChannel channel(card);
+
+        const Secret pin("9999");
+        const auto e = errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(32, 0), &pin); });
+        CHECK(e.code() == ErrorCode::PinIncorrect);
+        CHECK(e.triesLeft == std::optional<int>(8));
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("sign refuses a digest of the wrong length or a malformed PIN before any APDU")
+    {
+        ScriptedCard card;
+        ApduChannel channel(card);
+        const Secret pin("1234");
+        const Secret badPin("12");
+
+        CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(20, 0), &pin); }).code()
+              == ErrorCode::BadRequest);
+        CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha512, Bytes(32, 0), nullptr); }).code()
+              == ErrorCode::BadRequest);
+        CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(32, 0), &badPin); }).code()
+              == ErrorCode::PinFormat);
+        CHECK(card.sent() == 0);
+    }
+
+    TEST_CASE("a failing MSE SET is a card error with its status word")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(kMseSet, hex("6A 80"));
+        ApduChannel channel(card);
+
+        const auto e = errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(32, 0), nullptr); });
+        CHECK(e.code() == ErrorCode::CardError);
+        CHECK(e.statusWord == std::optional<std::uint16_t>(0x6A80));
+    }
+}
