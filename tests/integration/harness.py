@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import hashlib
 import http.client
 import json
@@ -33,6 +34,7 @@ ARTIFACTS = BUILD_DIR / "test-artifacts"
 
 VPCD_PORT = 35963  # /etc/reader.conf.d/vpcd: slot 0
 VPCD_PORT_2 = 35964  # slot 1
+STACK_LOCK = "/tmp/inkan-integration-stack.lock"
 DEMO_PIN = "1234"
 DEMO_UNBLOCK = "12345678"
 
@@ -292,6 +294,9 @@ class StackTestCase(unittest.TestCase):
             if not (BIN_DIR / binary).exists():
                 raise AssertionError(f"{BIN_DIR / binary} is missing: run `make build` first")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        # pcscd and vpcd slot 0 are machine-wide: one stack at a time, across processes.
+        cls._stack_lock = open(STACK_LOCK, "w")
+        fcntl.flock(cls._stack_lock, fcntl.LOCK_EX)
         cls.work = Path(tempfile.mkdtemp(prefix=f"{cls.__name__}-", dir=ARTIFACTS))
         cls.pcscd = Pcscd(cls.work)
         cls.vcard = VirtualCard(cls.work, extra_args=cls.vcard_args)
@@ -313,6 +318,8 @@ class StackTestCase(unittest.TestCase):
         cls.vcard.stop()
         if cls.pcscd.owned:
             cls.pcscd.stop()
+        fcntl.flock(cls._stack_lock, fcntl.LOCK_UN)
+        cls._stack_lock.close()
         # Keep logs of failures; throw away the rest.
         if os.environ.get("INKAN_KEEP_ARTIFACTS") != "1":
             shutil.rmtree(cls.work, ignore_errors=True)

@@ -98,28 +98,7 @@ def pem_to_der(pem: str) -> bytes:
 
 
 class CliStackTestCase(StackTestCase):
-    """A stack whose card is the one on vpcd slot 0 (another test run may have a card in slot 1)."""
-
-    @classmethod
-    def setUpClass(cls):
-        try:
-            super().setUpClass()
-        except BaseException:
-            # unittest skips tearDownClass when setUpClass fails: a virtual card
-            # left running would hold (or keep retrying for) vpcd slot 0.
-            for part in ("daemon", "vcard"):
-                if getattr(cls, part, None) is not None:
-                    getattr(cls, part).stop()
-            raise
-
-    @classmethod
-    def wait_for_card(cls, timeout=20.0) -> str:
-        def our_card():
-            r = cls.client.get("/v1/cards")
-            cards = r.json().get("cards", []) if r.status == 200 else []
-            mine = [c for c in cards if c["reader"].endswith("00 00")]
-            return mine[0]["id"] if mine else None
-        return wait_for(our_card, timeout, what="inkand to list the virtual card in slot 0")
+    """A stack and the `inkan` command pointed at its inkand."""
 
     def inkan(self, *args, stdin: str | None = None, card=True) -> subprocess.CompletedProcess:
         options = ["--state-dir", self.daemon.state, "--port", self.daemon.port]
