@@ -5,19 +5,26 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps configure build run test unit clean bench
+.PHONY: all deps npm-deps configure build run test unit clean bench
 
 all: build
 
 deps:
 	@./scripts/install-deps.sh
 
+# The browser SDK's compiler and the browser-test driver (playwright-core, which
+# drives Debian's /usr/bin/chromium; it never downloads a browser).
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+npm-deps: deps node_modules/.package-lock.json
+
 $(BUILD_DIR)/build.ninja:
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
 configure: deps $(BUILD_DIR)/build.ninja
 
-build: configure
+build: configure npm-deps
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
 run: build

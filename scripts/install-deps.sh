@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="cmake ninja-build g++ pkg-config ccache make
 libboost1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev
-pcscd vsmartcard-vpcd openssl curl python3 procps"
+pcscd vsmartcard-vpcd openssl curl python3 procps libnss3-tools chromium"
 
 missing=""
 for p in $PACKAGES; do
@@ -13,6 +13,9 @@ for p in $PACKAGES; do
         missing="$missing $p"
     fi
 done
+
+# Node.js for the browser SDK and browser tests: any installed node will do.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs npm"
 
 [ -z "$missing" ] && exit 0
 
