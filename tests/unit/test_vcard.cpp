@@ -13,6 +13,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "tests/unit/temp_dir.hpp"
 #include "tools/vcard/card_store.hpp"
 #include "tools/vcard/openssl_handles.hpp"
 #include "tools/vcard/virtual_card.hpp"
@@ -38,22 +39,9 @@ constexpr std::string_view kSha256Prefix = "3031300D0609608648016503040201050004
 constexpr std::string_view kSha384Prefix = "3041300D060960864801650304020205000430";
 constexpr std::string_view kSha512Prefix = "3051300D060960864801650304020305000440";
 
-/// A unique directory under the system temp dir, removed with everything in it.
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "inkan-vcard-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+/// A temp dir named for this file's tests.
+struct TempDir : inkan::test::TempDir {
+    TempDir() : inkan::test::TempDir("inkan-vcard-test") {}
 };
 
 /// One generated card (two RSA key generations), copied into each test's own dir.

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "tests/unit/temp_dir.hpp"
 #include "tools/vcard/card_store.hpp"
 #include "tools/vcard/demo_credentials.hpp"
 #include "tools/vcard/der.hpp"
@@ -36,21 +37,9 @@ using Clock = std::chrono::system_clock;
 
 namespace {
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string tmpl = (fs::temp_directory_path() / "inkan-vcard-store-XXXXXX").string();
-        REQUIRE(::mkdtemp(tmpl.data()) != nullptr);
-        path = tmpl;
-    }
-    ~TempDir()
-    {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
+/// A temp dir named for this file's tests.
+struct TempDir : inkan::test::TempDir {
+    TempDir() : inkan::test::TempDir("inkan-vcard-store") {}
 };
 
 /// One generated state dir shared by the read-only tests of this file.

@@ -16,38 +16,26 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "daemon/cert/openssl_ptr.hpp"
+
 namespace inkan::vcard::ossl {
 
-template <typename T, void (*Free)(T*)>
-struct Deleter {
-    void operator()(T* p) const noexcept { Free(p); }
-};
+// The owning pointer template is the daemon's (daemon/cert/openssl_ptr.hpp);
+// the aliases below name the objects the card creates.
+using inkan::ossl::Ptr;
 
-template <typename T, void (*Free)(T*)>
-using Ptr = std::unique_ptr<T, Deleter<T, Free>>;
-
-namespace detail {
-// Free functions whose signature does not fit Deleter (int return, macros).
-inline void bioFree(BIO* b) { BIO_free_all(b); }
-inline void asn1ObjectFree(ASN1_OBJECT* o) { ASN1_OBJECT_free(o); }
-inline void asn1OctetStringFree(ASN1_OCTET_STRING* s) { ASN1_OCTET_STRING_free(s); }
-inline void asn1IntegerFree(ASN1_INTEGER* i) { ASN1_INTEGER_free(i); }
-inline void asn1TimeFree(ASN1_TIME* t) { ASN1_TIME_free(t); }
-inline void extensionFree(X509_EXTENSION* e) { X509_EXTENSION_free(e); }
-}  // namespace detail
-
-using PkeyPtr = Ptr<EVP_PKEY, EVP_PKEY_free>;
+using PkeyPtr = inkan::ossl::EvpPkeyPtr;
 using PkeyCtxPtr = Ptr<EVP_PKEY_CTX, EVP_PKEY_CTX_free>;
-using MdCtxPtr = Ptr<EVP_MD_CTX, EVP_MD_CTX_free>;
-using X509Ptr = Ptr<X509, X509_free>;
+using MdCtxPtr = inkan::ossl::EvpMdCtxPtr;
+using X509Ptr = inkan::ossl::X509Ptr;
 using X509NamePtr = Ptr<X509_NAME, X509_NAME_free>;
-using ExtensionPtr = Ptr<X509_EXTENSION, detail::extensionFree>;
-using BioPtr = Ptr<BIO, detail::bioFree>;
-using BignumPtr = Ptr<BIGNUM, BN_free>;
-using ObjectPtr = Ptr<ASN1_OBJECT, detail::asn1ObjectFree>;
-using OctetStringPtr = Ptr<ASN1_OCTET_STRING, detail::asn1OctetStringFree>;
-using IntegerPtr = Ptr<ASN1_INTEGER, detail::asn1IntegerFree>;
-using TimePtr = Ptr<ASN1_TIME, detail::asn1TimeFree>;
+using ExtensionPtr = inkan::ossl::X509ExtensionPtr;
+using BioPtr = inkan::ossl::BioPtr;
+using BignumPtr = inkan::ossl::BignumPtr;
+using ObjectPtr = inkan::ossl::Asn1ObjectPtr;
+using OctetStringPtr = Ptr<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
+using IntegerPtr = inkan::ossl::Asn1IntegerPtr;
+using TimePtr = inkan::ossl::Asn1TimePtr;
 
 /// Thrown when an OpenSSL call fails; carries OpenSSL's own reason.
 class OpensslError : public std::runtime_error {
