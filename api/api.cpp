@@ -3,8 +3,11 @@
 #include <atomic>
 #include <memory>
 
+#include "api/console.hpp"
+#include "api/event_stream.hpp"
 #include "api/handlers.hpp"
 #include "api/log.hpp"
+#include "api/pairing.hpp"
 #include "api/problem.hpp"
 
 namespace inkan::api {
@@ -30,11 +33,39 @@ Respond onlyOnce(Respond respond)
     };
 }
 
+std::shared_ptr<security::Security> securityFor(CardAgent& agent, const GateOptions& gate,
+                                                std::shared_ptr<security::Security> given)
+{
+    if (given) return given;
+    security::SecurityOptions options;
+    for (const auto& origin : gate.allowedOrigins) {
+        security::OriginGrant grant;
+        grant.origin = origin;
+        options.settings.allowedOrigins.push_back(std::move(grant));
+    }
+    options.settings.allowInsecureLocalhostOrigins = gate.allowInsecureLocalhostOrigins;
+    options.settings.pinentryProgram.reset();
+    options.log = [](std::string_view line) { log::info(line); };
+    return std::make_shared<security::Security>(agent, std::move(options));
+}
+
+GateOptions withPairings(GateOptions gate, const security::Security& security)
+{
+    if (!gate.pairings) gate.pairings = security.sharedPairings();
+    return gate;
+}
+
 }  // namespace
 
-Api::Api(CardAgent& agent, GateOptions gate, std::string version) : gate_(std::move(gate))
+Api::Api(CardAgent& agent, GateOptions gate, std::string version, service::EventBus* events,
+         CertificateServices certificates, std::shared_ptr<security::Security> security)
+    : security_(securityFor(agent, gate, std::move(security))), gate_(withPairings(std::move(gate), *security_))
 {
-    registerCardRoutes(router_, agent, std::move(version));
+    registerCardRoutes(router_, security_->cards(), std::move(version), certificates.expiry);
+    registerPairingRoutes(router_, *security_);
+    registerCertificateRoutes(router_, security_->cards(), certificates);
+    if (events) registerEventRoutes(router_, *events);
+    registerConsoleRoutes(router_);
 }
 
 void Api::handle(const Request& request, Respond respond) const

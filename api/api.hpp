@@ -2,20 +2,30 @@
 // handlers, problem+json. The server (api/server.*) only moves bytes.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "api/gate.hpp"
+#include "api/handlers_cert.hpp"
 #include "api/http_message.hpp"
 #include "api/router.hpp"
 #include "daemon/error.hpp"
+#include "daemon/security/security.hpp"
 #include "daemon/service/card_agent.hpp"
+#include "daemon/service/event_bus.hpp"
 
 namespace inkan::api {
 
 class Api {
 public:
-    /// `agent` must outlive the Api and every request it is serving.
-    Api(CardAgent& agent, GateOptions gate, std::string version);
+    /// `agent` (and `events`, when given: it serves GET /v1/events; and
+    /// `certificates.checker`, when given: it serves certificate validation
+    /// and the card self-test) must outlive the Api and every request it is serving.
+    /// `security` decides who may do what (docs/security.md); null: a default
+    /// one with the gate's allowlisted origins (read and sign, PINs in the
+    /// request), pairings in memory and no PIN dialogs.
+    Api(CardAgent& agent, GateOptions gate, std::string version, service::EventBus* events = nullptr,
+        CertificateServices certificates = {}, std::shared_ptr<security::Security> security = nullptr);
 
     /// Serve one request. `respond` is called exactly once, possibly later and
     /// on a card worker thread. The request (including its body) is only read
@@ -29,7 +39,10 @@ public:
 
     const Gate& gate() const noexcept { return gate_; }
 
+    security::Security& security() const noexcept { return *security_; }
+
 private:
+    std::shared_ptr<security::Security> security_;  // first: the gate consults its pairings
     Gate gate_;
     Router router_;
 };

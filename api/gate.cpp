@@ -4,7 +4,9 @@
 
 #include <openssl/crypto.h>
 
+#include "api/console.hpp"
 #include "daemon/error.hpp"
+#include "daemon/security/origin.hpp"
 
 namespace inkan::api {
 
@@ -18,20 +20,26 @@ constexpr std::string_view kContentType = "Content-Type";
 constexpr std::string_view kInkanClient = "Inkan-Client";
 constexpr std::string_view kAllow = "Allow";
 constexpr std::string_view kVary = "Vary";
+// Fetch Metadata (W3C): set by the browser itself, never by a page's script.
+constexpr std::string_view kSecFetchSite = "Sec-Fetch-Site";
+constexpr std::string_view kSameOrigin = "same-origin";
 
 constexpr std::string_view kBearerScheme = "Bearer";  // RFC 6750 §2.1; scheme names are case-insensitive
 constexpr std::string_view kJsonMediaType = "application/json";
 
 constexpr std::string_view kGet = "GET";
 constexpr std::string_view kOptions = "OPTIONS";
-constexpr std::string_view kAllowedMethods = "GET, POST, OPTIONS";
+constexpr std::string_view kAllowedMethods = "GET, POST, DELETE, OPTIONS";
+// What pages may use (DELETE is for the local client only).
+constexpr std::string_view kCorsAllowedMethods = "GET, POST, OPTIONS";
 
 // CORS (Fetch standard §3.2.3): what an allowlisted page may send and see.
 constexpr std::string_view kCorsAllowOrigin = "Access-Control-Allow-Origin";
 constexpr std::string_view kCorsAllowMethods = "Access-Control-Allow-Methods";
 constexpr std::string_view kCorsAllowHeaders = "Access-Control-Allow-Headers";
 constexpr std::string_view kCorsMaxAge = "Access-Control-Max-Age";
-constexpr std::string_view kCorsAllowedHeaders = "Content-Type, Inkan-Client, Authorization";
+// Last-Event-ID: a browser resuming the event stream sends it (docs/events.md).
+constexpr std::string_view kCorsAllowedHeaders = "Content-Type, Inkan-Client, Authorization, Last-Event-ID";
 constexpr std::string_view kCorsPreflightMaxAge = "600";
 // Private Network Access preflights (older Chrome); harmless where unused.
 constexpr std::string_view kCorsAllowPrivateNetwork = "Access-Control-Allow-Private-Network";
@@ -43,8 +51,32 @@ constexpr std::string_view kContentTypeOptions = "X-Content-Type-Options";
 constexpr std::string_view kNoSniff = "nosniff";
 constexpr std::string_view kContentSecurityPolicy = "Content-Security-Policy";
 constexpr std::string_view kNothingAllowed = "default-src 'none'; frame-ancestors 'none'";
+// For browsers that predate CSP frame-ancestors.
+constexpr std::string_view kFrameOptions = "X-Frame-Options";
+constexpr std::string_view kDeny = "DENY";
 
 constexpr int kNoContent = 204;
+
+// What an origin that is neither allowlisted nor paired may reach: asking for
+// pairing, polling its answer, and learning where it stands.
+constexpr std::string_view kPairingsPath = "/v1/pairings";
+constexpr std::string_view kAccessPath = "/v1/access";
+constexpr std::string_view kPost = "POST";
+
+/// POST /v1/pairings, GET /v1/pairings/{id}, GET /v1/access, and their preflights.
+bool isPairingRoute(const Request& request)
+{
+    const std::string_view path = request.path();
+    const bool preflight = request.method == kOptions;
+    if (path == kPairingsPath) return preflight || request.method == kPost;
+    if (path == kAccessPath) return preflight || request.method == kGet;
+    const std::string prefix = std::string(kPairingsPath) + "/";
+    if (path.size() > prefix.size() && path.substr(0, prefix.size()) == prefix &&
+        path.find('/', prefix.size()) == std::string_view::npos) {
+        return preflight || request.method == kGet;
+    }
+    return false;
+}
 
 std::string_view trim(std::string_view text)
 {
@@ -72,11 +104,14 @@ Error unauthorized(std::string message)
 }  // namespace
 
 Gate::Gate(GateOptions options)
-    : port_(options.port), allowedOrigins_(std::move(options.allowedOrigins)), token_(std::move(options.token))
+    : port_(options.port), allowedOrigins_(std::move(options.allowedOrigins)), token_(std::move(options.token)),
+      pairings_(std::move(options.pairings)), allowInsecureLocalhostOrigins_(options.allowInsecureLocalhostOrigins)
 {
     const std::string port = std::to_string(port_);
     // RFC 9110 §7.2: Host is uri-host [":" port]; only these three name this daemon.
     allowedHosts_ = {"127.0.0.1:" + port, "localhost:" + port, "[::1]:" + port};
+    // The origins of the console page inkand serves itself (RFC 6454 §6.2 serializations).
+    ownOrigins_ = {"https://127.0.0.1:" + port, "https://localhost:" + port, "https://[::1]:" + port};
 }
 
 Admission Gate::admit(const Request& request) const
@@ -85,12 +120,16 @@ Admission Gate::admit(const Request& request) const
     Admission admission;
     const std::optional<std::string> origin = checkOrigin(request);
     if (origin) {
-        admission.caller = Caller{Caller::Kind::BrowserOrigin, *origin};
+        admission.caller = Caller{classifyOrigin(*origin, request), *origin};
         // Browsers send preflights without credentials; the origin check above is their gate.
         if (request.method == kOptions) {
             admission.preflight = true;
             return admission;
         }
+    } else if (isOwnPageRead(request)) {
+        admission.caller = Caller{Caller::Kind::OwnOrigin, {}};
+    } else if (request.method == kGet && isConsolePath(request.path())) {
+        admission.caller = Caller{Caller::Kind::Public, {}};
     } else {
         checkToken(request);
         admission.caller = Caller{Caller::Kind::LocalClient, {}};
@@ -99,8 +138,9 @@ Admission Gate::admit(const Request& request) const
             return admission;
         }
     }
-    // Later issues: pairing and per-origin policy decide here, on admission.caller.
-    checkBodyKind(request, origin);
+    // What each caller may do with which card is decided behind the router
+    // (daemon/security/card_access.*), on admission.caller.
+    checkBodyKind(request);
     return admission;
 }
 
@@ -122,15 +162,47 @@ std::optional<std::string> Gate::checkOrigin(const Request& request) const
 {
     const auto origin = singleField(request, kOrigin, ErrorCode::OriginForbidden);
     if (!origin) return std::nullopt;
-    if (!isAllowedOrigin(*origin)) throw Error(ErrorCode::OriginForbidden, "this origin is not allowed to use inkand");
     return std::string(*origin);
+}
+
+Caller::Kind Gate::classifyOrigin(std::string_view origin, const Request& request) const
+{
+    if (isOwnOrigin(origin)) return Caller::Kind::OwnOrigin;
+    if (isAllowedOrigin(origin)) return Caller::Kind::BrowserOrigin;
+    // Only an origin that could ever be paired may ask: https, exactly as a
+    // browser serializes it ("null", look-alikes and plain http never).
+    if (isPairingRoute(request) && security::isTrustworthyOrigin(origin, allowInsecureLocalhostOrigins_)) {
+        return Caller::Kind::PairingCandidate;
+    }
+    throw Error(ErrorCode::OriginForbidden,
+                "this origin is not allowed to use inkand; a page may ask the user for access with POST /v1/pairings");
 }
 
 bool Gate::isAllowedOrigin(std::string_view origin) const
 {
     // Exact comparison of serialized origins: "https://a.example" never matches
     // "https://a.example.evil" or "http://a.example".
-    return std::find(allowedOrigins_.begin(), allowedOrigins_.end(), origin) != allowedOrigins_.end();
+    if (std::find(allowedOrigins_.begin(), allowedOrigins_.end(), origin) != allowedOrigins_.end()) return true;
+    // A pairing made under --allow-insecure-localhost-origins does not outlive that setting.
+    return pairings_ && pairings_->isPaired(origin) &&
+           security::isTrustworthyOrigin(origin, allowInsecureLocalhostOrigins_);
+}
+
+bool Gate::isOwnOrigin(std::string_view origin) const
+{
+    return std::find(ownOrigins_.begin(), ownOrigins_.end(), origin) != ownOrigins_.end();
+}
+
+bool Gate::isOwnPageRead(const Request& request) const
+{
+    // Browsers send no Origin with same-origin GETs (Fetch standard, "append a
+    // request Origin header"), so the console's reads are recognised by the
+    // Sec-Fetch-Site the browser adds: "same-origin" means the page that asked
+    // has exactly inkand's origin (the Host check above has pinned the name),
+    // which no other site can claim. Only for GET: anything that acts carries
+    // an Origin and is checked as such.
+    return request.method == kGet && request.headers.count(kSecFetchSite) == 1 &&
+           request.headers.get(kSecFetchSite) == kSameOrigin;
 }
 
 void Gate::checkToken(const Request& request) const
@@ -152,7 +224,7 @@ void Gate::checkToken(const Request& request) const
     }
 }
 
-void Gate::checkBodyKind(const Request& request, const std::optional<std::string>& origin) const
+void Gate::checkBodyKind(const Request& request) const
 {
     if (request.method == kGet) return;
 
@@ -161,12 +233,11 @@ void Gate::checkBodyKind(const Request& request, const std::optional<std::string
     if (!equalsIgnoreCase(mediaType, kJsonMediaType)) {
         throw Error(ErrorCode::UnsupportedMediaType, "send the request body as Content-Type: application/json");
     }
-    if (origin) {
-        // A custom header forces a CORS preflight, which the origin check above has answered.
-        const auto client = request.headers.get(kInkanClient);
-        if (!client || trim(*client).empty()) {
-            throw Error(ErrorCode::BadRequest, "browser requests must carry the Inkan-Client header");
-        }
+    // A custom header forces a browser to preflight, which the origin check
+    // above has answered; local clients send it too, so one rule covers all.
+    const auto client = request.headers.get(kInkanClient);
+    if (!client || trim(*client).empty()) {
+        throw Error(ErrorCode::BadRequest, "requests other than GET must carry the Inkan-Client header (any non-empty value)");
     }
 }
 
@@ -175,8 +246,8 @@ Response Gate::preflight(const Admission& admission) const
     Response response;
     response.status = kNoContent;
     response.headers.set(kAllow, kAllowedMethods);
-    if (admission.caller.kind == Caller::Kind::BrowserOrigin) {
-        response.headers.set(kCorsAllowMethods, kAllowedMethods);
+    if (admission.caller.kind != Caller::Kind::LocalClient) {
+        response.headers.set(kCorsAllowMethods, kCorsAllowedMethods);
         response.headers.set(kCorsAllowHeaders, kCorsAllowedHeaders);
         response.headers.set(kCorsMaxAge, kCorsPreflightMaxAge);
         response.headers.set(kCorsAllowPrivateNetwork, "true");
@@ -188,15 +259,26 @@ std::optional<std::string> Gate::corsOrigin(const Request& request) const
 {
     if (request.headers.count(kOrigin) != 1) return std::nullopt;
     const auto origin = request.headers.get(kOrigin);
-    if (!origin || !isAllowedOrigin(*origin)) return std::nullopt;
+    if (!origin) return std::nullopt;
+    try {
+        // The same decisions as admit(): a refused request, whether for its
+        // Host or its Origin, may not even be read by the page.
+        checkHost(request);
+        (void)classifyOrigin(*origin, request);
+    } catch (const Error&) {
+        return std::nullopt;
+    }
     return std::string(*origin);
 }
 
 void Gate::seal(Response& response, const std::optional<std::string>& corsOrigin) const
 {
-    response.headers.set(kCacheControl, kNoStore);
+    // The console's files (api/console.cpp) come with their own cache and
+    // content policies; everything else gets none at all.
+    if (!response.headers.get(kCacheControl)) response.headers.set(kCacheControl, kNoStore);
     response.headers.set(kContentTypeOptions, kNoSniff);
-    response.headers.set(kContentSecurityPolicy, kNothingAllowed);
+    if (!response.headers.get(kContentSecurityPolicy)) response.headers.set(kContentSecurityPolicy, kNothingAllowed);
+    response.headers.set(kFrameOptions, kDeny);
     // The answer depends on Origin (CORS headers, refusals), so caches must key on it.
     response.headers.set(kVary, kOrigin);
     if (corsOrigin) {

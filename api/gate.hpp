@@ -4,13 +4,17 @@
 // What it enforces, in order (each step is one private function, so later
 // policies slot in beside them):
 //   1. Host is a loopback name with our port (DNS rebinding).
-//   2. An Origin header, if any, is on the allowlist (CORS is not authorization:
-//      a disallowed origin is refused, on preflights too, not merely denied
-//      the CORS headers).
+//   2. An Origin header, if any, is on the allowlist or paired (CORS is not
+//      authorization: a disallowed origin is refused, on preflights too, not
+//      merely denied the CORS headers). Any other trustworthy origin may only
+//      ask for pairing (POST /v1/pairings, GET /v1/pairings/{id}, GET
+//      /v1/access). classifyOrigin() is the one place this is decided.
 //   3. A request without Origin (curl, scripts, the CLI) carries the local API
 //      token; allowlisted browser origins are authorized by their origin.
-//   4. Requests that act (non-GET/OPTIONS) carry a JSON body, and browser ones
-//      the Inkan-Client header, so HTML forms (no preflight) cannot reach us.
+//      inkand's own origin (the console page it serves) is authorized like an
+//      allowlisted one, and the console's files need no token at all.
+//   4. Requests that act (non-GET/OPTIONS) carry a JSON body and the
+//      Inkan-Client header, so HTML forms (no preflight) cannot reach us.
 // The outcome is a Caller, which handlers and later policies (pairing,
 // per-origin rules, the PIN guard) decide on instead of re-reading headers.
 #pragma once
@@ -21,8 +25,11 @@
 #include <string_view>
 #include <vector>
 
+#include <memory>
+
 #include "api/http_message.hpp"
 #include "daemon/secret.hpp"
+#include "daemon/security/pairing_store.hpp"
 
 namespace inkan::api {
 
@@ -33,16 +40,24 @@ struct GateOptions {
     std::vector<std::string> allowedOrigins;
     /// The local API token (hex), as stored in <state>/token.
     Secret token;
+    /// Origins paired at run time (consulted on every request); null: none.
+    std::shared_ptr<const security::PairingStore> pairings;
+    /// --allow-insecure-localhost-origins: http://localhost and http://127.0.0.1
+    /// origins may ask for pairing and stay paired (development only).
+    bool allowInsecureLocalhostOrigins = false;
 };
 
 /// Who is calling, as established by the gate.
 struct Caller {
     enum class Kind {
         LocalClient,    // no Origin; proved possession of the local token
-        BrowserOrigin,  // a page of an allowlisted origin
+        BrowserOrigin,  // a page of an allowlisted or paired origin
+        PairingCandidate,  // a page of any other trustworthy origin: may only ask for pairing
+        OwnOrigin,      // inkand's own page, the console (origin https://127.0.0.1:PORT etc.)
+        Public,         // no credentials: a GET of the console's page or files, nothing else
     };
     Kind kind = Kind::LocalClient;
-    std::string origin;  // for BrowserOrigin
+    std::string origin;  // for BrowserOrigin; for OwnOrigin when the browser sent it
 };
 
 struct Admission {
@@ -74,13 +89,22 @@ private:
     void checkHost(const Request& request) const;
     std::optional<std::string> checkOrigin(const Request& request) const;
     void checkToken(const Request& request) const;
-    void checkBodyKind(const Request& request, const std::optional<std::string>& origin) const;
+    void checkBodyKind(const Request& request) const;
+    /// The one decision about an Origin header: which kind of caller the page
+    /// is, or ORIGIN_FORBIDDEN. Exact string comparisons only.
+    Caller::Kind classifyOrigin(std::string_view origin, const Request& request) const;
+    /// Allowlisted (config) or paired (and still trustworthy under this run's settings).
     bool isAllowedOrigin(std::string_view origin) const;
+    bool isOwnOrigin(std::string_view origin) const;
+    bool isOwnPageRead(const Request& request) const;
 
     std::uint16_t port_;
     std::vector<std::string> allowedHosts_;
+    std::vector<std::string> ownOrigins_;
     std::vector<std::string> allowedOrigins_;
     Secret token_;
+    std::shared_ptr<const security::PairingStore> pairings_;
+    bool allowInsecureLocalhostOrigins_;
 };
 
 }  // namespace inkan::api

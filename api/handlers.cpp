@@ -4,32 +4,15 @@
 #include <utility>
 #include <variant>
 
+#include "api/answer.hpp"
+#include "api/json_certificates.hpp"
 #include "api/json_mapping.hpp"
+#include "api/policy.hpp"
 #include "api/problem.hpp"
 
 namespace inkan::api {
 
 namespace {
-
-/// A completion that answers with `render(value)` or with the problem for the failure.
-/// Runs on the card's worker thread; touches nothing but its own captures.
-template <class T, class Render>
-Completion<T> answer(Respond respond, Render render)
-{
-    return [respond = std::move(respond), render = std::move(render)](Outcome<T> outcome) mutable {
-        if (auto* failure = std::get_if<std::exception_ptr>(&outcome)) {
-            respond(problemResponse(*failure));
-            return;
-        }
-        Response response;
-        try {
-            response = render(std::get<T>(outcome));
-        } catch (...) {
-            response = problemResponse(std::current_exception());
-        }
-        respond(std::move(response));
-    };
-}
 
 Completion<PinStatus> answerPinStatus(Respond respond)
 {
@@ -40,65 +23,73 @@ const std::string& cardIdOf(const RequestContext& context) { return context.para
 
 }  // namespace
 
-void registerCardRoutes(Router& router, CardAgent& agent, std::string version)
+void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry)
 {
-    router.add("GET", "/v1/status", [&agent, version = std::move(version)](const RequestContext&, Respond respond) {
-        agent.status(answer<AgentStatus>(std::move(respond), [version](const AgentStatus& status) {
-            return jsonResponse(statusToJson(status, version));
-        }));
+    router.add("GET", "/v1/status", [&access, version = std::move(version), expiry](const RequestContext& context, Respond respond) {
+        // Certificate expiry per reader comes from the card listing.
+        const security::Principal principal = principalOf(context.caller);
+        access.status(principal, [&access, principal, version, expiry, respond = std::move(respond)](Outcome<AgentStatus> outcome) mutable {
+            if (auto* failure = std::get_if<std::exception_ptr>(&outcome)) {
+                respond(problemResponse(*failure));
+                return;
+            }
+            access.cards(principal, answer<std::vector<CardSummary>>(
+                std::move(respond), [status = std::get<AgentStatus>(std::move(outcome)), version, expiry](const std::vector<CardSummary>& cards) {
+                    return jsonResponse(statusJson(status, cards, version, expiry));
+                }));
+        });
     });
 
-    router.add("GET", "/v1/cards", [&agent](const RequestContext&, Respond respond) {
-        agent.cards(answer<std::vector<CardSummary>>(std::move(respond), [](const std::vector<CardSummary>& cards) {
+    router.add("GET", "/v1/cards", [&access, expiry](const RequestContext& context, Respond respond) {
+        access.cards(principalOf(context.caller), answer<std::vector<CardSummary>>(std::move(respond), [expiry](const std::vector<CardSummary>& cards) {
             Json list = Json::array();
-            for (const auto& card : cards) list.push_back(toJson(card));
+            for (const auto& card : cards) list.push_back(cardJson(card, expiry));
             return jsonResponse(Json{{"cards", std::move(list)}});
         }));
     });
 
-    router.add("GET", "/v1/cards/{cardId}", [&agent](const RequestContext& context, Respond respond) {
-        agent.card(cardIdOf(context), answer<CardSummary>(std::move(respond), [](const CardSummary& card) {
-            return jsonResponse(toJson(card));
+    router.add("GET", "/v1/cards/{cardId}", [&access, expiry](const RequestContext& context, Respond respond) {
+        access.card(principalOf(context.caller), cardIdOf(context), answer<CardSummary>(std::move(respond), [expiry](const CardSummary& card) {
+            return jsonResponse(cardJson(card, expiry));
         }));
     });
 
-    router.add("GET", "/v1/cards/{cardId}/certificates/{certId}", [&agent](const RequestContext& context, Respond respond) {
-        agent.certificate(cardIdOf(context), context.params.at(1),
-                          answer<CertificateSummary>(std::move(respond), [](const CertificateSummary& certificate) {
-                              return jsonResponse(certificateWithDer(certificate));
-                          }));
+    router.add("GET", "/v1/cards/{cardId}/certificates/{certId}", [&access, expiry](const RequestContext& context, Respond respond) {
+        access.certificate(principalOf(context.caller), cardIdOf(context), context.params.at(1),
+                           answer<CertificateSummary>(std::move(respond), [expiry](const CertificateSummary& certificate) {
+                               return jsonResponse(certificateResourceJson(certificate, expiry));
+                           }));
     });
 
-    router.add("GET", "/v1/cards/{cardId}/pin", [&agent](const RequestContext& context, Respond respond) {
-        agent.pinStatus(cardIdOf(context), answerPinStatus(std::move(respond)));
+    router.add("GET", "/v1/cards/{cardId}/pin", [&access](const RequestContext& context, Respond respond) {
+        access.pinStatus(principalOf(context.caller), cardIdOf(context), answerPinStatus(std::move(respond)));
     });
 
-    router.add("POST", "/v1/cards/{cardId}/pin/verify", [&agent](const RequestContext& context, Respond respond) {
+    // The PIN fields are optional here: whether the request must carry them
+    // depends on the origin's PIN source, which the card access decides.
+    router.add("POST", "/v1/cards/{cardId}/pin/verify", [&access](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);
-        Secret pin = body.requiredSecret("pin");
-        agent.verifyPin(cardIdOf(context), std::move(pin), answerPinStatus(std::move(respond)));
-    });
-
-    router.add("POST", "/v1/cards/{cardId}/pin/change", [&agent](const RequestContext& context, Respond respond) {
-        const JsonBody body = JsonBody::parse(context.request.body);
-        Secret pin = body.requiredSecret("pin");
-        Secret newPin = body.requiredSecret("newPin");
-        agent.changePin(cardIdOf(context), std::move(pin), std::move(newPin), answerPinStatus(std::move(respond)));
-    });
-
-    router.add("POST", "/v1/cards/{cardId}/pin/unblock", [&agent](const RequestContext& context, Respond respond) {
-        const JsonBody body = JsonBody::parse(context.request.body);
-        Secret unblockCode = body.requiredSecret("unblockCode");
-        Secret newPin = body.requiredSecret("newPin");
-        agent.unblockPin(cardIdOf(context), std::move(unblockCode), std::move(newPin),
+        access.verifyPin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("pin"), pinOptionsOf(body),
                          answerPinStatus(std::move(respond)));
     });
 
-    router.add("POST", "/v1/cards/{cardId}/sign", [&agent](const RequestContext& context, Respond respond) {
-        SignRequest request = parseSignRequest(JsonBody::parse(context.request.body));
-        agent.sign(cardIdOf(context), std::move(request), answer<SignResult>(std::move(respond), [](const SignResult& result) {
-            return jsonResponse(toJson(result));
-        }));
+    router.add("POST", "/v1/cards/{cardId}/pin/change", [&access](const RequestContext& context, Respond respond) {
+        const JsonBody body = JsonBody::parse(context.request.body);
+        access.changePin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("pin"),
+                         body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
+    });
+
+    router.add("POST", "/v1/cards/{cardId}/pin/unblock", [&access](const RequestContext& context, Respond respond) {
+        const JsonBody body = JsonBody::parse(context.request.body);
+        access.unblockPin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("unblockCode"),
+                          body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
+    });
+
+    router.add("POST", "/v1/cards/{cardId}/sign", [&access](const RequestContext& context, Respond respond) {
+        const JsonBody body = JsonBody::parse(context.request.body);
+        SignRequest request = parseSignRequest(body);
+        access.sign(principalOf(context.caller), cardIdOf(context), std::move(request), pinOptionsOf(body),
+                    answer<SignResult>(std::move(respond), [](const SignResult& result) { return jsonResponse(toJson(result)); }));
     });
 }
 

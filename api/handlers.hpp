@@ -1,17 +1,22 @@
 // inkan — the /v1 resources: one handler per route, each mapping JSON to one
-// CardAgent call and its outcome back to JSON. Handlers know no APDU and no
-// socket; input is validated here, before any card access.
+// call of the card access (the CardAgent behind the origin policy and the PIN
+// guard, daemon/security/card_access.hpp) and its outcome back to JSON.
+// Handlers know no APDU and no socket; input is validated here, before any
+// card access.
 #pragma once
 
 #include <string>
 
+#include "api/json_certificates.hpp"
 #include "api/router.hpp"
+#include "daemon/security/card_access.hpp"
 #include "daemon/service/card_agent.hpp"
 
 namespace inkan::api {
 
-/// Register every /v1 route on `router`. `agent` must outlive the router and
-/// every operation started through it.
-void registerCardRoutes(Router& router, CardAgent& agent, std::string version);
+/// Register every /v1 card route on `router`. `access` must outlive the router
+/// and every operation started through it. `expiry` decides which
+/// certificates status and cards flag as expiring soon.
+void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry = {});
 
 }  // namespace inkan::api

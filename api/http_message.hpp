@@ -5,8 +5,10 @@
 // JSON mapping, problem+json) compiles in seconds and is tested without sockets.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -56,6 +58,38 @@ struct Request {
     void wipeBody() noexcept;
 };
 
+/// A response body produced over time (the event stream, GET /v1/events).
+///
+/// The server sends the head, then asks next() for data whenever start()'s
+/// `wake` was called or the connection has been silent for idleInterval(),
+/// and writes what it gets as HTTP/1.1 chunks, one write at a time, until the
+/// stream ends or the connection does. The connection closes afterwards.
+/// start(), next() and stop() are called on the connection's strand, never
+/// concurrently.
+class ResponseStream {
+public:
+    virtual ~ResponseStream() = default;
+
+    /// Once, after the head is written. `wake` may be called from any thread,
+    /// any number of times, also after stop() (it then does nothing).
+    virtual void start(std::function<void()> wake) = 0;
+
+    struct Chunk {
+        std::string data;  // to write now; empty: nothing at the moment
+        bool end = false;  // the stream is over once `data` is written
+    };
+    /// What to write now; never blocks. `idle`: nothing was written for
+    /// idleInterval(), so the stream should say something that keeps the
+    /// connection (and the proxies and timeouts on the way) alive.
+    virtual Chunk next(bool idle) = 0;
+
+    virtual std::chrono::milliseconds idleInterval() const = 0;
+
+    /// The connection ends: the stream ended, the client left, a write
+    /// failed or the server stops. The last call; release resources here.
+    virtual void stop() noexcept = 0;
+};
+
 struct Response {
     int status = 200;
     std::string contentType;  // empty when there is no body
@@ -64,6 +98,8 @@ struct Response {
     /// Ask the server to close the connection after this response (the request
     /// could not be read completely, so the stream cannot be resynchronised).
     bool closeConnection = false;
+    /// When set, the body is this stream instead of `body` (see ResponseStream).
+    std::shared_ptr<ResponseStream> stream;
 };
 
 /// How an answer travels back to the connection. Called exactly once, from any

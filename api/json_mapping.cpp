@@ -29,7 +29,13 @@ public:
     std::optional<Error> failure;
 
     bool null() override { return scalar(JsonBody::Kind::Null); }
-    bool boolean(bool) override { return scalar(JsonBody::Kind::Boolean); }
+    bool boolean(bool value) override
+    {
+        if (depth_ != 1) return scalar(JsonBody::Kind::Boolean);
+        JsonBody::Field* field = store(JsonBody::Kind::Boolean);
+        if (field) field->flag = value;
+        return field != nullptr;
+    }
     bool number_integer(number_integer_t) override { return scalar(JsonBody::Kind::Number); }
     bool number_unsigned(number_unsigned_t) override { return scalar(JsonBody::Kind::Number); }
     bool number_float(number_float_t, const string_t&) override { return scalar(JsonBody::Kind::Number); }
@@ -172,14 +178,16 @@ Json toJson(const CardSummary& card)
         {"label", card.label},
         {"pin", toJson(card.pin)},
         {"certificates", std::move(certificates)},
+        {"blockedByPolicy", card.blockedByPolicy},
     };
 }
 
 Json toJson(const ReaderSummary& reader)
 {
-    Json json{{"name", reader.name}, {"cardPresent", reader.cardPresent}};
+    Json json{{"name", reader.name}, {"cardPresent", reader.cardPresent}, {"pinpad", reader.pinpad}};
     if (reader.cardId) json["cardId"] = *reader.cardId;
     if (reader.atr) json["atr"] = *reader.atr;
+    if (reader.blockedByPolicy) json["blockedByPolicy"] = true;
     return json;
 }
 
@@ -254,6 +262,14 @@ std::optional<std::string> JsonBody::optionalString(std::string_view field) cons
     auto secret = optionalSecret(field);
     if (!secret) return std::nullopt;
     return std::string(secret->view());
+}
+
+std::optional<bool> JsonBody::optionalBool(std::string_view field) const
+{
+    const Field* value = find(field);
+    if (!value || value->kind == Kind::Null) return std::nullopt;
+    if (value->kind != Kind::Boolean) throw badField(field, "must be true or false, not " + std::string(kindName(value->kind)));
+    return value->flag;
 }
 
 std::optional<DigestAlgorithm> digestAlgorithmFromName(std::string_view name)

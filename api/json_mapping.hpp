@@ -1,4 +1,5 @@
-// inkan — JSON <-> domain, the one place where API field names live.
+// inkan — JSON <-> domain, the one place where API field names live
+// (certificates' decoded fields, validations and self-tests: json_certificates.hpp).
 //
 // Responses: domain structs of daemon/service/card_agent.hpp to the JSON shapes
 // of openapi.yaml. Requests: a body reader that keeps only the top-level fields
@@ -53,11 +54,14 @@ public:
     std::optional<Secret> optionalSecret(std::string_view field) const;
     std::string requiredString(std::string_view field) const;
     std::optional<std::string> optionalString(std::string_view field) const;
+    /// A boolean field that may be absent or null.
+    std::optional<bool> optionalBool(std::string_view field) const;
 
     enum class Kind { String, Number, Boolean, Null, Array, Object };
     struct Field {
         Kind kind = Kind::Null;
-        Secret text;  // the value when kind == String
+        Secret text;        // the value when kind == String
+        bool flag = false;  // the value when kind == Boolean
     };
 
 private:

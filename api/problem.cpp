@@ -21,6 +21,7 @@ constexpr int kConflict = 409;
 constexpr int kContentTooLarge = 413;
 constexpr int kUnsupportedMediaType = 415;
 constexpr int kLocked = 423;
+constexpr int kTooManyRequests = 429;  // RFC 6585 §4, with Retry-After
 constexpr int kInternalServerError = 500;
 constexpr int kBadGateway = 502;  // the card (our upstream) answered something unexpected
 constexpr int kServiceUnavailable = 503;
@@ -55,6 +56,18 @@ int httpStatus(ErrorCode code) noexcept
     case ErrorCode::Busy: return kServiceUnavailable;
     case ErrorCode::PcscUnavailable: return kServiceUnavailable;
     case ErrorCode::ReaderUnavailable: return kServiceUnavailable;
+    case ErrorCode::OperationForbidden: return kForbidden;
+    case ErrorCode::CardBlockedByPolicy: return kForbidden;
+    case ErrorCode::PinRateLimited: return kTooManyRequests;
+    case ErrorCode::PinCancelled: return kConflict;
+    case ErrorCode::PinEntryTimeout: return kConflict;
+    case ErrorCode::PinEntryUnavailable: return kServiceUnavailable;
+    case ErrorCode::PinSourceMismatch: return kBadRequest;
+    case ErrorCode::PinpadUnavailable: return kServiceUnavailable;
+    case ErrorCode::PairingRateLimited: return kTooManyRequests;
+    case ErrorCode::PairingCodeIncorrect: return kForbidden;
+    case ErrorCode::PairingNotPending: return kConflict;
+    case ErrorCode::AlreadyPaired: return kConflict;
     }
     return kInternalServerError;
 }
@@ -84,6 +97,18 @@ std::string_view problemTitle(ErrorCode code) noexcept
     case ErrorCode::CardError: return "Card error";
     case ErrorCode::Busy: return "Card busy";
     case ErrorCode::Internal: return "Internal error";
+    case ErrorCode::OperationForbidden: return "Operation not allowed for this origin";
+    case ErrorCode::CardBlockedByPolicy: return "Card blocked by policy";
+    case ErrorCode::PinRateLimited: return "Too many wrong PINs";
+    case ErrorCode::PinCancelled: return "PIN entry cancelled";
+    case ErrorCode::PinEntryTimeout: return "PIN entry timed out";
+    case ErrorCode::PinEntryUnavailable: return "PIN dialog unavailable";
+    case ErrorCode::PinSourceMismatch: return "PIN not accepted from this page";
+    case ErrorCode::PinpadUnavailable: return "Pinpad unavailable";
+    case ErrorCode::PairingRateLimited: return "Too many pairing requests";
+    case ErrorCode::PairingCodeIncorrect: return "Pairing code incorrect";
+    case ErrorCode::PairingNotPending: return "Pairing not pending";
+    case ErrorCode::AlreadyPaired: return "Origin already allowed";
     }
     return "Internal error";
 }
@@ -111,6 +136,7 @@ Response problemResponse(const Error& error)
         {"code", errorCodeName(code)},
     };
     if (error.triesLeft) body["triesLeft"] = *error.triesLeft;
+    if (error.retryAfterSeconds) body["retryAfterSeconds"] = *error.retryAfterSeconds;
     if (error.statusWord) {
         char hex[5];
         std::snprintf(hex, sizeof hex, "%04X", static_cast<unsigned>(*error.statusWord));
@@ -122,6 +148,8 @@ Response problemResponse(const Error& error)
     response.contentType = std::string(kProblemContentType);
     // RFC 9110 §11.6.1: a 401 names the scheme that would be accepted.
     if (code == ErrorCode::Unauthorized) response.headers.set("WWW-Authenticate", "Bearer");
+    // RFC 9110 §10.2.3: when a rate-limited request may be tried again, in seconds.
+    if (error.retryAfterSeconds) response.headers.set("Retry-After", std::to_string(*error.retryAfterSeconds));
     // Invalid UTF-8 in a detail (e.g. from a card) is replaced, never thrown on.
     response.body = body.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
     return response;

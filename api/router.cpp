@@ -14,11 +14,12 @@ bool isParameter(std::string_view segment)
     return segment.size() > 2 && segment.front() == '{' && segment.back() == '}';
 }
 
-/// "/a/b" -> {"a","b"}; nullopt unless the path is absolute with non-empty segments.
+/// "/a/b" -> {"a","b"}, "/" -> {}; nullopt unless the path is absolute with non-empty segments.
 std::optional<std::vector<std::string_view>> splitPath(std::string_view path)
 {
     if (path.empty() || path.front() != '/') return std::nullopt;
     std::vector<std::string_view> segments;
+    if (path.size() == 1) return segments;  // the root, "/"
     path.remove_prefix(1);
     while (true) {
         const std::size_t slash = path.find('/');
@@ -41,7 +42,7 @@ int hexValue(char c)
 
 }  // namespace
 
-std::optional<std::string> decodePathSegment(std::string_view segment)
+std::optional<std::string> decodePathSegment(std::string_view segment, bool allowSlash)
 {
     if (segment.size() > kMaxSegmentLength) return std::nullopt;
     std::string decoded;
@@ -57,17 +58,18 @@ std::optional<std::string> decodePathSegment(std::string_view segment)
             i += 2;
         }
         const auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7F || c == '/') return std::nullopt;
+        if (byte < 0x20 || byte == 0x7F || (c == '/' && !allowSlash)) return std::nullopt;
         decoded += c;
     }
     return decoded;
 }
 
-void Router::add(std::string_view method, std::string_view pattern, Handler handler)
+void Router::add(std::string_view method, std::string_view pattern, Handler handler, Slashes slashes)
 {
     Route route;
     route.method = std::string(method);
     route.handler = std::move(handler);
+    route.slashes = slashes;
     const auto segments = splitPath(pattern);
     if (segments) {
         for (auto segment : *segments) route.segments.emplace_back(segment);
@@ -88,7 +90,7 @@ Router::Match Router::match(std::string_view method, std::string_view path) cons
         for (std::size_t i = 0; i < segments->size() && matches; ++i) {
             const std::string& expected = route.segments[i];
             if (isParameter(expected)) {
-                auto decoded = decodePathSegment((*segments)[i]);
+                auto decoded = decodePathSegment((*segments)[i], route.slashes == Slashes::Allowed);
                 if (!decoded || decoded->empty()) matches = false;
                 else params.push_back(std::move(*decoded));
             } else {

@@ -28,9 +28,15 @@ using Handler = std::function<void(const RequestContext& context, Respond respon
 
 class Router {
 public:
+    /// How a route's parameters are percent-decoded.
+    enum class Slashes {
+        Refused,  // a decoded '/' makes the route not match (ids never hold one)
+        Allowed,  // the parameter is a value that holds '/' (a web origin, "https://...")
+    };
+
     /// Register `handler` for `method` on `pattern`. Pattern segments in braces
     /// match one non-empty path segment.
-    void add(std::string_view method, std::string_view pattern, Handler handler);
+    void add(std::string_view method, std::string_view pattern, Handler handler, Slashes slashes = Slashes::Refused);
 
     struct Match {
         enum class Kind { Found, NotFound, MethodNotAllowed };
@@ -47,12 +53,13 @@ private:
         std::vector<std::string> segments;  // "{name}" marks a parameter
         std::string method;
         Handler handler;
+        Slashes slashes = Slashes::Refused;
     };
     std::vector<Route> routes_;
 };
 
 /// Percent-decode one path segment (RFC 3986 §2.1). nullopt for malformed
-/// escapes and for control characters or '/' once decoded.
-std::optional<std::string> decodePathSegment(std::string_view segment);
+/// escapes and for control characters or (unless `allowSlash`) '/' once decoded.
+std::optional<std::string> decodePathSegment(std::string_view segment, bool allowSlash = false);
 
 }  // namespace inkan::api

@@ -5,7 +5,9 @@
 // doX/onX steps, a timeout set before every handshake, read, write and
 // shutdown, and a fresh parser with header and body limits per message.
 // Requests are served one at a time per connection (no pipelining): the next
-// read starts after the response is written.
+// read starts after the response is written. A streamed response
+// (Response::stream, the event stream) is the connection's last: its chunks
+// are written as the stream produces them, and the connection closes after it.
 #include "api/server.hpp"
 
 #include <algorithm>
@@ -126,13 +128,14 @@ struct HttpsServer::Impl {
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(HttpsServer::Impl& server, tcp::socket&& socket)
-        : server_(server), strand_(socket.get_executor()), stream_(std::move(socket), server.tls)
+        : server_(server), strand_(socket.get_executor()), stream_(std::move(socket), server.tls), idleTimer_(strand_)
     {
         ++server_.connections;
     }
 
     ~Session()
     {
+        stopResponseStream();
         if (request_) request_->wipeBody();
         OPENSSL_cleanse(lingerBuffer_.data(), lingerBuffer_.size());  // may hold the tail of a refused body
         --server_.connections;
@@ -153,11 +156,12 @@ public:
             if (self->phase_ == Phase::Handshake || self->phase_ == Phase::Reading) {
                 beast::get_lowest_layer(self->stream_).cancel();
             }
+            if (self->phase_ == Phase::Streaming) self->pumpStream(false);  // ends it
         });
     }
 
 private:
-    enum class Phase { Handshake, Reading, Handling, Writing, Closing };
+    enum class Phase { Handshake, Reading, Handling, Writing, Streaming, Closing };
 
     beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
@@ -289,6 +293,8 @@ private:
                   std::to_string(elapsed.count()) + "ms");
         request_.reset();
 
+        if (response.stream && !isHead_) return startStream(std::move(response));
+
         phase_ = Phase::Writing;
         auto& message = response_.emplace();
         message.version(kHttp11);
@@ -315,6 +321,115 @@ private:
         }
         if (!keepAlive) return unreadInput_ ? doLinger() : doClose();
         doRead();
+    }
+
+    // --- Streamed responses ---------------------------------------------------
+
+    void startStream(Response response)
+    {
+        phase_ = Phase::Streaming;
+        responseStream_ = std::move(response.stream);
+        auto& head = streamHead_.emplace();
+        head.version(kHttp11);
+        head.result(static_cast<unsigned>(response.status));
+        for (const auto& [name, value] : response.headers.fields()) head.insert(name, value);
+        if (!response.contentType.empty()) head.set(http::field::content_type, response.contentType);
+        head.keep_alive(false);
+        head.chunked(true);  // RFC 9112 §7.1: the length is not known in advance
+        streamSerializer_.emplace(head);
+        tcp().expires_after(server_.options.writeTimeout);
+        http::async_write_header(stream_, *streamSerializer_,
+                                 beast::bind_front_handler(&Session::onStreamHead, shared_from_this()));
+    }
+
+    void onStreamHead(beast::error_code ec, std::size_t)
+    {
+        if (ec) return abortStream();
+        // Reading while the stream is written (one read and one write at a
+        // time, as Beast's websocket streams do): a client that leaves is
+        // noticed at once instead of at the next failed write. It has nothing
+        // more to send on this connection, so anything arriving ends it too.
+        tcp().expires_never();
+        stream_.async_read_some(net::buffer(probeBuffer_), beast::bind_front_handler(&Session::onProbe, shared_from_this()));
+        // The wake-up must not keep the session alive: the stream it is stored in belongs to the session.
+        responseStream_->start([weak = weak_from_this()] {
+            if (auto self = weak.lock()) net::post(self->strand_, [self] { self->pumpStream(false); });
+        });
+        pumpStream(false);
+    }
+
+    void pumpStream(bool idle)
+    {
+        if (phase_ != Phase::Streaming || streamWriting_) return;  // a write in progress pumps again when done
+        if (stopping_) return finishStream();
+        ResponseStream::Chunk chunk = responseStream_->next(idle);
+        if (chunk.data.empty()) {
+            if (chunk.end) return finishStream();
+            // Nothing to say: say something after idleInterval() of silence. Re-arming cancels the previous wait.
+            idleTimer_.expires_after(responseStream_->idleInterval());
+            idleTimer_.async_wait([self = shared_from_this()](beast::error_code timerError) {
+                if (!timerError) self->pumpStream(true);
+            });
+            return;
+        }
+        streamEnding_ = chunk.end;
+        chunkData_ = std::move(chunk.data);
+        streamWriting_ = true;
+        tcp().expires_after(server_.options.writeTimeout);  // a client that stops reading is dropped
+        net::async_write(stream_, http::make_chunk(net::buffer(chunkData_)),
+                         beast::bind_front_handler(&Session::onChunkWritten, shared_from_this()));
+    }
+
+    void onChunkWritten(beast::error_code ec, std::size_t)
+    {
+        streamWriting_ = false;
+        chunkData_.clear();
+        if (ec) return abortStream();
+        if (streamEnding_) return finishStream();
+        pumpStream(false);
+    }
+
+    /// The stream is over: the last chunk tells the client so, then the connection closes.
+    void finishStream()
+    {
+        phase_ = Phase::Closing;
+        stopResponseStream();
+        tcp().expires_after(server_.options.writeTimeout);
+        net::async_write(stream_, http::make_chunk_last(), [self = shared_from_this()](beast::error_code, std::size_t) {
+            self->closeSocket();
+        });
+    }
+
+    /// The client left, sent something, or a write failed: close without further ado.
+    void abortStream()
+    {
+        if (phase_ != Phase::Streaming) return;
+        phase_ = Phase::Closing;
+        stopResponseStream();
+        closeSocket();
+    }
+
+    void onProbe(beast::error_code, std::size_t) { abortStream(); }
+
+    void stopResponseStream() noexcept
+    {
+        if (!responseStream_) return;
+        responseStream_->stop();
+        responseStream_.reset();
+        try {
+            idleTimer_.cancel();
+        } catch (const std::exception&) {
+            // Only fails when the timer's reactor is gone; the session ends anyway.
+        }
+    }
+
+    /// Without a TLS close_notify: the probe read is still pending, and a
+    /// shutdown would need a read of its own. The last chunk marked the end.
+    void closeSocket()
+    {
+        beast::error_code ignored;
+        tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+        tcp().close();
     }
 
     void doLinger()
@@ -356,6 +471,15 @@ private:
     std::optional<http::request_parser<http::string_body>> parser_;
     std::optional<http::response<http::string_body>> response_;
     std::optional<Request> request_;
+    // A streamed response: its head, its serializer, the chunk being written.
+    std::shared_ptr<ResponseStream> responseStream_;
+    std::optional<http::response<http::empty_body>> streamHead_;
+    std::optional<http::response_serializer<http::empty_body>> streamSerializer_;
+    std::string chunkData_;
+    bool streamWriting_ = false;
+    bool streamEnding_ = false;
+    std::array<char, 64> probeBuffer_{};
+    net::steady_timer idleTimer_;
     Phase phase_ = Phase::Handshake;
     bool stopping_ = false;
     bool keepAlive_ = false;

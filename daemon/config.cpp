@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "daemon/cert/http_fetch.hpp"
+#include "daemon/security/origin.hpp"
 #include "inkan/version.hpp"
 
 namespace inkan::config {
@@ -16,25 +18,83 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kPortKey = "port";
-constexpr std::string_view kAllowedOriginsKey = "allowedOrigins";
+constexpr std::string_view kExpiryWarningDaysKey = "certificateExpiryWarningDays";
+constexpr std::string_view kTrustAnchorsDirKey = "trustAnchorsDir";
+constexpr std::string_view kRevocationKey = "revocation";
+constexpr std::string_view kTrustAnchorsDefaultName = "trust-anchors";
+
+// Bounds that catch typos without second-guessing a policy: certificates of
+// the registry live at most 27 months; a warning over ~3 years means nothing.
+constexpr int kMaxExpiryWarningDays = 1000;
+constexpr int kMinRevocationTimeoutSeconds = 1;
+constexpr int kMaxRevocationTimeoutSeconds = 120;
+constexpr std::string_view kOcspMethod = "ocsp";
+constexpr std::string_view kCrlMethod = "crl";
 
 constexpr int kMinPort = 1;
 constexpr int kMaxPort = 65535;
 
-// RFC 6454 §4: the default ports a browser leaves out of a serialized origin.
-constexpr int kHttpsDefaultPort = 443;
-constexpr int kHttpDefaultPort = 80;
-
-std::string lower(std::string_view text)
+int integerIn(const nlohmann::json& value, int low, int high, const std::string& what)
 {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
+    if (!value.is_number_integer() || value.get<long long>() < low || value.get<long long>() > high) {
+        throw ConfigError(what + " must be an integer from " + std::to_string(low) + " to " + std::to_string(high));
+    }
+    return static_cast<int>(value.get<long long>());
 }
 
-bool isHostChar(char c)
+/// An OCSP or CRL URL inkand may fetch (plain http://, see http_fetch.hpp); null clears it.
+std::optional<std::string> revocationUrl(const nlohmann::json& value, const std::string& what)
 {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+    if (value.is_null()) return std::nullopt;
+    if (!value.is_string() || !cert::http::isFetchableUrl(value.get<std::string>())) {
+        throw ConfigError(what + " must be an http:// URL (OCSP answers and CRLs are signed; https is not fetched)");
+    }
+    return value.get<std::string>();
+}
+
+void applyRevocation(Config& config, const nlohmann::json& json, const std::string& where)
+{
+    const std::string prefix = where + ": \"revocation\"";
+    if (!json.is_object()) throw ConfigError(prefix + " must be an object");
+    RevocationSettings& settings = config.revocation;
+    for (const auto& [key, value] : json.items()) {
+        const std::string what = prefix + "." + key;
+        if (key == "enabled") {
+            if (!value.is_boolean()) throw ConfigError(what + " must be true or false");
+            settings.enabled = value.get<bool>();
+        } else if (key == "order") {
+            if (!value.is_array() || value.empty()) throw ConfigError(what + " must be a non-empty array of \"ocsp\" and \"crl\"");
+            settings.order.clear();
+            for (const auto& method : value) {
+                if (!method.is_string() || (method != kOcspMethod && method != kCrlMethod)) {
+                    throw ConfigError(what + " may hold only \"ocsp\" and \"crl\"");
+                }
+                if (std::find(settings.order.begin(), settings.order.end(), method.get<std::string>()) != settings.order.end()) {
+                    throw ConfigError(what + " names \"" + method.get<std::string>() + "\" twice");
+                }
+                settings.order.push_back(method.get<std::string>());
+            }
+        } else if (key == "ocspUrl") {
+            settings.ocspUrl = revocationUrl(value, what);
+        } else if (key == "crlUrl") {
+            settings.crlUrl = revocationUrl(value, what);
+        } else if (key == "timeoutSeconds") {
+            settings.timeoutSeconds = integerIn(value, kMinRevocationTimeoutSeconds, kMaxRevocationTimeoutSeconds, what);
+        } else {
+            config.warnings.push_back(what + ": unknown key ignored");
+        }
+    }
+}
+
+/// A key of the security policy (security::applyConfigKey), its errors as ConfigError.
+bool applySecurityKey(security::PolicySettings& settings, std::string_view key, const nlohmann::json& value,
+                      const std::string& where)
+{
+    try {
+        return security::applyConfigKey(settings, key, value, where);
+    } catch (const security::PolicyError& e) {
+        throw ConfigError(e.what());
+    }
 }
 
 void applyFile(Config& config, const fs::path& file)
@@ -59,82 +119,35 @@ void applyFile(Config& config, const fs::path& file)
                 throw ConfigError(where + ": \"port\" must be an integer from 1 to 65535");
             }
             config.port = static_cast<std::uint16_t>(value.get<long long>());
-        } else if (key == kAllowedOriginsKey) {
-            if (!value.is_array()) throw ConfigError(where + ": \"allowedOrigins\" must be an array of origins");
-            config.allowedOrigins.clear();
-            for (const auto& origin : value) {
-                if (!origin.is_string()) throw ConfigError(where + ": \"allowedOrigins\" must hold strings");
-                config.allowedOrigins.push_back(normalizeOrigin(origin.get<std::string>(), where));
+        } else if (applySecurityKey(config.security, key, value, where)) {
+            // allowedOrigins and the other keys of docs/security.md: daemon/security/policy.cpp.
+        } else if (key == kExpiryWarningDaysKey) {
+            config.certificateExpiryWarningDays =
+                integerIn(value, 0, kMaxExpiryWarningDays, where + ": \"" + std::string(kExpiryWarningDaysKey) + "\"");
+        } else if (key == kTrustAnchorsDirKey) {
+            if (!value.is_string() || value.get<std::string>().empty()) {
+                throw ConfigError(where + ": \"trustAnchorsDir\" must be a directory path");
             }
+            // Relative to the config file, so a config directory can be moved as a whole.
+            const fs::path dir(value.get<std::string>());
+            config.trustAnchorsDir = dir.is_absolute() ? dir : file.parent_path() / dir;
+        } else if (key == kRevocationKey) {
+            applyRevocation(config, value, where);
         } else {
             config.warnings.push_back(where + ": unknown key \"" + key + "\" ignored");
         }
     }
 }
 
-void deduplicate(std::vector<std::string>& origins)
-{
-    std::vector<std::string> unique;
-    for (auto& origin : origins) {
-        if (std::find(unique.begin(), unique.end(), origin) == unique.end()) unique.push_back(std::move(origin));
-    }
-    origins = std::move(unique);
-}
-
 }  // namespace
 
 std::string normalizeOrigin(std::string_view origin, std::string_view source)
 {
-    const auto invalid = [&](const std::string& why) {
-        return ConfigError(std::string(source) + ": invalid origin \"" + std::string(origin) + "\": " + why);
-    };
-    if (origin == "*" || origin == "null") throw invalid("only concrete origins can be allowed");
-
-    const std::size_t separator = origin.find("://");
-    if (separator == std::string_view::npos) throw invalid("expected scheme://host[:port]");
-    const std::string scheme = lower(origin.substr(0, separator));
-    if (scheme != "https" && scheme != "http") throw invalid("the scheme must be https or http");
-
-    std::string_view rest = origin.substr(separator + 3);
-    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);  // a pasted "https://portal.example/"
-    if (rest.find_first_of("/?#@\\") != std::string_view::npos) throw invalid("an origin has no path, query, fragment or user");
-
-    std::string host;
-    std::string_view portText;
-    if (!rest.empty() && rest.front() == '[') {
-        const std::size_t close = rest.find(']');
-        if (close == std::string_view::npos) throw invalid("unterminated IPv6 address");
-        host = lower(rest.substr(0, close + 1));
-        const std::string_view inner = std::string_view(host).substr(1, host.size() - 2);
-        if (inner.empty() || inner.find_first_not_of("0123456789abcdef:.") != std::string_view::npos) {
-            throw invalid("malformed IPv6 address");
-        }
-        rest.remove_prefix(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') throw invalid("unexpected text after the IPv6 address");
-            portText = rest.substr(1);
-        }
-    } else {
-        const std::size_t colon = rest.find(':');
-        host = lower(rest.substr(0, colon));
-        if (colon != std::string_view::npos) portText = rest.substr(colon + 1);
-        if (host.empty()) throw invalid("the host is missing");
-        if (!std::all_of(host.begin(), host.end(), isHostChar)) {
-            throw invalid("the host must be ASCII (write international names in their xn-- form)");
-        }
+    try {
+        return security::normalizeOrigin(origin);
+    } catch (const security::OriginSyntaxError& e) {
+        throw ConfigError(std::string(source) + ": invalid origin \"" + std::string(origin) + "\": " + e.what());
     }
-
-    std::string serialized = scheme + "://" + host;
-    if (!portText.empty() || rest.find(':') != std::string_view::npos) {
-        if (portText.empty() || portText.size() > 5 || portText.find_first_not_of("0123456789") != std::string_view::npos) {
-            throw invalid("the port must be a number from 1 to 65535");
-        }
-        const int port = std::stoi(std::string(portText));
-        if (port < kMinPort || port > kMaxPort) throw invalid("the port must be a number from 1 to 65535");
-        const int defaultPort = scheme == "https" ? kHttpsDefaultPort : kHttpDefaultPort;
-        if (port != defaultPort) serialized += ":" + std::to_string(port);
-    }
-    return serialized;
 }
 
 fs::path defaultConfigFile(const state::Environment& environment)
@@ -159,10 +172,13 @@ std::variant<Config, EarlyExit> load(int argc, const char* const* argv, const st
     auto* portOption = app.add_option("--port", port, "TCP port on 127.0.0.1 and [::1] (default 24713)")
                            ->check(CLI::Range(kMinPort, kMaxPort));
     auto* stateOption = app.add_option("--state-dir", stateDir, "Directory for the API token and TLS files");
-    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins)");
+    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, certificateExpiryWarningDays, trustAnchorsDir, revocation)");
     auto* originOption = app.add_option("--allow-origin", origins,
                                         "A web origin (https://host[:port]) whose pages may use inkand; repeatable")
                              ->allow_extra_args(false);
+    bool insecureLocalhost = false;
+    app.add_flag("--allow-insecure-localhost-origins", insecureLocalhost,
+                 "Development only: let http://localhost:PORT and http://127.0.0.1:PORT be allowed origins");
 
     try {
         app.parse(argc, argv);
@@ -184,12 +200,30 @@ std::variant<Config, EarlyExit> load(int argc, const char* const* argv, const st
         throw ConfigError("the config file " + configFile + " does not exist");
     }
 
+    if (config.trustAnchorsDir.empty() && !config.configFile.empty()) {
+        config.trustAnchorsDir = config.configFile.parent_path() / kTrustAnchorsDefaultName;
+    }
+
     if (portOption->count()) config.port = static_cast<std::uint16_t>(port);
     if (originOption->count()) {
-        config.allowedOrigins.clear();
-        for (const auto& origin : origins) config.allowedOrigins.push_back(normalizeOrigin(origin, "--allow-origin"));
+        config.security.allowedOrigins.clear();
+        for (const auto& origin : origins) {
+            security::OriginGrant grant;
+            grant.origin = normalizeOrigin(origin, "--allow-origin");
+            const auto same = [&](const security::OriginGrant& other) { return other.origin == grant.origin; };
+            if (std::none_of(config.security.allowedOrigins.begin(), config.security.allowedOrigins.end(), same)) {
+                config.security.allowedOrigins.push_back(std::move(grant));
+            }
+        }
     }
-    deduplicate(config.allowedOrigins);
+    if (insecureLocalhost) config.security.allowInsecureLocalhostOrigins = true;
+    try {
+        security::validate(config.security);
+    } catch (const security::PolicyError& e) {
+        throw ConfigError(e.what());
+    }
+    config.allowedOrigins.clear();
+    for (const auto& grant : config.security.allowedOrigins) config.allowedOrigins.push_back(grant.origin);
     if (stateOption->count()) config.stateDir = fs::path(stateDir);
     return config;
 }

@@ -3,10 +3,16 @@
 //
 //   --port N              (config "port", default 24713)
 //   --allow-origin ORIGIN repeatable (config "allowedOrigins"); replaces the file's list
+//   --allow-insecure-localhost-origins  (config "allowInsecureLocalhostOrigins") development only
 //   --state-dir DIR       see state.hpp for the default
 //   --config FILE         default $INKAN_CONFIG, else $XDG_CONFIG_HOME/inkan/inkand.json,
 //                         else ~/.config/inkan/inkand.json; a missing file is fine
 //   --version
+//
+// Certificate checks (config file only; docs/certificates.md):
+//   "certificateExpiryWarningDays"  default 30
+//   "trustAnchorsDir"               default <config file's directory>/trust-anchors
+//   "revocation" {"enabled", "order", "ocspUrl", "crlUrl", "timeoutSeconds"}
 #pragma once
 
 #include <cstdint>
@@ -18,11 +24,26 @@
 #include <variant>
 #include <vector>
 
+#include "daemon/cert/certificate.hpp"
+#include "daemon/security/policy.hpp"
 #include "daemon/state.hpp"
 
 namespace inkan::config {
 
 inline constexpr std::uint16_t kDefaultPort = 24713;
+
+inline constexpr int kDefaultRevocationTimeoutSeconds = 10;
+
+/// How certificates are checked for revocation (config key "revocation").
+struct RevocationSettings {
+    bool enabled = true;
+    /// Sources in the order they are consulted: "ocsp", "crl" (each at most once).
+    std::vector<std::string> order{"ocsp", "crl"};
+    /// Used instead of the certificate's AIA / CDP URLs; plain http:// only.
+    std::optional<std::string> ocspUrl;
+    std::optional<std::string> crlUrl;
+    int timeoutSeconds = kDefaultRevocationTimeoutSeconds;  // per request
+};
 
 /// The configuration is unusable; the message names the file or option and is for the user.
 class ConfigError : public std::runtime_error {
@@ -32,12 +53,23 @@ public:
 
 struct Config {
     std::uint16_t port = kDefaultPort;
-    /// Serialized origins (RFC 6454 §6.2), lower-case scheme and host, no trailing slash.
+    /// Serialized origins (RFC 6454 §6.2), lower-case scheme and host, no
+    /// trailing slash: the origins of security.allowedOrigins, in order.
     std::vector<std::string> allowedOrigins;
+    /// Origins with what they may do, PIN guard, pinentry, card rules
+    /// (docs/security.md "Configuration"; keys parsed by daemon/security/policy.cpp).
+    security::PolicySettings security;
     std::optional<std::filesystem::path> stateDir;  // --state-dir, if given
     std::filesystem::path configFile;               // the file consulted (it may not exist)
     bool configFileFound = false;
     std::vector<std::string> warnings;              // e.g. unknown keys in the file
+
+    /// A certificate within this many days of its notAfter is "expiringSoon".
+    int certificateExpiryWarningDays = cert::kDefaultExpiryWarningDays;
+    /// PEM/DER roots (anchors) and intermediates chains are validated against;
+    /// empty when there is no config directory to default to.
+    std::filesystem::path trustAnchorsDir;
+    RevocationSettings revocation;
 };
 
 /// The process should exit right away (--help, --version, a usage error)

@@ -27,6 +27,18 @@ std::string_view errorCodeName(ErrorCode code)
     case ErrorCode::CardError: return "CARD_ERROR";
     case ErrorCode::Busy: return "BUSY";
     case ErrorCode::Internal: return "INTERNAL";
+    case ErrorCode::OperationForbidden: return "OPERATION_FORBIDDEN";
+    case ErrorCode::CardBlockedByPolicy: return "CARD_BLOCKED_BY_POLICY";
+    case ErrorCode::PinRateLimited: return "PIN_RATE_LIMITED";
+    case ErrorCode::PinCancelled: return "PIN_CANCELLED";
+    case ErrorCode::PinEntryTimeout: return "PIN_ENTRY_TIMEOUT";
+    case ErrorCode::PinEntryUnavailable: return "PIN_ENTRY_UNAVAILABLE";
+    case ErrorCode::PinSourceMismatch: return "PIN_SOURCE_MISMATCH";
+    case ErrorCode::PinpadUnavailable: return "PINPAD_UNAVAILABLE";
+    case ErrorCode::PairingRateLimited: return "PAIRING_RATE_LIMITED";
+    case ErrorCode::PairingCodeIncorrect: return "PAIRING_CODE_INCORRECT";
+    case ErrorCode::PairingNotPending: return "PAIRING_NOT_PENDING";
+    case ErrorCode::AlreadyPaired: return "ALREADY_PAIRED";
     }
     return "INTERNAL";
 }

@@ -38,6 +38,19 @@ enum class ErrorCode {
     CardError,             // unexpected status word; sw set
     Busy,                  // the card is used by another application
     Internal,              // a bug or an unexpected failure
+    // Origin policy, pairing and PIN protection (docs/security.md).
+    OperationForbidden,    // the caller's origin may not do this operation or use this card
+    CardBlockedByPolicy,   // the card's certificate is listed as lost/suspended in the config
+    PinRateLimited,        // too many wrong PINs from this origin lately; retryAfterSeconds set
+    PinCancelled,          // the user cancelled inkand's PIN dialog
+    PinEntryTimeout,       // nobody answered inkand's PIN dialog in time
+    PinEntryUnavailable,   // inkand's PIN dialog (pinentry) could not be shown
+    PinSourceMismatch,     // a PIN was sent although this origin's PIN is entered outside the page
+    PinpadUnavailable,     // the origin's PIN is entered on a pinpad the reader does not have
+    PairingRateLimited,    // too many pairing requests from this origin; retryAfterSeconds set
+    PairingCodeIncorrect,  // the approval's code does not match the pairing; triesLeft set
+    PairingNotPending,     // the pairing was already approved, denied or has expired
+    AlreadyPaired,         // the origin is allowlisted or paired already
 };
 
 /// The stable upper-snake name of a code, e.g. "PIN_INCORRECT".
@@ -53,9 +66,12 @@ public:
     std::optional<int> triesLeft;
     /// The card's status word, for CardError.
     std::optional<std::uint16_t> statusWord;
+    /// Seconds until a rate-limited request may be retried (PinRateLimited, PairingRateLimited).
+    std::optional<int> retryAfterSeconds;
 
     Error& withTriesLeft(int n) { triesLeft = n; return *this; }
     Error& withStatusWord(std::uint16_t sw) { statusWord = sw; return *this; }
+    Error& withRetryAfter(int seconds) { retryAfterSeconds = seconds; return *this; }
 
 private:
     ErrorCode code_;

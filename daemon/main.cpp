@@ -2,6 +2,7 @@
 // loopback interface (design.md). Start-up order: configuration, state
 // directory (token, TLS), listening sockets, card service; "inkand ready" is
 // the last line printed once requests can be served.
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -14,11 +15,31 @@
 #include "api/log.hpp"
 #include "api/server.hpp"
 #include "daemon/config.hpp"
+#include "daemon/security/security.hpp"
 #include "daemon/service/card_service.hpp"
+#include "daemon/service/event_bus.hpp"
+#include "daemon/service/certificate_checker.hpp"
 #include "daemon/state.hpp"
 #include "inkan/version.hpp"
 
 namespace {
+
+/// The configuration's certificate checks as the checker takes them.
+inkan::service::CertificateCheckOptions certificateCheckOptions(const inkan::config::Config& config)
+{
+    using inkan::cert::RevocationMethod;
+    inkan::service::CertificateCheckOptions options;
+    options.trustAnchorsDir = config.trustAnchorsDir;
+    options.revocationEnabled = config.revocation.enabled;
+    options.revocation.order.clear();
+    for (const auto& method : config.revocation.order) {
+        options.revocation.order.push_back(method == "crl" ? RevocationMethod::Crl : RevocationMethod::Ocsp);
+    }
+    options.revocation.ocspUrl = config.revocation.ocspUrl;
+    options.revocation.crlUrl = config.revocation.crlUrl;
+    options.revocation.timeout = std::chrono::seconds(config.revocation.timeoutSeconds);
+    return options;
+}
 
 int serve(const inkan::config::Config& config)
 {
@@ -43,8 +64,21 @@ int serve(const inkan::config::Config& config)
     serverOptions.privateKeyFile = paths.serverKey;
     api::HttpsServer server(std::move(serverOptions));
 
+    // Validations and self-tests block on OCSP responders and CRL servers:
+    // they get their own threads (never the I/O thread, never a card worker).
+    // Created before the card service: card completions hand work to it
+    // until the service has stopped.
+    service::CertificateChecker checker(certificateCheckOptions(config));
+    log::info("trust anchors: " + (config.trustAnchorsDir.empty() ? std::string("none configured") : config.trustAnchorsDir.string())
+              + "; revocation checking " + (config.revocation.enabled ? "on" : "off"));
+
+    // Before the card service, which publishes the readers and cards it finds at once.
+    auto events = std::make_shared<service::EventBus>();
+
     service::CardServiceOptions serviceOptions;
     serviceOptions.log = [](std::string_view line) { log::info(line); };
+    serviceOptions.events = events;
+    serviceOptions.certificateExpiryWarningDays = config.certificateExpiryWarningDays;
     std::unique_ptr<CardAgent> agent = service::makeCardService(std::move(serviceOptions));
     // However serving ends, the card workers stop before the agent is destroyed.
     struct AgentShutdown {
@@ -52,19 +86,43 @@ int serve(const inkan::config::Config& config)
         ~AgentShutdown() { agent.shutdown(); }
     } agentShutdown{*agent};
 
+    api::CertificateServices certificates;
+    certificates.checker = &checker;
+    certificates.expiry.warningDays = config.certificateExpiryWarningDays;
+
+    // Who may do what: allowlisted and paired origins, the PIN guard, PIN dialogs (docs/security.md).
+    security::SecurityOptions securityOptions;
+    securityOptions.settings = config.security;
+    securityOptions.pairingsFile = paths.dir / "pairings.json";
+    securityOptions.log = [](std::string_view line) { log::info(line); };
+    auto security = std::make_shared<security::Security>(*agent, std::move(securityOptions));
+
     api::GateOptions gate;
     gate.port = config.port;
     gate.allowedOrigins = config.allowedOrigins;
     gate.token = std::move(token.value);
-    const api::Api api(*agent, std::move(gate), kVersion);
+    gate.pairings = security->sharedPairings();
+    gate.allowInsecureLocalhostOrigins = config.security.allowInsecureLocalhostOrigins;
+    const api::Api api(*agent, std::move(gate), kVersion, events.get(), std::move(certificates), security);
 
     for (const auto& url : server.urls()) std::cout << "inkand: serving " << url << "/v1\n";
     std::cout << "inkand: API token in " << paths.token.string() << "\n";
     std::cout << "inkand: CA certificate in " << paths.caCertificate.string() << "\n";
     for (const auto& origin : config.allowedOrigins) std::cout << "inkand: allowed origin " << origin << "\n";
+    for (const auto& paired : security->pairings().paired()) {
+        std::cout << "inkand: paired origin " << paired.grant.origin << "\n";
+    }
+    if (config.security.allowInsecureLocalhostOrigins) {
+        log::warn("--allow-insecure-localhost-origins: http://localhost and http://127.0.0.1 pages may be allowed (development only)");
+    }
+    std::cout << "inkand: PIN dialogs " << (security->dialogsAvailable() ? "by " + config.security.pinentryProgram->string() : std::string("off (no pinentry program)")) << "\n";
     std::cout << "inkand ready" << std::endl;
 
-    const int exitCode = server.run(api, [&agent] { agent->shutdown(); });
+    const int exitCode = server.run(api, [&agent, &checker, &events] {
+        agent->shutdown();
+        checker.shutdown();
+        events->close();  // ends the event streams; their readers reconnect to the next inkand
+    });
     log::info("stopped");
     return exitCode;
 }

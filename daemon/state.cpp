@@ -127,7 +127,9 @@ void ensurePrivateDirectory(const fs::path& dir)
     }
 }
 
-/// Read a small file; nullopt if it does not exist. Symlinks are not followed.
+}  // namespace
+
+// readFile and writeFileAtomically are shared with the rest of the daemon (state.hpp).
 std::optional<std::string> readFile(const fs::path& path)
 {
     FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
@@ -150,8 +152,6 @@ std::optional<std::string> readFile(const fs::path& path)
     return content;
 }
 
-/// Write a file with `mode` via a temporary in the same directory and a
-/// rename, so a crash leaves the old file or the new one, never half of one.
 void writeFileAtomically(const fs::path& path, std::string_view content, mode_t mode)
 {
     std::string temporary = path.string() + ".XXXXXX";
@@ -177,6 +177,8 @@ void writeFileAtomically(const fs::path& path, std::string_view content, mode_t 
     if (::close(fd.release()) != 0) fail("cannot write");
     if (::rename(temporary.c_str(), path.c_str()) != 0) fail("cannot replace");
 }
+
+namespace {
 
 void ensureMode(const fs::path& path, mode_t mode)
 {

@@ -77,7 +77,7 @@ say "local CA:   $CA"
 if [ -n "$card_id" ]; then
     say "card:       $card_id — sign SHA-256(\"hello inkan\") with:"
     echo
-    echo "curl --cacert $CA -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" -H 'Content-Type: application/json' -d '{\"digest\":\"$digest\",\"digestAlgorithm\":\"SHA-256\",\"pin\":\"1234\"}' $URL/cards/$card_id/sign"
+    echo "curl --cacert $CA -H \"Authorization: Bearer \$(cat $TOKEN_FILE)\" -H 'Content-Type: application/json' -H 'Inkan-Client: curl' -d '{\"digest\":\"$digest\",\"digestAlgorithm\":\"SHA-256\",\"pin\":\"1234\"}' $URL/cards/$card_id/sign"
     echo
     say "check it: save .signature and .certificate (base64 -d) as sig.bin and cert.der, then"
     echo "  printf 'hello inkan' | openssl dgst -sha256 -binary > digest.bin && openssl x509 -inform DER -in cert.der -out cert.pem && openssl pkeyutl -verify -certin -inkey cert.pem -in digest.bin -sigfile sig.bin -pkeyopt digest:sha256"

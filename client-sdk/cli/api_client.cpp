@@ -44,6 +44,43 @@ size_t onReceive(char* data, size_t size, size_t count, void* user) noexcept
     return bytes;
 }
 
+struct StreamState {
+    const std::function<void(std::string_view)>* onData = nullptr;
+    const std::function<bool()>* keepGoing = nullptr;
+    CURL* curl = nullptr;
+    std::string errorBody;  // an error answer, kept whole for its problem description
+    bool tooLarge = false;
+};
+
+size_t onStreamData(char* data, size_t size, size_t count, void* user) noexcept
+{
+    auto* state = static_cast<StreamState*>(user);
+    const std::size_t bytes = size * count;
+    long status = 0;
+    curl_easy_getinfo(state->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 400) {
+        if (state->errorBody.size() + bytes > kMaxResponseBytes) {
+            state->tooLarge = true;
+            return 0;
+        }
+        state->errorBody.append(data, bytes);
+        return bytes;
+    }
+    try {
+        (*state->onData)({data, bytes});
+    } catch (...) {
+        return 0;  // aborts the transfer; the command reports what it knows
+    }
+    return (*state->keepGoing)() ? bytes : 0;
+}
+
+int onStreamProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) noexcept
+{
+    // Called about once a second even when nothing arrives: the place to notice Ctrl-C.
+    const auto* state = static_cast<StreamState*>(user);
+    return (*state->keepGoing)() ? 0 : 1;
+}
+
 /// Prints `message` on stderr if it is still alive after kProgressDelay: fast
 /// requests stay quiet, slow card operations say what the user waits for.
 class DelayedNotice {
@@ -131,6 +168,9 @@ ApiClient::ApiClient(std::uint16_t port, std::filesystem::path caFile, const Sec
     }
     OPENSSL_cleanse(authorization.data(), authorization.size());
     postHeaders_.append("Content-Type: application/json");
+    // inkand refuses every request but GET without it (docs/security.md): a
+    // custom header is what no HTML form can send.
+    postHeaders_.append(std::string("Inkan-Client: inkan-cli/") + kVersion);
     postHeaders_.append("Expect:");  // bodies are small: no 100-continue round trip
 }
 
@@ -144,11 +184,18 @@ ApiResponse ApiClient::post(std::string_view path, const RequestBody& body, std:
     return perform(path, &body, progress);
 }
 
-ApiResponse ApiClient::perform(std::string_view path, const RequestBody* body, std::string_view progress)
+ApiResponse ApiClient::remove(std::string_view path, std::string_view progress)
+{
+    const RequestBody empty(nlohmann::json::object());
+    return perform(path, &empty, progress, true);
+}
+
+ApiResponse ApiClient::perform(std::string_view path, const RequestBody* body, std::string_view progress, bool remove)
 {
     CURL* curl = curl_.get();
     std::string url = "https://127.0.0.1:" + std::to_string(port_) + "/v1" + std::string(path);
     setOption(curl, CURLOPT_URL, url.c_str());
+    setOption(curl, CURLOPT_CUSTOMREQUEST, remove ? "DELETE" : static_cast<const char*>(nullptr));
     if (body != nullptr) {
         // POSTFIELDS sends the caller's buffer without copying it (unlike COPYPOSTFIELDS).
         setOption(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->view().size()));
@@ -189,6 +236,7 @@ ApiResponse ApiClient::perform(std::string_view path, const RequestBody* body, s
                                               + " without a problem description",
                       "is the program on this port inkand?");
     }
+    if (response.status == 204) return response;  // No Content (a revocation): nothing to parse
     if (!isJsonType(type, "application/json")) {
         throw Failure(ExitCode::ApiError, "127.0.0.1:" + std::to_string(port_) + " answered with " + std::string(type.empty() ? "no content type" : type)
                                               + " instead of JSON");
@@ -198,6 +246,67 @@ ApiResponse ApiClient::perform(std::string_view path, const RequestBody* body, s
         throw Failure(ExitCode::ApiError, "inkand answered with malformed JSON");
     }
     return response;
+}
+
+bool ApiClient::stream(std::string_view path, const std::optional<std::string>& lastEventId,
+                       const std::function<void(std::string_view)>& onData, const std::function<bool()>& keepGoing,
+                       std::chrono::seconds silenceLimit)
+{
+    CURL* curl = curl_.get();
+    const std::string url = "https://127.0.0.1:" + std::to_string(port_) + "/v1" + std::string(path);
+
+    // The GET headers (token included) plus what a stream reader sends.
+    CurlHeaders headers;
+    for (const curl_slist* item = getHeaders_.get(); item != nullptr; item = item->next) {
+        const std::string_view header(item->data);
+        if (header.starts_with("Accept:")) continue;
+        headers.append(std::string(header));
+    }
+    headers.append("Accept: text/event-stream");
+    if (lastEventId) headers.append("Last-Event-ID: " + *lastEventId);
+
+    StreamState state;
+    state.onData = &onData;
+    state.keepGoing = &keepGoing;
+    state.curl = curl;
+    errorText_.fill('\0');
+    setOption(curl, CURLOPT_URL, url.c_str());
+    setOption(curl, CURLOPT_HTTPGET, 1L);
+    setOption(curl, CURLOPT_HTTPHEADER, headers.get());
+    setOption(curl, CURLOPT_TIMEOUT_MS, 0L);  // a stream has no end to wait for
+    setOption(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+    setOption(curl, CURLOPT_LOW_SPEED_TIME, static_cast<long>(silenceLimit.count()));
+    setOption(curl, CURLOPT_WRITEFUNCTION, &onStreamData);
+    setOption(curl, CURLOPT_WRITEDATA, &state);
+    setOption(curl, CURLOPT_NOPROGRESS, 0L);
+    setOption(curl, CURLOPT_XFERINFOFUNCTION, &onStreamProgress);
+    setOption(curl, CURLOPT_XFERINFODATA, &state);
+
+    const CURLcode result = curl_easy_perform(curl);
+
+    // Back to what every other request expects.
+    setOption(curl, CURLOPT_NOPROGRESS, 1L);
+    setOption(curl, CURLOPT_XFERINFODATA, static_cast<void*>(nullptr));
+    setOption(curl, CURLOPT_LOW_SPEED_LIMIT, 0L);
+    setOption(curl, CURLOPT_LOW_SPEED_TIME, 0L);
+    setOption(curl, CURLOPT_TIMEOUT_MS, kRequestTimeoutMs);
+    setOption(curl, CURLOPT_WRITEFUNCTION, &onReceive);
+    setOption(curl, CURLOPT_WRITEDATA, static_cast<void*>(nullptr));
+    setOption(curl, CURLOPT_HTTPHEADER, getHeaders_.get());
+
+    if (!keepGoing()) return false;
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status >= 400 && (result == CURLE_OK || result == CURLE_WRITE_ERROR) && !state.tooLarge) {
+        throw ApiProblem(Problem::fromResponse(status, state.errorBody));
+    }
+    if (result == CURLE_OPERATION_TIMEDOUT) {
+        throw Failure(ExitCode::Unreachable, "inkand on 127.0.0.1:" + std::to_string(port_) + " sent nothing for " +
+                                                 std::to_string(silenceLimit.count()) + " s",
+                      "see inkand's log; it may have stopped");
+    }
+    if (result != CURLE_OK) throwTransportFailure(result);
+    return true;
 }
 
 void ApiClient::throwTransportFailure(CURLcode result) const

@@ -8,8 +8,11 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,11 +40,23 @@ public:
     /// `progress` is printed on stderr if the request takes longer than a second.
     ApiResponse get(std::string_view path, std::string_view progress = {});
     ApiResponse post(std::string_view path, const RequestBody& body, std::string_view progress = {});
+    /// DELETE with an empty JSON object as its body (every request but GET is JSON).
+    ApiResponse remove(std::string_view path, std::string_view progress = {});
+
+    /// Follows a streamed GET (the event stream, docs/events.md): `onData` gets
+    /// the body as it arrives, with no overall time limit; a connection silent
+    /// for longer than `silenceLimit` counts as lost. `keepGoing` is asked
+    /// about once a second and at every piece of data. Returns true when the
+    /// server ended the stream, false when `keepGoing` said stop. An error
+    /// answer throws ApiProblem, a lost connection Failure(Unreachable).
+    bool stream(std::string_view path, const std::optional<std::string>& lastEventId,
+                const std::function<void(std::string_view)>& onData, const std::function<bool()>& keepGoing,
+                std::chrono::seconds silenceLimit);
 
     std::uint16_t port() const noexcept { return port_; }
 
 private:
-    ApiResponse perform(std::string_view path, const RequestBody* body, std::string_view progress);
+    ApiResponse perform(std::string_view path, const RequestBody* body, std::string_view progress, bool remove = false);
     [[noreturn]] void throwTransportFailure(CURLcode result) const;
 
     std::uint16_t port_;

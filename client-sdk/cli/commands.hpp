@@ -51,6 +51,9 @@ void addCertCommands(Commands& commands);
 void addPinCommands(Commands& commands);
 void addSignCommand(Commands& commands);
 void addTrustCommands(Commands& commands);
+void addEventsCommand(Commands& commands);
+void addSelfTestCommand(Commands& commands);
+void addPairCommands(Commands& commands);
 
 /// Every command, in the order `inkan --help` lists them.
 inline void registerAllCommands(Commands& commands)
@@ -60,7 +63,10 @@ inline void registerAllCommands(Commands& commands)
     addCertCommands(commands);
     addPinCommands(commands);
     addSignCommand(commands);
+    addSelfTestCommand(commands);
     addTrustCommands(commands);
+    addEventsCommand(commands);
+    addPairCommands(commands);
 }
 
 }  // namespace inkan::cli

@@ -13,6 +13,8 @@ enum class ExitCode : int {
     ApiError = 3,        // inkand answered with a problem (its code and detail are printed)
     PinRefused = 4,      // PIN_INCORRECT, PIN_BLOCKED, UNBLOCK_CODE_INCORRECT, PIN_GUARD
     LocalIo = 5,         // a local file or tool (certutil, update-ca-certificates) failed
+    CheckFailed = 6,     // `cert verify`: not valid, revoked or suspended; `selftest`: a check failed
+    CheckInconclusive = 7,  // `cert verify`: no verified revocation evidence (verdict unknown)
 };
 
 constexpr int toInt(ExitCode code) noexcept { return static_cast<int>(code); }

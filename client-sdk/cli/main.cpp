@@ -26,7 +26,9 @@ constexpr const char* kExitCodesHelp =
     "  2  inkand not reachable: not running, TLS not trusted, no token or CA in the state directory\n"
     "  3  inkand answered with an error (its code and detail are printed)\n"
     "  4  PIN refused: wrong PIN or unblock code, the PIN is blocked, or inkand's PIN guard refused a try\n"
-    "  5  local failure: a file, certutil or update-ca-certificates";
+    "  5  local failure: a file, certutil or update-ca-certificates\n"
+    "  6  check failed: `cert verify` found the certificate not valid, revoked or suspended; a `selftest` check failed\n"
+    "  7  check inconclusive: `cert verify` had no verified revocation evidence (verdict unknown)";
 
 void report(const std::string& message, const std::string& hint)
 {

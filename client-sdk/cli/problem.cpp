@@ -92,6 +92,9 @@ std::string hintFor(const Problem& problem)
     if (code == "PIN_INCORRECT" && problem.triesLeft && *problem.triesLeft <= 3) {
         return "after the last wrong PIN only the unblock code can make the card usable again";
     }
+    if (code == "PAIRING_CODE_INCORRECT") return "type the code the web page shows (6 digits); after 3 wrong codes the pairing is denied";
+    if (code == "PAIRING_NOT_PENDING") return "the page must ask again; `inkan pair list` shows what is waiting";
+    if (code == "CARD_BLOCKED_BY_POLICY") return "the card's certificate is in \"blockedCertificateSerials\" of inkand's config";
     if (code == "CARD_NOT_FOUND") return "`inkan cards` lists the cards present; choose one with --card ID";
     if (code == "CARD_REMOVED") return "put the card back in the reader and try again";
     if (code == "PCSC_UNAVAILABLE") return "start the PC/SC service: sudo systemctl start pcscd.socket";

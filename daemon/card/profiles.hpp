@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "daemon/card/token.hpp"
 #include "daemon/pcsc/bytes.hpp"
@@ -11,5 +12,9 @@ namespace inkan::card {
 /// The profile for a card with this ATR, or nullptr when inkan supports no
 /// such card. Exact entries are tried first, then masked ones.
 std::unique_ptr<Token> tokenForAtr(pcsc::ByteView atr);
+
+/// The profile with this id (Token::profileId()), or nullptr. For checks
+/// that need the profile's rules but no card (PIN formats).
+std::unique_ptr<Token> tokenForProfile(std::string_view profileId);
 
 }  // namespace inkan::card

@@ -255,6 +255,10 @@ std::vector<TokenCertificate> ReferenceCard::readCertificates(pcsc::ApduChannel&
     return certificates;
 }
 
+void ReferenceCard::checkPinFormat(const Secret& pin) const { card::checkPinFormat(pin); }
+
+void ReferenceCard::checkUnblockCodeFormat(const Secret& unblockCode) const { card::checkUnblockCodeFormat(unblockCode); }
+
 PinStatus ReferenceCard::pinStatus(pcsc::ApduChannel& channel) const
 {
     selectApplication(channel);

@@ -18,6 +18,9 @@ public:
     CardIdentity readIdentity(pcsc::ApduChannel& channel) const override;
     std::vector<TokenCertificate> readCertificates(pcsc::ApduChannel& channel) const override;
 
+    void checkPinFormat(const Secret& pin) const override;
+    void checkUnblockCodeFormat(const Secret& unblockCode) const override;
+
     PinStatus pinStatus(pcsc::ApduChannel& channel) const override;
     PinStatus verifyPin(pcsc::ApduChannel& channel, const Secret& pin) const override;
     PinStatus changePin(pcsc::ApduChannel& channel, const Secret& pin, const Secret& newPin) const override;

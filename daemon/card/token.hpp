@@ -53,6 +53,13 @@ public:
     /// Every certificate on the card, signing certificate first; absent optional files are skipped.
     virtual std::vector<TokenCertificate> readCertificates(pcsc::ApduChannel& channel) const = 0;
 
+    /// Throw PinFormat for a PIN (or unblock code) this card can never accept;
+    /// sends nothing. The operations below check the same before any APDU;
+    /// these let the daemon refuse a malformed PIN before it even reads the
+    /// PIN counter (the PIN guard does that first).
+    virtual void checkPinFormat(const Secret& pin) const = 0;
+    virtual void checkUnblockCodeFormat(const Secret& unblockCode) const = 0;
+
     /// The user PIN's state, without spending a try.
     virtual PinStatus pinStatus(pcsc::ApduChannel& channel) const = 0;
     virtual PinStatus verifyPin(pcsc::ApduChannel& channel, const Secret& pin) const = 0;

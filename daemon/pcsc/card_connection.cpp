@@ -2,7 +2,10 @@
 
 #include <array>
 
+#include <reader.h>  // pcsc-lite: CM_IOCTL_GET_FEATURE_REQUEST (PC/SC part 10 §2.2)
+
 #include "daemon/error.hpp"
+#include "daemon/pcsc/pinpad.hpp"
 #include "daemon/pcsc/scard_call.hpp"
 
 namespace inkan::pcsc {
@@ -126,5 +129,19 @@ void CardConnection::disconnect() noexcept
 }
 
 std::unique_ptr<CardTransaction> CardConnection::beginTransaction() { return std::make_unique<Transaction>(*this); }
+
+bool CardConnection::readerHasPinpad() noexcept
+{
+    if (!connected_) return false;
+    // PC/SC part 10 §2.2: at most one TLV per feature, 6 bytes each; 256 is ample.
+    std::array<BYTE, 256> answer{};
+    DWORD length = 0;
+    // Not through scardCall: a reader without part 10 support answers an
+    // error, which only means "no pinpad".
+    const LONG result = SCardControl(card_, CM_IOCTL_GET_FEATURE_REQUEST, nullptr, 0, answer.data(),
+                                     static_cast<DWORD>(answer.size()), &length);
+    if (result != SCARD_S_SUCCESS || length > answer.size()) return false;
+    return part10::parseFeatures(ByteView(answer.data(), length)).hasPinpad();
+}
 
 }  // namespace inkan::pcsc

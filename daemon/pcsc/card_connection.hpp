@@ -33,6 +33,10 @@ public:
     /// been sent yet, so that is transparent.
     std::unique_ptr<CardTransaction> beginTransaction() override;
 
+    /// Asks the reader for its part 10 features (SCardControl with
+    /// CM_IOCTL_GET_FEATURE_REQUEST); false when it has none or does not answer.
+    bool readerHasPinpad() noexcept override;
+
 private:
     class Transaction;
 

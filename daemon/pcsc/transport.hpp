@@ -35,6 +35,9 @@ class CardHandle {
 public:
     virtual ~CardHandle() = default;
     virtual std::unique_ptr<CardTransaction> beginTransaction() = 0;
+    /// Whether the reader holding the card has a PIN pad (PC/SC part 10
+    /// FEATURE_VERIFY_PIN_DIRECT, pinpad.hpp). Never throws; false when unknown.
+    virtual bool readerHasPinpad() noexcept { return false; }
 };
 
 }  // namespace inkan::pcsc

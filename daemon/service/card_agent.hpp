@@ -50,6 +50,9 @@ struct CardSummary {
     std::string label;    // human readable, e.g. the certificate's subject CN
     PinStatus pin;
     std::vector<CertificateSummary> certificates;
+    /// A certificate of the card is listed as lost/suspended in the config
+    /// (set by the security layer, daemon/security/card_access.*).
+    bool blockedByPolicy = false;
 };
 
 struct ReaderSummary {
@@ -57,6 +60,10 @@ struct ReaderSummary {
     bool cardPresent = false;
     std::optional<std::string> cardId;  // when a supported card is present
     std::optional<std::string> atr;     // upper-case hex, when a card is present
+    /// The reader has a PIN pad (PC/SC part 10 FEATURE_VERIFY_PIN_DIRECT).
+    bool pinpad = false;
+    /// The card in it is blocked by policy (see CardSummary).
+    bool blockedByPolicy = false;
 };
 
 struct AgentStatus {

@@ -18,6 +18,7 @@
 #include "daemon/pcsc/apdu_channel.hpp"
 #include "daemon/pcsc/bytes.hpp"
 #include "daemon/pcsc/scard_call.hpp"
+#include "daemon/service/card_events.hpp"
 #include "daemon/service/worker.hpp"
 
 namespace inkan::service {
@@ -141,7 +142,8 @@ std::string describe(const std::exception& e)
 class CardService final : public CardAgent {
 public:
     explicit CardService(CardServiceOptions options)
-        : options_(std::move(options)), backend_(options_.backend ? options_.backend : makePcscBackend())
+        : options_(std::move(options)), backend_(options_.backend ? options_.backend : makePcscBackend()),
+          events_(options_.events, options_.certificateExpiryWarningDays)
     {
     }
 
@@ -207,7 +209,7 @@ public:
             cardId, "PIN status",
             [this](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
                 const auto status = card.token->pinStatus(channel);
-                setPin(card, status);
+                setPin(card, status, PinOperation::Status);
                 return status;
             },
             std::move(done));
@@ -218,7 +220,8 @@ public:
         submit<PinStatus>(
             cardId, "verify PIN",
             [this, pin = std::move(pin)](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return pinOperation(card, channel, [&] { return card.token->verifyPin(channel, pin); });
+                return pinOperation(card, channel, PinOperation::Verify,
+                                    [&] { return card.token->verifyPin(channel, pin); });
             },
             std::move(done));
     }
@@ -229,7 +232,8 @@ public:
             cardId, "change PIN",
             [this, pin = std::move(pin), newPin = std::move(newPin)](Card& card, pcsc::ApduChannel& channel,
                                                                       pcsc::CardTransaction&) {
-                return pinOperation(card, channel, [&] { return card.token->changePin(channel, pin, newPin); });
+                return pinOperation(card, channel, PinOperation::Change,
+                                    [&] { return card.token->changePin(channel, pin, newPin); });
             },
             std::move(done));
     }
@@ -240,7 +244,7 @@ public:
             cardId, "unblock PIN",
             [this, unblockCode = std::move(unblockCode), newPin = std::move(newPin)](
                 Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return pinOperation(card, channel,
+                return pinOperation(card, channel, PinOperation::Unblock,
                                     [&] { return card.token->unblockPin(channel, unblockCode, newPin); });
             },
             std::move(done));
@@ -303,6 +307,7 @@ private:
         const std::unique_ptr<const card::Token> token;
         std::unique_ptr<pcsc::CardHandle> handle;  // used on the worker thread only
         std::optional<CardSummary> summary;        // guarded by CardService::mutex_; set once read
+        bool pinpad = false;                       // guarded by CardService::mutex_; the reader's, asked once read
         Worker worker;                             // last: its thread uses the fields above
     };
 
@@ -317,6 +322,17 @@ private:
         std::vector<card::TokenCertificate> certificates;
         PinStatus pin;
     };
+
+    struct CertificateExpiry {
+        std::string certificateId;
+        std::string notAfter;
+        cert::Expiry expiry;
+    };
+
+    std::chrono::system_clock::time_point now() const
+    {
+        return options_.now ? options_.now() : std::chrono::system_clock::now();
+    }
 
     // --- Registry answers ------------------------------------------------------
 
@@ -345,6 +361,7 @@ private:
             summary.cardPresent = reader.cardPresent;
             if (reader.cardPresent) summary.atr = pcsc::toHex(reader.atr);
             if (reader.card && reader.card->summary) summary.cardId = reader.card->summary->id;
+            summary.pinpad = reader.card && reader.card->pinpad;
             status.readers.push_back(std::move(summary));
         }
         return status;
@@ -446,14 +463,14 @@ private:
     }
 
     template <class Operation>
-    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, Operation&& operation)
+    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, PinOperation kind, Operation&& operation)
     {
         try {
             const auto status = operation();
-            setPin(card, status);
+            setPin(card, status, kind);
             return status;
         } catch (const Error& e) {
-            if (isPinVerdict(e.code())) refreshPin(card, channel);
+            if (isPinVerdict(e.code())) refreshPin(card, channel, kind);
             throw;
         }
     }
@@ -479,7 +496,7 @@ private:
         try {
             auto signature = card.token->sign(channel, request.digestAlgorithm, request.digest, pin);
             // The signature used up the verified state: the counter is what matters now.
-            refreshPin(card, channel);
+            refreshPin(card, channel, PinOperation::Sign);
             return SignResult{std::move(signature.signature), std::move(signature.algorithm), certificateId,
                               std::move(certificate)};
         } catch (const Error& e) {
@@ -489,22 +506,32 @@ private:
             const bool mayBeVerified = pin && !connectionLost(code) && code != ErrorCode::BadRequest
                 && code != ErrorCode::PinFormat && code != ErrorCode::PinIncorrect && code != ErrorCode::PinBlocked;
             if (mayBeVerified) transaction.resetCardOnEnd();
-            if (isPinVerdict(code)) refreshPin(card, channel);
+            if (isPinVerdict(code)) refreshPin(card, channel, PinOperation::Sign);
             throw;
         }
     }
 
-    void setPin(Card& card, const PinStatus& status)
+    // Caches the PIN status and announces it: after every operation that may
+    // have changed it, and after a status query only when it did change
+    // (another application used the card).
+    void setPin(Card& card, const PinStatus& status, PinOperation operation)
     {
         const std::lock_guard lock(mutex_);
-        if (card.summary) card.summary->pin = status;
+        if (!card.summary) return;
+        const PinStatus before = card.summary->pin;
+        card.summary->pin = status;
+        const bool changed = before.triesLeft != status.triesLeft || before.maxTries != status.maxTries
+            || before.blocked != status.blocked;
+        if (operation != PinOperation::Status || changed) {
+            events_.pinStatus(card.summary->id, status, operation, before.blocked);
+        }
     }
 
     // Best effort: the operation's own outcome matters more than this refresh.
-    void refreshPin(Card& card, pcsc::ApduChannel& channel)
+    void refreshPin(Card& card, pcsc::ApduChannel& channel, PinOperation operation)
     {
         try {
-            setPin(card, card.token->pinStatus(channel));
+            setPin(card, card.token->pinStatus(channel), operation);
         } catch (const std::exception& e) {
             log(cardName(card) + ": could not refresh the PIN status: " + describe(e));
         }
@@ -531,7 +558,10 @@ private:
                     read.pin = card.token->pinStatus(channel);
                     return read;
                 });
-                auto summary = summarize(card, std::move(contents));
+                // PC/SC part 10: asked of the reader once per card, outside the transaction.
+                const bool pinpad = card.handle && card.handle->readerHasPinpad();
+                std::vector<CertificateExpiry> expiries;
+                auto summary = summarize(card, std::move(contents), expiries);
                 const auto line = "card " + summary.id + " in '" + card.reader + "': " + summary.profile + ", \""
                     + summary.label + "\", " + std::to_string(summary.certificates.size()) + " certificate(s), PIN "
                     + std::to_string(summary.pin.triesLeft) + "/" + std::to_string(summary.pin.maxTries)
@@ -539,6 +569,8 @@ private:
                 {
                     const std::lock_guard lock(mutex_);
                     card.summary = std::move(summary);
+                    card.pinpad = pinpad;
+                    if (isCurrent(card)) announceInsertion(card, expiries);
                 }
                 log(line);
                 return;
@@ -549,12 +581,33 @@ private:
                     continue;
                 }
                 log("card in '" + card.reader + "' could not be read: " + describe(e));
+                const std::lock_guard lock(mutex_);
+                if (isCurrent(card)) events_.unusableCardInserted(card.reader, card.atr, error ? error->code() : ErrorCode::Internal);
                 return;
             }
         }
     }
 
-    CardSummary summarize(const Card& card, CardContents contents)
+    // Caller holds mutex_. Whether `card` is still the one in its reader (it
+    // may have been pulled out while it was being read).
+    bool isCurrent(const Card& card) const
+    {
+        const auto it = readers_.find(card.reader);
+        return it != readers_.end() && it->second.card.get() == &card;
+    }
+
+    // Caller holds mutex_; the card has been read.
+    void announceInsertion(const Card& card, const std::vector<CertificateExpiry>& expiries)
+    {
+        const CardSummary& summary = *card.summary;
+        events_.cardInserted(card.reader, card.atr, summary);
+        if (summary.pin.blocked) events_.pinStatus(summary.id, summary.pin, PinOperation::Status, /*wasBlocked=*/false);
+        for (const auto& expiry : expiries) {
+            events_.certificateExpiry(summary.id, expiry.certificateId, expiry.notAfter, expiry.expiry);
+        }
+    }
+
+    CardSummary summarize(const Card& card, CardContents contents, std::vector<CertificateExpiry>& expiries)
     {
         CardSummary summary;
         summary.id = contents.identity.cardId;
@@ -572,6 +625,8 @@ private:
                 entry.notBefore = info.notBefore;
                 entry.notAfter = info.notAfter;
                 if (certificate.id == card.token->signingCertificateId()) summary.label = info.subjectCommonName;
+                expiries.push_back({certificate.id, info.notAfter,
+                                    cert::expiryOf(info, now(), events_.warnDays())});
             } catch (const std::exception& e) {
                 // Still listed (with its DER) so the user can see what is on the card.
                 log("card " + summary.id + ": certificate '" + certificate.id + "' could not be parsed: " + e.what());
@@ -596,28 +651,35 @@ private:
             switch (event.kind) {
             case Kind::PcscAvailable:
                 pcscAvailable_ = true;
+                events_.pcscAvailable(true);
                 line = "PC/SC service available";
                 break;
             case Kind::PcscUnavailable:
                 // The removals that follow fail queued operations with PcscUnavailable.
                 pcscAvailable_ = false;
+                events_.pcscAvailable(false);
                 line = "PC/SC service unavailable; waiting for it to come back";
                 break;
             case Kind::ReaderAdded:
                 readers_.try_emplace(event.reader);
+                events_.readerAdded(event.reader);
                 line = "reader added: '" + event.reader + "'";
                 break;
             case Kind::ReaderRemoved:
                 if (const auto it = readers_.find(event.reader); it != readers_.end()) {
+                    // The monitor reports the card's removal first; one it missed is announced here.
+                    if (it->second.cardPresent) events_.cardRemoved(event.reader, announcedCardId(it->second));
                     retire(it->second, Error(ErrorCode::ReaderUnavailable, "the reader was removed"));
                     readers_.erase(it);
                 }
+                events_.readerRemoved(event.reader);
                 line = "reader removed: '" + event.reader + "'";
                 break;
             case Kind::CardInserted: line = cardInserted(event); break;
             case Kind::CardRemoved: {
                 auto& reader = readers_[event.reader];
                 const auto id = reader.card && reader.card->summary ? " " + reader.card->summary->id : std::string();
+                if (reader.cardPresent) events_.cardRemoved(event.reader, announcedCardId(reader));
                 retire(reader, pcscAvailable_ ? Error(ErrorCode::CardRemoved, "the card was removed")
                                               : Error(ErrorCode::PcscUnavailable, "the PC/SC service stopped"));
                 reader.cardPresent = false;
@@ -644,12 +706,16 @@ private:
     std::string cardInserted(const pcsc::ReaderEvent& event)
     {
         auto& reader = readers_[event.reader];
-        retire(reader, Error(ErrorCode::CardRemoved, "the card was removed"));  // a missed removal
+        if (reader.cardPresent) events_.cardRemoved(event.reader, announcedCardId(reader));  // a missed removal
+        retire(reader, Error(ErrorCode::CardRemoved, "the card was removed"));
         reader.cardPresent = true;
         reader.atr = event.atr;
         const auto where = "card inserted in '" + event.reader + "' (ATR " + pcsc::toHex(event.atr) + ")";
         auto token = card::tokenForAtr(event.atr);
-        if (!token) return where + ": not a supported card";
+        if (!token) {
+            events_.unusableCardInserted(event.reader, event.atr, std::nullopt);
+            return where + ": not a supported card";
+        }
 
         const std::string profile(token->profileId());
         reader.card = std::make_shared<Card>(event.reader, event.atr, std::move(token));
@@ -657,6 +723,14 @@ private:
         auto read = [this, &card] { readCard(card); };
         (void)card.worker.post(std::make_unique<BackgroundTask<decltype(read)>>(std::move(read)));
         return where + ": " + profile + ", reading it";
+    }
+
+    // Caller holds mutex_. The id of the reader's card as card-inserted
+    // announced it (none while it is still being read, or was not readable).
+    static std::optional<std::string> announcedCardId(const Reader& reader)
+    {
+        if (reader.card && reader.card->summary) return reader.card->summary->id;
+        return std::nullopt;
     }
 
     // Caller holds mutex_. The card's queued operations fail with `reason`.
@@ -680,6 +754,7 @@ private:
 
     const CardServiceOptions options_;
     const std::shared_ptr<CardBackend> backend_;
+    const CardEvents events_;
     std::mutex logMutex_;
 
     std::mutex mutex_;  // guards everything below, and Card::summary

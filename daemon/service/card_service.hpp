@@ -28,8 +28,10 @@
 #include <memory>
 #include <string_view>
 
+#include "daemon/cert/certificate.hpp"
 #include "daemon/service/card_agent.hpp"
 #include "daemon/service/card_backend.hpp"
+#include "daemon/service/event_bus.hpp"
 
 namespace inkan::service {
 
@@ -43,6 +45,14 @@ struct CardServiceOptions {
     /// reading it is retried this often, this many times.
     std::chrono::milliseconds busyRetryInterval{500};
     int busyRetries = 20;
+    /// Where reader, card, PIN and certificate-expiry events are published
+    /// (docs/events.md); null: nowhere.
+    std::shared_ptr<EventBus> events;
+    /// A certificate expiring within this many days is announced as
+    /// certificate-expiring when its card is inserted.
+    int certificateExpiryWarningDays = cert::kDefaultExpiryWarningDays;
+    /// The time certificate expiry is judged at; null: the system clock.
+    std::function<std::chrono::system_clock::time_point()> now;
 };
 
 /// Creates the service and starts watching readers.

@@ -83,8 +83,15 @@ class Pcscd:
         self.owned = False
 
     def ensure(self):
+        # Another test process's pcscd may be stopping (pgrep still sees it) or
+        # starting (not listening yet): wait until it listens for vpcd or is gone.
+        deadline = time.monotonic() + 15
+        while pcscd_running() and time.monotonic() < deadline:
+            if port_listening(VPCD_PORT):
+                return
+            time.sleep(0.2)
         if pcscd_running():
-            return
+            raise AssertionError("pcscd runs but does not listen for vpcd on port 35963")
         self.start()
 
     def start(self):
@@ -200,6 +207,11 @@ class Inkand:
                 self.proc.wait()
         return self.proc.returncode if self.proc else 0
 
+    def write_config(self, config: dict):
+        """inkand's config file (read at the next start)."""
+        self.state.mkdir(exist_ok=True)
+        (self.state / "inkand.json").write_text(json.dumps(config))
+
     @property
     def token(self) -> str:
         return (self.state / "token").read_text().strip()
@@ -232,13 +244,19 @@ class Response:
 
 
 class Client:
-    """HTTPS client for inkand with certificate verification against its local CA."""
+    """HTTPS client for inkand with certificate verification against its local CA.
 
-    def __init__(self, daemon: Inkand, token: str | None = "default", host: str | None = None, server_hostname="127.0.0.1"):
+    Requests other than GET carry `Inkan-Client: inkan-tests` (every non-GET must);
+    pass inkan_client=None, or headers={"Inkan-Client": None}, to leave it out.
+    """
+
+    def __init__(self, daemon: Inkand, token: str | None = "default", host: str | None = None, server_hostname="127.0.0.1",
+                 inkan_client: str | None = "inkan-tests"):
         self.daemon = daemon
         self.token = daemon.token if token == "default" else token
         self.host = host
         self.server_hostname = server_hostname
+        self.inkan_client = inkan_client
 
     def request(self, method: str, path: str, body=None, headers=None, raw_body: bytes | None = None, timeout=60) -> Response:
         conn = http.client.HTTPSConnection(self.server_hostname, self.daemon.port, context=self.daemon.ssl_context(), timeout=timeout)
@@ -248,6 +266,8 @@ class Client:
             hdrs = {}
             if self.token is not None:
                 hdrs["Authorization"] = f"Bearer {self.token}"
+            if method not in ("GET", "OPTIONS") and self.inkan_client is not None:
+                hdrs["Inkan-Client"] = self.inkan_client
             data = raw_body
             if body is not None:
                 data = json.dumps(body).encode()
@@ -287,6 +307,8 @@ class StackTestCase(unittest.TestCase):
 
     vcard_args: tuple = ()
     inkand_args: tuple = ()
+    # Written as inkand's config file (<state>/inkand.json) before it starts; None: no file.
+    inkand_config: dict | None = None
 
     @classmethod
     def setUpClass(cls):
@@ -301,6 +323,8 @@ class StackTestCase(unittest.TestCase):
         cls.pcscd = Pcscd(cls.work)
         cls.vcard = VirtualCard(cls.work, extra_args=cls.vcard_args)
         cls.daemon = Inkand(cls.work, extra_args=cls.inkand_args)
+        if cls.inkand_config is not None:
+            cls.daemon.write_config(cls.inkand_config)
         try:
             cls.pcscd.ensure()
             cls.vcard.start()
@@ -323,6 +347,16 @@ class StackTestCase(unittest.TestCase):
         # Keep logs of failures; throw away the rest.
         if os.environ.get("INKAN_KEEP_ARTIFACTS") != "1":
             shutil.rmtree(cls.work, ignore_errors=True)
+
+    @classmethod
+    def replace_vcard(cls, extra_args=()) -> None:
+        """Swap the card in slot 0, as a user would: the class's virtual card is
+        taken out and a new inkan-vcard with `extra_args` (e.g. another --cert
+        with the same --serial) is put in. It then is the class's card."""
+        cls.vcard.stop()
+        cls._vcard_generation = getattr(cls, "_vcard_generation", 0) + 1
+        cls.vcard = VirtualCard(cls.work, name=f"vcard{cls._vcard_generation}", extra_args=extra_args)
+        cls.vcard.start()
 
     @classmethod
     def wait_for_card(cls, timeout=20.0) -> str:

@@ -111,7 +111,7 @@ class CliStackTestCase(StackTestCase):
 
     def restore_pin(self):
         """Back to 10 tries with the demo PIN, whatever a test left behind."""
-        r = self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": DEMO_PIN})
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": DEMO_PIN, "acknowledgeLowTries": True})
         if r.status != 200:
             self.client.post(f"/v1/cards/{self.card_id}/pin/unblock", {"unblockCode": DEMO_UNBLOCK, "newPin": DEMO_PIN})
         self.assertEqual(self.pin_status()["triesLeft"], 10)
@@ -337,7 +337,8 @@ class PinTest(CliStackTestCase):
         self.restore_pin()
 
     def verify(self, pin):
-        return self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": pin})
+        # Spending the last tries is this test's purpose: say so to inkand's PIN guard.
+        return self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": pin, "acknowledgeLowTries": True})
 
     def test_pin_change_reads_current_and_new_pin_from_stdin_lines(self):
         result = self.inkan("pin", "change", stdin=f"{DEMO_PIN}\n24680\n")

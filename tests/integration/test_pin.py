@@ -7,8 +7,11 @@ from harness import DEMO_PIN, DEMO_UNBLOCK, StackTestCase
 
 
 class PinStoryTest(StackTestCase):
-    def verify(self, pin):
-        return self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": pin})
+    def verify(self, pin, acknowledge=False):
+        body = {"pin": pin}
+        if acknowledge:
+            body["acknowledgeLowTries"] = True
+        return self.client.post(f"/v1/cards/{self.card_id}/pin/verify", body)
 
     def test_1_status_reading_spends_no_try(self):
         for _ in range(3):
@@ -53,13 +56,21 @@ class PinStoryTest(StackTestCase):
         self.assertEqual(r.status, 200, r)
 
     def test_5_ten_wrong_pins_block_and_unblock_restores(self):
-        for expected in range(9, 0, -1):
+        for expected in range(9, 2, -1):
             problem = self.assertProblem(self.verify("0000"), 403, "PIN_INCORRECT")
             self.assertEqual(problem["triesLeft"], expected)
-        self.assertProblem(self.verify("0000"), 423, "PIN_BLOCKED")
+        # Three tries left: the PIN guard spends one only when the request says it means to.
+        before = self.vcard.apdu_count()
+        problem = self.assertProblem(self.verify("0000"), 409, "PIN_GUARD")
+        self.assertEqual(problem["triesLeft"], 3)
+        self.assertNotIn(" 0020008110", "\n".join(self.vcard.apdu_lines()[before:]), "no VERIFY with a PIN may reach the card")
+        for expected in (2, 1):
+            problem = self.assertProblem(self.verify("0000", acknowledge=True), 403, "PIN_INCORRECT")
+            self.assertEqual(problem["triesLeft"], expected)
+        self.assertProblem(self.verify("0000", acknowledge=True), 423, "PIN_BLOCKED")
         self.assertEqual(self.pin_status(), {"triesLeft": 0, "maxTries": 10, "blocked": True})
         # Blocked: even the right PIN is refused, and signing is refused.
-        self.assertProblem(self.verify(DEMO_PIN), 423, "PIN_BLOCKED")
+        self.assertProblem(self.verify(DEMO_PIN, acknowledge=True), 423, "PIN_BLOCKED")
         self.assertProblem(self.sign(hashlib.sha256(b"blocked").digest()), 423, "PIN_BLOCKED")
         card = self.client.get(f"/v1/cards/{self.card_id}").json()
         self.assertTrue(card["pin"]["blocked"])

@@ -38,7 +38,10 @@ Request localRequest(std::string method = "GET", std::string target = "/v1/statu
     request.target = std::move(target);
     request.headers.add("Host", host());
     request.headers.add("Authorization", bearer());
-    if (request.method == "POST") request.headers.add("Content-Type", "application/json");
+    if (request.method == "POST") {
+        request.headers.add("Content-Type", "application/json");
+        request.headers.add("Inkan-Client", "inkan-cli/0.1.0");
+    }
     return request;
 }
 
@@ -235,7 +238,7 @@ TEST_SUITE("api gate: preflight and CORS headers")
         CHECK(response.headers.get("Access-Control-Allow-Origin") == std::optional<std::string_view>(kPortal));
         CHECK(response.headers.get("Access-Control-Allow-Private-Network") == std::optional<std::string_view>("true"));
         CHECK(response.headers.get("Access-Control-Allow-Headers") ==
-              std::optional<std::string_view>("Content-Type, Inkan-Client, Authorization"));
+              std::optional<std::string_view>("Content-Type, Inkan-Client, Authorization, Last-Event-ID"));
         CHECK(response.headers.get("Vary") == std::optional<std::string_view>("Origin"));
         CHECK(response.headers.count("Access-Control-Allow-Credentials") == 0);
     }

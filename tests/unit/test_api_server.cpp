@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <future>
 #include <netinet/in.h>
+#include <poll.h>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
@@ -21,6 +22,7 @@
 #include "api/api.hpp"
 #include "api/server.hpp"
 #include "daemon/cert/openssl_ptr.hpp"
+#include "daemon/service/event_bus.hpp"
 #include "daemon/state.hpp"
 
 using namespace inkan;
@@ -43,12 +45,20 @@ public:
 
     void status(Completion<AgentStatus> done) override { done(AgentStatus{false, {}}); }
     void cards(Completion<std::vector<CardSummary>> done) override { done(std::vector<CardSummary>{}); }
-    void card(const std::string&, Completion<CardSummary> done) override { done(notHere()); }
+    // Card "x" exists with a fresh PIN, so a signature passes the PIN guard.
+    void card(const std::string& cardId, Completion<CardSummary> done) override
+    {
+        if (cardId != "x") return done(notHere());
+        CardSummary card;
+        card.id = cardId;
+        card.profile = "inkan-reference";
+        done(card);
+    }
     void certificate(const std::string&, const std::string&, Completion<CertificateSummary> done) override
     {
         done(notHere());
     }
-    void pinStatus(const std::string&, Completion<PinStatus> done) override { done(notHere()); }
+    void pinStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
     void verifyPin(const std::string&, Secret, Completion<PinStatus> done) override { done(notHere()); }
     void changePin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(notHere()); }
     void unblockPin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(notHere()); }
@@ -107,6 +117,7 @@ struct RunningServer {
     state::StatePaths paths;
     std::uint16_t port = freePort();
     SlowCardAgent agent;
+    service::EventBus bus;
     std::unique_ptr<Api> api;
     std::unique_ptr<HttpsServer> server;
     std::future<int> exitCode;
@@ -120,7 +131,7 @@ struct RunningServer {
         GateOptions gate;
         gate.port = port;
         gate.token = Secret(kToken);
-        api = std::make_unique<Api>(agent, std::move(gate), "test");
+        api = std::make_unique<Api>(agent, std::move(gate), "test", &bus);
         ServerOptions options;
         options.port = port;
         options.certificateFile = paths.serverCertificate;
@@ -188,7 +199,8 @@ struct RunningServer {
         std::string raw = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
                           "\r\nAuthorization: Bearer " + std::string(kToken) + "\r\nConnection: " + connection + "\r\n";
         if (!body.empty() || method == "POST") {
-            raw += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+            raw += "Content-Type: application/json\r\nInkan-Client: inkan-tests\r\nContent-Length: " +
+                   std::to_string(body.size()) + "\r\n";
         }
         return raw + "\r\n" + body;
     }
@@ -199,6 +211,70 @@ std::size_t countOf(const std::string& text, const std::string& part)
     std::size_t count = 0;
     for (auto at = text.find(part); at != std::string::npos; at = text.find(part, at + 1)) ++count;
     return count;
+}
+
+/// A TLS client that reads a response as it arrives (the event stream).
+class StreamingClient {
+public:
+    StreamingClient(const RunningServer& server, const std::string& raw)
+    {
+        context_.reset(SSL_CTX_new(TLS_client_method()));
+        REQUIRE(context_);
+        REQUIRE(SSL_CTX_load_verify_locations(context_.get(), server.paths.caCertificate.c_str(), nullptr) == 1);
+        SSL_CTX_set_verify(context_.get(), SSL_VERIFY_PEER, nullptr);
+        bio_.reset(BIO_new_ssl_connect(context_.get()));
+        REQUIRE(bio_);
+        BIO_get_ssl(bio_.get(), &ssl_);
+        SSL_set1_host(ssl_, "127.0.0.1");
+        const std::string target = "127.0.0.1:" + std::to_string(server.port);
+        BIO_set_conn_hostname(bio_.get(), target.c_str());
+        REQUIRE(BIO_do_connect(bio_.get()) == 1);
+        REQUIRE(BIO_write(bio_.get(), raw.data(), static_cast<int>(raw.size())) == static_cast<int>(raw.size()));
+    }
+
+    /// Reads until `part` has arrived (true), the server closed or `timeout` passed (false).
+    bool readUntil(const std::string& part, std::chrono::milliseconds timeout = 5s)
+    {
+        const auto deadline = std::chrono::steady_clock::now() + timeout;
+        int fd = -1;
+        BIO_get_fd(bio_.get(), &fd);
+        while (received.find(part) == std::string::npos) {
+            if (SSL_pending(ssl_) == 0) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+                pollfd readable{fd, POLLIN, 0};
+                if (left.count() <= 0 || ::poll(&readable, 1, static_cast<int>(left.count())) <= 0) return false;
+            }
+            char buffer[4096];
+            const int n = BIO_read(bio_.get(), buffer, sizeof buffer);
+            if (n <= 0) {
+                ERR_clear_error();
+                closed = true;
+                return received.find(part) != std::string::npos;
+            }
+            received.append(buffer, static_cast<std::size_t>(n));
+        }
+        return true;
+    }
+
+    void close() { bio_.reset(); }
+
+    std::string received;
+    bool closed = false;
+
+private:
+    SslCtxPtr context_;
+    ossl::BioPtr bio_;
+    SSL* ssl_ = nullptr;
+};
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return true;
 }
 
 const std::string kSignBody = R"({"digest":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=","digestAlgorithm":"SHA-256","pin":"1234"})";
@@ -262,6 +338,50 @@ TEST_SUITE("api server")
         CHECK(countOf(reply, "HTTP/1.1 ") == 1);
         CHECK(reply.find("Connection: close") != std::string::npos);
         CHECK(reply.find("{") == std::string::npos);
+    }
+
+    TEST_CASE("an event stream sends its head at once, then every event as a chunk when it is published")
+    {
+        RunningServer s;
+        StreamingClient client(s, s.request("GET", "/v1/events", {}, "keep-alive"));
+        REQUIRE(client.readUntil("retry: 2000\n"));
+        CHECK(client.received.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+        CHECK(client.received.find("Content-Type: text/event-stream\r\n") != std::string::npos);
+        CHECK(client.received.find("Transfer-Encoding: chunked\r\n") != std::string::npos);
+        CHECK(client.received.find("Connection: close\r\n") != std::string::npos);
+        CHECK(client.received.find("Cache-Control: no-store\r\n") != std::string::npos);
+
+        for (int i = 0; i < 3; ++i) {
+            const auto id = s.bus.publish("reader-added", {{"reader", "Reader " + std::to_string(i)}});
+            CHECK(client.readUntil("id: " + std::to_string(id) + "\nevent: reader-added\ndata: {\"reader\":\"Reader " +
+                                   std::to_string(i) + "\"}\n\n"));
+        }
+        CHECK_FALSE(client.closed);
+    }
+
+    TEST_CASE("a client that leaves the event stream is unsubscribed right away")
+    {
+        RunningServer s;
+        StreamingClient client(s, s.request("GET", "/v1/events", {}, "keep-alive"));
+        REQUIRE(client.readUntil("retry: 2000\n"));
+        CHECK(s.bus.subscriberCount() == 1);
+        client.close();
+        CHECK(eventually([&] { return s.bus.subscriberCount() == 0; }));
+    }
+
+    TEST_CASE("stopping the server ends the event streams with the last chunk and exits 0")
+    {
+        RunningServer s;
+        StreamingClient first(s, s.request("GET", "/v1/events", {}, "keep-alive"));
+        StreamingClient second(s, s.request("GET", "/v1/events", {}, "keep-alive"));
+        REQUIRE(first.readUntil("retry: 2000\n"));
+        REQUIRE(second.readUntil("retry: 2000\n"));
+        const auto started = std::chrono::steady_clock::now();
+        CHECK(s.stopAndWait() == 0);
+        CHECK(std::chrono::steady_clock::now() - started < 3s);
+        CHECK(first.readUntil("\r\n0\r\n\r\n"));
+        CHECK(second.readUntil("\r\n0\r\n\r\n"));
+        CHECK(s.bus.subscriberCount() == 0);
     }
 
     TEST_CASE("TLS below 1.2 is refused")

@@ -19,9 +19,11 @@
 #include <openssl/x509.h>
 
 #include "daemon/card/reference_card.hpp"
+#include "daemon/cert/certificate.hpp"
 #include "daemon/error.hpp"
 #include "daemon/pcsc/scard_call.hpp"
 #include "daemon/service/card_service.hpp"
+#include "daemon/service/event_bus.hpp"
 #include "tools/vcard/card_store.hpp"
 #include "tools/vcard/virtual_card.hpp"
 
@@ -276,6 +278,11 @@ struct Fixture {
             const std::lock_guard lock(logMutex);
             log.emplace_back(line);
         };
+        options.events = events;
+        options.now = [this] {
+            const std::lock_guard lock(clockMutex);
+            return now.value_or(std::chrono::system_clock::now());
+        };
         agent = inkan::service::makeCardService(std::move(options));
         backend->pcscAvailable(true);
         backend->addReader();
@@ -299,6 +306,48 @@ struct Fixture {
     std::unique_ptr<CardAgent> agent;
     std::mutex logMutex;
     std::vector<std::string> log;
+    // Every event since the service started: resume from before the first.
+    std::shared_ptr<inkan::service::EventBus> events = std::make_shared<inkan::service::EventBus>(eventOptions());
+    std::unique_ptr<inkan::service::Subscription> subscription = events->subscribe(std::nullopt, {});
+    std::mutex clockMutex;
+    std::optional<std::chrono::system_clock::time_point> now;  // the service's clock; unset: the system's
+
+    static inkan::service::EventBusOptions eventOptions()
+    {
+        inkan::service::EventBusOptions options;
+        options.firstId = 1;
+        options.subscriberQueue = 1000;
+        return options;
+    }
+
+    void setNow(std::chrono::system_clock::time_point time)
+    {
+        const std::lock_guard lock(clockMutex);
+        now = time;
+    }
+
+    /// The events published since the last call, as "type data" lines.
+    std::vector<std::string> takeEvents()
+    {
+        std::vector<std::string> lines;
+        for (const auto& event : subscription->take().events) lines.push_back(event->type + " " + event->data);
+        return lines;
+    }
+
+    /// Events until one of `type` has arrived (the card is read on its worker).
+    std::vector<std::string> eventsUntil(std::string_view type)
+    {
+        std::vector<std::string> lines;
+        const auto deadline = std::chrono::steady_clock::now() + kTimeout;
+        while (true) {
+            for (auto& line : takeEvents()) lines.push_back(std::move(line));
+            for (const auto& line : lines) {
+                if (line.starts_with(std::string(type) + " ")) return lines;
+            }
+            REQUIRE(std::chrono::steady_clock::now() < deadline);
+            std::this_thread::sleep_for(5ms);
+        }
+    }
 };
 
 const Bytes kDigest(32, 0x5C);
@@ -568,5 +617,144 @@ TEST_SUITE("card service")
             sawVerify |= line.find("verify PIN: failed: PIN_INCORRECT") != std::string::npos;
         }
         CHECK(sawVerify);
+    }
+}
+
+namespace doctest {
+// Event lists print one event per line when a check fails.
+template <>
+struct StringMaker<std::vector<std::string>> {
+    static String convert(const std::vector<std::string>& lines)
+    {
+        std::string text = "\n";
+        for (const auto& line : lines) text += "  " + line + "\n";
+        return String(text.c_str());
+    }
+};
+}  // namespace doctest
+
+TEST_SUITE("card service events")
+{
+    using Lines = std::vector<std::string>;
+
+    TEST_CASE("PC/SC, the reader and the card announce themselves; card-inserted comes once the card is read")
+    {
+        Fixture f;
+        const auto id = f.insertAndRead();
+        const auto lines = f.eventsUntil("card-inserted");
+        CHECK(lines == Lines{
+                           "pcsc-available {}",
+                           "reader-added {\"reader\":\"Test Reader 00\"}",
+                           "card-inserted {\"reader\":\"Test Reader 00\",\"atr\":\"3B888001494E4B414E5643316E\","
+                           "\"supported\":true,\"cardId\":\"" + id + "\",\"profile\":\"inkan-reference\",\"label\":\""
+                               + listCards(*f.agent).front().label + "\"}",
+                       });
+
+        f.backend->pull();
+        f.backend->publishRemoval();
+        CHECK(f.eventsUntil("card-removed") == Lines{"card-removed {\"reader\":\"Test Reader 00\",\"cardId\":\"" + id + "\"}"});
+
+        f.backend->pcscAvailable(false);
+        CHECK(f.takeEvents() == Lines{"pcsc-unavailable {}"});
+    }
+
+    TEST_CASE("every PIN operation announces the PIN status; running out of tries announces pin-blocked once")
+    {
+        Fixture f;
+        const auto id = f.insertAndRead();
+        (void)f.eventsUntil("card-inserted");
+        const auto status = [&](int triesLeft, const char* operation, bool blocked = false) {
+            return "pin-status {\"cardId\":\"" + id + "\",\"operation\":\"" + operation + "\",\"triesLeft\":"
+                + std::to_string(triesLeft) + ",\"maxTries\":10,\"blocked\":" + (blocked ? "true" : "false") + "}";
+        };
+        const auto verify = [&](const char* pin) {
+            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret(pin), std::move(done)); });
+        };
+
+        CHECK(errorOf(verify("9999")).code() == ErrorCode::PinIncorrect);
+        CHECK(f.takeEvents() == Lines{status(9, "verify")});
+
+        (void)valueOf(await<inkan::PinStatus>([&](auto done) {
+            f.agent->changePin(id, Secret("1234"), Secret("2468"), std::move(done));
+        }));
+        CHECK(f.takeEvents() == Lines{status(10, "change")});
+
+        // A status query announces only a change (nothing changed here).
+        (void)valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, std::move(done)); }));
+        CHECK(f.takeEvents().empty());
+
+        for (int i = 0; i < 9; ++i) (void)verify("9999");
+        (void)f.takeEvents();
+        CHECK(errorOf(verify("9999")).code() == ErrorCode::PinBlocked);
+        CHECK(f.takeEvents() == Lines{status(0, "verify", true), "pin-blocked {\"cardId\":\"" + id + "\"}"});
+        CHECK(errorOf(verify("2468")).code() == ErrorCode::PinBlocked);
+        CHECK(f.takeEvents() == Lines{status(0, "verify", true)});  // still blocked: no second pin-blocked
+
+        (void)valueOf(await<inkan::PinStatus>([&](auto done) {
+            f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), std::move(done));
+        }));
+        CHECK(f.takeEvents() == Lines{status(10, "unblock")});
+
+        const auto signature = await<inkan::SignResult>([&](auto done) {
+            f.agent->sign(id, inkan::SignRequest{std::nullopt, kDigest, inkan::DigestAlgorithm::Sha256, Secret("1234")},
+                          std::move(done));
+        });
+        (void)valueOf(signature);
+        CHECK(f.takeEvents() == Lines{status(10, "sign")});
+    }
+
+    TEST_CASE("a card inserted with a blocked PIN announces pin-blocked with it")
+    {
+        Fixture f;
+        const auto id = f.insertAndRead();
+        for (int i = 0; i < 10; ++i) {
+            (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("9999"), std::move(done)); });
+        }
+        f.backend->pull();
+        f.backend->publishRemoval();
+        (void)f.eventsUntil("card-removed");
+
+        f.backend->insert();
+        const auto lines = f.eventsUntil("pin-blocked");
+        REQUIRE(lines.size() == 3);
+        CHECK(lines[0].starts_with("card-inserted {"));
+        CHECK(lines[1].starts_with("pin-status {\"cardId\":\"" + id + "\",\"operation\":\"status\",\"triesLeft\":0"));
+        CHECK(lines[2] == "pin-blocked {\"cardId\":\"" + id + "\"}");
+    }
+
+    TEST_CASE("a certificate near its end is announced as expiring on insertion, one past it as expired")
+    {
+        using namespace std::chrono;
+        Fixture f;
+        const auto signing = inkan::cert::parseCertificate(f.store.signingCertificate());
+
+        f.setNow(signing.notAfterTime - days(10) - hours(1));
+        const auto id = f.insertAndRead();
+        auto lines = f.eventsUntil("certificate-expiring");
+        CHECK(lines.back() == "certificate-expiring {\"cardId\":\"" + id + "\",\"certificateId\":\"sign\",\"notAfter\":\""
+                                  + signing.notAfter + "\",\"daysLeft\":10}");
+
+        f.backend->pull();
+        f.backend->publishRemoval();
+        (void)f.eventsUntil("card-removed");
+        f.setNow(signing.notAfterTime + days(3) + hours(1));
+        f.backend->insert();
+        lines = f.eventsUntil("certificate-expired");
+        const auto expired = std::find_if(lines.begin(), lines.end(), [](const std::string& line) {
+            return line.starts_with("certificate-expired {") && line.find("\"certificateId\":\"sign\"") != std::string::npos;
+        });
+        REQUIRE(expired != lines.end());
+        CHECK(expired->find("\"daysLeft\":-4") != std::string::npos);
+
+        // Far from its end, a certificate is not announced at all.
+        f.backend->pull();
+        f.backend->publishRemoval();
+        (void)f.eventsUntil("card-removed");
+        f.setNow(signing.notBeforeTime + days(1));
+        f.backend->insert();
+        lines = f.eventsUntil("card-inserted");
+        std::this_thread::sleep_for(50ms);
+        for (const auto& line : f.takeEvents()) lines.push_back(line);
+        for (const auto& line : lines) CHECK_FALSE(line.starts_with("certificate-"));
     }
 }

@@ -79,7 +79,8 @@ TEST_SUITE("config")
     {
         TempDir dir;
         const fs::path file = dir.path / "inkand.json";
-        writeFile(file, R"({"port": 25000, "allowedOrigins": ["https://Portal.Example.jp", "http://localhost:3000"]})");
+        writeFile(file, R"({"port": 25000, "allowedOrigins": ["https://Portal.Example.jp", "http://localhost:3000"],
+                             "allowInsecureLocalhostOrigins": true})");
         const Config config = configOf({}, environment({{"INKAN_CONFIG", file.string()}}));
         CHECK(config.configFileFound);
         CHECK(config.port == 25000);

@@ -34,11 +34,13 @@ ExitCode status(Session& session)
 
 ExitCode change(Session& session)
 {
-    checkPinBeforeSpendingATry(session, "the PIN change");
+    const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, "the PIN change");
     SecretInput input;
     Secret pin = input.ask("Current PIN: ");
     Secret newPin = input.askNew("New PIN: ", "New PIN again: ");
-    RequestBody body(nlohmann::json::object(), {{"pin", pin}, {"newPin", newPin}});
+    nlohmann::json fields = nlohmann::json::object();
+    if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
+    RequestBody body(fields, {{"pin", pin}, {"newPin", newPin}});
     ApiResponse response = session.api().post(session.cardPath() + "/pin/change", body, "changing the PIN on the card…");
     printPinResult(session, response, "PIN changed");
     return ExitCode::Ok;

@@ -15,6 +15,12 @@ std::string pinSummary(const nlohmann::json& pin)
     return text + (*left == 1 ? " try left" : " tries left");
 }
 
+bool fewTriesLeft(const nlohmann::json& pin)
+{
+    const auto left = numberOf(pin, "triesLeft");
+    return left && *left <= kFewTriesLeft;
+}
+
 nlohmann::json checkPinBeforeSpendingATry(Session& session, const std::string& operation)
 {
     nlohmann::json pin = session.api().get(session.cardPath() + "/pin", "reading the PIN status…").json;

@@ -20,4 +20,9 @@ std::string pinSummary(const nlohmann::json& pin);
 /// a warning on stderr when only a few tries are left.
 nlohmann::json checkPinBeforeSpendingATry(Session& session, const std::string& operation);
 
+/// Whether `pin` (a PIN status) has kFewTriesLeft or fewer tries left: the
+/// user has been warned, and the request says so to inkand's PIN guard
+/// ("acknowledgeLowTries", docs/security.md), which refuses otherwise.
+bool fewTriesLeft(const nlohmann::json& pin);
+
 }  // namespace inkan::cli

@@ -50,12 +50,13 @@ ExitCode sign(Session& session, const SignOptions& options)
     requireWritableDirectory(signatureFile);
     requireWritableDirectory(certificateFile);
 
-    checkPinBeforeSpendingATry(session, "signing");
+    const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, "signing");
     SecretInput input;
     Secret pin = input.ask("PIN for card " + session.cardId() + ": ");
 
     nlohmann::json fields = {{"digest", base64Encode(digest)}, {"digestAlgorithm", options.digestAlgorithm}};
     if (!options.certificate.empty()) fields["certificate"] = options.certificate;
+    if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
     RequestBody body(fields, {{"pin", pin}});
     ApiResponse response = session.api().post(session.cardPath() + "/sign", body, "signing on the card…");
 

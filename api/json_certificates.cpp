@@ -1,0 +1,254 @@
+#include "api/json_certificates.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "api/base64.hpp"
+#include "daemon/service/certificate_names.hpp"
+
+namespace inkan::api {
+
+namespace {
+
+std::optional<cert::CertificateInfo> tryParse(const CertificateSummary& certificate)
+{
+    try {
+        return cert::parseCertificate(certificate.der);
+    } catch (const std::exception&) {
+        // Listed as the service read it (see the header).
+        return std::nullopt;
+    }
+}
+
+template <class T>
+Json optionalJson(const std::optional<T>& value)
+{
+    return value ? Json(*value) : Json(nullptr);
+}
+
+Json stringsJson(const std::vector<std::string>& values)
+{
+    Json list = Json::array();
+    for (const auto& value : values) list.push_back(value);
+    return list;
+}
+
+void addExpiry(Json& json, const cert::Expiry& expiry)
+{
+    json["daysLeft"] = expiry.daysLeft;
+    json["expired"] = expiry.expired;
+    json["expiringSoon"] = expiry.expiringSoon;
+}
+
+Json policiesJson(const std::vector<cert::PolicyInfo>& policies)
+{
+    Json list = Json::array();
+    for (const auto& policy : policies) list.push_back(Json{{"oid", policy.oid}, {"notices", stringsJson(policy.notices)}});
+    return list;
+}
+
+Json attributesJson(const std::vector<service::NameAttribute>& attributes)
+{
+    Json list = Json::array();
+    for (const auto& a : attributes) list.push_back(Json{{"type", a.type}, {"oid", a.oid}, {"value", a.value}});
+    return list;
+}
+
+Json registryJson(const cert::RegistryExtensions& registry)
+{
+    if (!registry.present()) return nullptr;
+    const cert::RegisteredCorporationInfo corporation = registry.corporation.value_or(cert::RegisteredCorporationInfo{});
+    return Json{
+        {"corporateName", optionalJson(corporation.corporateName)},
+        {"registeredNumber", optionalJson(corporation.registeredNumber)},
+        {"headOffice", optionalJson(corporation.headOffice)},
+        {"representativeName", optionalJson(corporation.representativeName)},
+        {"representativeTitle", optionalJson(corporation.representativeTitle)},
+        {"registryOffice", optionalJson(corporation.registryOffice)},
+        {"registrar", optionalJson(registry.registrar)},
+        {"policies", policiesJson(registry.certificatePoliciesJP)},
+        {"undecodable", stringsJson(registry.undecodable)},
+    };
+}
+
+Json subjectAltNamesJson(const cert::SubjectAltNames& names)
+{
+    Json others = Json::array();
+    for (const auto& other : names.otherName) {
+        others.push_back(Json{{"oid", other.oid}, {"value", other.value}, {"isString", other.isString}});
+    }
+    return Json{
+        {"email", stringsJson(names.email)},       {"dns", stringsJson(names.dns)},
+        {"uri", stringsJson(names.uri)},           {"ip", stringsJson(names.ip)},
+        {"directoryName", stringsJson(names.directoryName)}, {"otherName", std::move(others)},
+    };
+}
+
+Json revocationJson(const service::CertificateValidation& validation)
+{
+    if (!validation.revocation) {
+        const bool disabled = validation.revocationSkipped == service::RevocationSkip::Disabled;
+        return Json{
+            {"checked", false},
+            {"status", "unknown"},
+            {"source", nullptr},
+            {"cause", service::revocationSkipName(validation.revocationSkipped)},
+            {"detail", disabled ? "revocation checking is turned off in the configuration"
+                                : "there is no valid chain, hence no issuer to ask"},
+            {"fromCache", false},
+            {"attempts", Json::array()},
+        };
+    }
+    const cert::RevocationResult& r = *validation.revocation;
+    Json attempts = Json::array();
+    for (const auto& attempt : r.attempts) {
+        attempts.push_back(Json{
+            {"method", cert::revocationMethodName(attempt.method)},
+            {"url", attempt.url},
+            {"status", cert::revocationStatusName(attempt.status)},
+            {"cause", cert::unknownCauseName(attempt.cause)},
+            {"detail", attempt.detail},
+            {"fromCache", attempt.fromCache},
+        });
+    }
+    return Json{
+        {"checked", true},
+        {"status", cert::revocationStatusName(r.status)},
+        {"source", r.source ? Json(cert::revocationMethodName(*r.source)) : Json(nullptr)},
+        {"url", r.url.empty() ? Json(nullptr) : Json(r.url)},
+        {"reason", optionalJson(r.reason)},
+        {"revocationTime", optionalJson(r.revocationTime)},
+        {"thisUpdate", optionalJson(r.thisUpdate)},
+        {"nextUpdate", optionalJson(r.nextUpdate)},
+        {"cause", cert::unknownCauseName(r.cause)},
+        {"detail", r.detail},
+        {"fromCache", r.fromCache},
+        {"checkedAt", r.checkedAt},
+        {"attempts", std::move(attempts)},
+    };
+}
+
+}  // namespace
+
+Json certificateListingJson(const CertificateSummary& certificate, const ExpiryPolicy& expiry)
+{
+    Json json = toJson(certificate);
+    const auto info = tryParse(certificate);
+    if (!info) return json;
+    addExpiry(json, cert::expiryOf(*info, expiry.now(), expiry.warningDays));
+    if (info->registry.corporation) {
+        const auto& corporation = *info->registry.corporation;
+        json["registry"] = Json{{"corporateName", optionalJson(corporation.corporateName)},
+                                {"registeredNumber", optionalJson(corporation.registeredNumber)}};
+    }
+    return json;
+}
+
+Json cardJson(const CardSummary& card, const ExpiryPolicy& expiry)
+{
+    Json json = toJson(card);
+    Json certificates = Json::array();
+    for (const auto& certificate : card.certificates) certificates.push_back(certificateListingJson(certificate, expiry));
+    json["certificates"] = std::move(certificates);
+    return json;
+}
+
+Json statusJson(const AgentStatus& status, const std::vector<CardSummary>& cards, std::string_view version,
+                const ExpiryPolicy& expiry)
+{
+    Json json = statusToJson(status, version);
+    for (auto& reader : json["readers"]) {
+        if (!reader.contains("cardId")) continue;
+        const auto card = std::find_if(cards.begin(), cards.end(), [&](const CardSummary& c) { return c.id == reader["cardId"].get<std::string>(); });
+        if (card == cards.end()) continue;
+        const CertificateSummary* own = service::ownCertificate(*card);
+        const auto info = own ? tryParse(*own) : std::nullopt;
+        if (!info) continue;
+        Json facts{{"certificateId", own->id}, {"notAfter", info->notAfter}};
+        addExpiry(facts, cert::expiryOf(*info, expiry.now(), expiry.warningDays));
+        reader["certificateExpiry"] = std::move(facts);
+    }
+    return json;
+}
+
+Json certificateResourceJson(const CertificateSummary& certificate, const ExpiryPolicy& expiry)
+{
+    const auto info = tryParse(certificate);
+    if (!info) return certificateWithDer(certificate);
+
+    Json json = toJson(certificate);
+    const service::CertificateNames names = service::certificateNames(certificate.der);
+    json["subjectAttributes"] = attributesJson(names.subject);
+    json["issuerAttributes"] = attributesJson(names.issuer);
+    json["version"] = info->version;
+    json["signatureAlgorithm"] = info->signatureAlgorithm;
+    json["selfSigned"] = info->selfSigned;
+    const cert::Expiry state = cert::expiryOf(*info, expiry.now(), expiry.warningDays);
+    addExpiry(json, state);
+    json["notYetValid"] = state.notYetValid;
+    json["key"] = Json{{"type", info->publicKey.type}, {"bits", info->publicKey.bits}, {"curve", optionalJson(info->publicKey.curve)}};
+    json["keyUsage"] = stringsJson(info->keyUsage);
+    Json extendedKeyUsage = Json::array();
+    for (const auto& usage : info->extendedKeyUsage) extendedKeyUsage.push_back(Json{{"oid", usage.oid}, {"name", usage.name}});
+    json["extendedKeyUsage"] = std::move(extendedKeyUsage);
+    json["policies"] = policiesJson(info->certificatePolicies);
+    json["basicConstraints"] = info->basicConstraints
+        ? Json{{"ca", info->basicConstraints->ca},
+               {"pathLength", optionalJson(info->basicConstraints->pathLength)},
+               {"critical", info->basicConstraints->critical}}
+        : Json(nullptr);
+    json["ocspUrls"] = stringsJson(info->ocspUrls);
+    json["caIssuersUrls"] = stringsJson(info->caIssuersUrls);
+    json["crlUrls"] = stringsJson(info->crlUrls);
+    json["sha256Fingerprint"] = info->sha256Fingerprint;
+    json["subjectAltNames"] = subjectAltNamesJson(info->subjectAltNames);
+    json["registry"] = registryJson(info->registry);
+    Json extensions = Json::array();
+    for (const auto& extension : info->extensions) {
+        extensions.push_back(Json{{"oid", extension.id.oid},
+                                  {"name", extension.id.name},
+                                  {"critical", extension.critical},
+                                  {"decoded", extension.decoded}});
+    }
+    json["extensions"] = std::move(extensions);
+    json["der"] = base64Encode(certificate.der);
+    return json;
+}
+
+Json toJson(const service::CertificateValidation& validation)
+{
+    Json certificates = Json::array();
+    for (const auto& link : validation.chain.chain) {
+        certificates.push_back(Json{{"subject", link.subject},
+                                    {"issuer", link.issuer},
+                                    {"serialNumber", link.serialNumber},
+                                    {"notAfter", link.notAfter},
+                                    {"trustAnchor", link.trustAnchor}});
+    }
+    const auto& chain = validation.chain;
+    return Json{
+        {"verdict", service::verdictName(validation.verdict)},
+        {"summary", validation.summary},
+        {"checkedAt", validation.checkedAt},
+        {"chain",
+         Json{{"valid", chain.valid},
+              {"reason", cert::chainFailureName(chain.reason)},
+              {"detail", chain.detail},
+              {"failingDepth", chain.failingDepth},
+              {"trustAnchors", validation.trustAnchorCount},
+              {"trustAnchorsProblem", validation.trustAnchorsProblem.empty() ? Json(nullptr) : Json(validation.trustAnchorsProblem)},
+              {"certificates", std::move(certificates)}}},
+        {"revocation", revocationJson(validation)},
+    };
+}
+
+Json toJson(const service::SelfTestReport& report)
+{
+    Json checks = Json::array();
+    for (const auto& check : report.checks) {
+        checks.push_back(Json{{"name", check.name}, {"result", service::checkResultName(check.result)}, {"detail", check.detail}});
+    }
+    return Json{{"cardId", report.cardId}, {"passed", report.passed}, {"checks", std::move(checks)}};
+}
+
+}  // namespace inkan::api

@@ -1,0 +1,30 @@
+#include "api/policy.hpp"
+
+namespace inkan::api {
+
+namespace {
+
+constexpr std::string_view kAcknowledgeLowTriesField = "acknowledgeLowTries";
+
+}  // namespace
+
+security::Principal principalOf(const Caller& caller)
+{
+    switch (caller.kind) {
+    case Caller::Kind::LocalClient: return security::Principal::localClient();
+    case Caller::Kind::OwnOrigin: return security::Principal::console(caller.origin);
+    case Caller::Kind::BrowserOrigin:
+    case Caller::Kind::PairingCandidate:
+    case Caller::Kind::Public: return security::Principal::webOrigin(caller.origin);
+    }
+    return security::Principal::webOrigin(caller.origin);
+}
+
+security::PinRequestOptions pinOptionsOf(const JsonBody& body)
+{
+    security::PinRequestOptions options;
+    options.acknowledgeLowTries = body.optionalBool(kAcknowledgeLowTriesField).value_or(false);
+    return options;
+}
+
+}  // namespace inkan::api

@@ -1,0 +1,571 @@
+// The inkan console: readers, cards, certificates and the PIN, kept current
+// by inkand's event stream. Plain ES modules, no framework, no build step.
+
+import { ApiError, cardPath, getJson, postJson } from './api.js';
+import { definitions, fill, h } from './dom.js';
+import { followEvents } from './events.js';
+import { formatDateTime, language, setLanguage, t, translateStatic } from './i18n.js';
+
+// The reference card's PINs (docs/reference-card.md): 4 to 16 digits.
+const PIN_PATTERN = /^[0-9]{4,16}$/;
+// At this many tries left or fewer the console warns before any PIN is typed.
+const LOW_TRIES = 3;
+const ACTIVITY_LENGTH = 20;
+const MS_PER_DAY = 86400000;
+
+const state = {
+  status: null,
+  cards: [],
+  unreachable: false,
+  connection: 'connecting',
+  selected: null,          // { cardId, certId } of the certificate shown
+  certificate: null,       // its resource, or { error }
+  validation: null,        // the last validity check, or { error } / { running }
+  selftest: null,          // the last self-test report, or { error } / { running }
+  pairings: null,          // GET /v1/pairings, or { error }
+  pinMessage: null,        // { kind: 'ok' | 'error', text: () => string } (in the language shown)
+  pinBusy: false,
+  activity: [],            // { time, text }, newest first
+};
+
+const $ = (id) => document.getElementById(id);
+
+// --- Loading ----------------------------------------------------------------------
+
+let refreshing = null;
+let refreshAgain = false;
+
+/** Read status and cards again; overlapping calls collapse into one more. */
+async function refresh() {
+  if (refreshing) {
+    refreshAgain = true;
+    return refreshing;
+  }
+  refreshing = (async () => {
+    do {
+      refreshAgain = false;
+      try {
+        const [status, cards] = await Promise.all([getJson('/v1/status'), getJson('/v1/cards')]);
+        state.status = status;
+        state.cards = cards.cards ?? [];
+        state.unreachable = false;
+      } catch (error) {
+        state.unreachable = error instanceof ApiError && error.status === 0;
+        if (!state.unreachable) console.warn('refresh failed', error);
+      }
+      if (state.selected && !state.cards.some((card) => card.id === state.selected.cardId)) {
+        // The card was taken out: its certificate is no longer there to show.
+        state.selected = null;
+        state.certificate = null;
+        state.validation = null;
+      }
+      render();
+    } while (refreshAgain);
+  })();
+  try {
+    await refreshing;
+  } finally {
+    refreshing = null;
+  }
+  return undefined;
+}
+
+async function loadPairings() {
+  try {
+    state.pairings = await getJson('/v1/pairings');
+  } catch (error) {
+    state.pairings = { error };
+  }
+  renderPairings();
+}
+
+async function showCertificate(cardId, certId) {
+  state.selected = { cardId, certId };
+  state.certificate = null;
+  state.validation = null;
+  renderCertificate();
+  $('certificate-panel').scrollIntoView({ block: 'start' });
+  try {
+    state.certificate = await getJson(cardPath(cardId, 'certificates', certId));
+  } catch (error) {
+    state.certificate = { error };
+  }
+  renderCertificate();
+}
+
+// --- Events -------------------------------------------------------------------------
+
+function describeEvent(type, data) {
+  const values = {
+    card: data?.cardId ?? '',
+    reader: data?.reader ?? '',
+    cert: data?.certificateId ?? '',
+    days: data?.daysLeft ?? '',
+    left: data?.triesLeft ?? '',
+    max: data?.maxTries ?? '',
+  };
+  if (type === 'card-inserted' && !data?.cardId) return t('event.card-inserted-unusable', values);
+  const key = `event.${type}`;
+  const text = t(key, values);
+  return text === key ? type : text;
+}
+
+function onEvent(event) {
+  state.activity.unshift({ time: new Date(), type: event.type, data: event.data });
+  state.activity.length = Math.min(state.activity.length, ACTIVITY_LENGTH);
+  switch (event.type) {
+    case 'pin-status': {
+      const card = state.cards.find((c) => c.id === event.data?.cardId);
+      if (card) {
+        card.pin = { triesLeft: event.data.triesLeft, maxTries: event.data.maxTries, blocked: event.data.blocked };
+      }
+      render();
+      break;
+    }
+    case 'reset':
+    case 'pcsc-available':
+    case 'pcsc-unavailable':
+    case 'reader-added':
+    case 'reader-removed':
+    case 'card-inserted':
+    case 'card-removed':
+    case 'pin-blocked':
+    case 'certificate-expiring':
+    case 'certificate-expired':
+      refresh();
+      renderActivity();
+      break;
+    default:
+      renderActivity();
+  }
+}
+
+function onConnection(connection) {
+  state.connection = connection;
+  renderConnection();
+  // (Re)connected: what happened while the stream was down is read afresh.
+  if (connection === 'live') refresh();
+}
+
+// --- Rendering ----------------------------------------------------------------------
+
+function render() {
+  renderConnection();
+  renderNotices();
+  renderReaders();
+  renderCards();
+  renderPinForm();
+  renderCertificate();
+  renderSelftest();
+  renderActivity();
+  $('version').textContent = state.status?.version ?? '–';
+}
+
+function renderConnection() {
+  const element = $('connection');
+  const connection = state.unreachable ? 'lost' : state.connection;
+  element.dataset.state = connection;
+  element.textContent = t(`connection.${connection}`);
+}
+
+function daysLeftOf(certificate) {
+  if (Number.isInteger(certificate.daysLeft)) return certificate.daysLeft;
+  const notAfter = Date.parse(certificate.notAfter);
+  return Number.isNaN(notAfter) ? null : Math.floor((notAfter - Date.now()) / MS_PER_DAY);
+}
+
+function daysText(days) {
+  if (days === null) return '';
+  if (days < 0) return t('days.expired', { days: -days });
+  if (days === 0) return t('days.today');
+  return t('days.left', { days });
+}
+
+function expiryClass(certificate) {
+  const days = daysLeftOf(certificate);
+  if (certificate.expired || (days !== null && days < 0)) return 'bad';
+  if (certificate.expiringSoon) return 'warn';
+  return '';
+}
+
+function renderNotices() {
+  const notices = [];
+  if (state.status && state.status.pcscAvailable === false) notices.push(t('notice.pcscDown'));
+  for (const card of state.cards) {
+    if (card.pin?.blocked) notices.push(t('notice.pinBlocked', { card: card.id }));
+    for (const certificate of card.certificates ?? []) {
+      const values = { card: card.id, cert: certificate.id, days: daysLeftOf(certificate), date: formatDateTime(certificate.notAfter) };
+      if (certificate.expired) notices.push(t('notice.expired', values));
+      else if (certificate.expiringSoon) notices.push(t('notice.expiring', values));
+    }
+  }
+  if (state.unreachable) notices.unshift(t('connection.lost'));
+  $('notices').hidden = notices.length === 0;
+  fill($('notice-list'), notices.map((text) => h('li', {}, text)));
+}
+
+function renderReaders() {
+  const status = state.status;
+  if (!status) {
+    fill($('readers'));
+    return;
+  }
+  const pcsc = definitions([[t('readers.pcsc'), status.pcscAvailable ? t('readers.pcscOk') : t('readers.pcscDown')]], { class: 'facts' });
+  if (!status.readers?.length) {
+    fill($('readers'), pcsc, h('p', { class: 'empty' }, t('readers.none')));
+    return;
+  }
+  const list = h('ul', { class: 'readers' });
+  for (const reader of status.readers) {
+    let presence = t('readers.empty');
+    if (reader.cardPresent) presence = reader.cardId ? `${t('readers.cardPresent')} (${reader.cardId})` : t('readers.unsupported');
+    list.append(h('li', { dataset: { present: reader.cardPresent ? 'yes' : 'no' } },
+      h('span', { class: 'reader-name' }, reader.name), ' ', h('span', { class: 'badge' }, presence)));
+  }
+  fill($('readers'), pcsc, list);
+}
+
+function pinText(pin) {
+  if (!pin) return '';
+  if (pin.blocked) return t('cards.pinBlocked');
+  return t('cards.pinTries', { left: pin.triesLeft, max: pin.maxTries });
+}
+
+function renderCards() {
+  if (state.cards.length === 0) {
+    fill($('cards'), h('p', { class: 'empty' }, state.status ? t('cards.none') : t('cert.loading')));
+    return;
+  }
+  const articles = state.cards.map((card) => {
+    const rows = (card.certificates ?? []).map((certificate) => {
+      const selected = state.selected?.cardId === card.id && state.selected?.certId === certificate.id;
+      return h('tr', { class: selected ? 'selected' : '' },
+        h('th', { scope: 'row' }, certificate.id),
+        h('td', {}, certificate.registry?.corporateName ?? ''),
+        h('td', {}, formatDateTime(certificate.notAfter)),
+        h('td', { class: expiryClass(certificate) }, daysText(daysLeftOf(certificate))),
+        h('td', {}, h('button', {
+          type: 'button',
+          class: 'link',
+          'aria-label': t('cards.detailsLabel', { cert: certificate.id }),
+          onclick: () => showCertificate(card.id, certificate.id),
+        }, t('cards.details'))));
+    });
+    const pinClass = card.pin?.blocked ? 'bad' : (card.pin?.triesLeft <= LOW_TRIES ? 'warn' : '');
+    return h('article', { class: 'card', 'aria-label': card.label, dataset: { cardId: card.id } },
+      h('h3', {}, card.label),
+      definitions([
+        [t('cards.id'), h('code', {}, card.id)],
+        [t('cards.reader'), card.reader],
+        [t('cards.profile'), card.profile],
+        [t('cards.pin'), h('span', { class: `pin ${pinClass}`, dataset: { role: 'pin' } }, pinText(card.pin))],
+      ], { class: 'facts' }),
+      h('table', { class: 'certificates' },
+        h('caption', {}, t('cards.certificates')),
+        h('thead', {}, h('tr', {},
+          h('th', { scope: 'col' }, t('cards.certId')),
+          h('th', { scope: 'col' }, t('cards.corporateName')),
+          h('th', { scope: 'col' }, t('cards.notAfter')),
+          h('th', { scope: 'col' }, t('cards.daysLeft')),
+          h('td', {}))),
+        h('tbody', {}, rows)));
+  });
+  fill($('cards'), articles);
+}
+
+function registryPairs(registry) {
+  return [
+    [t('cert.corporateName'), registry.corporateName],
+    [t('cert.registeredNumber'), registry.registeredNumber],
+    [t('cert.headOffice'), registry.headOffice],
+    [t('cert.representativeName'), registry.representativeName],
+    [t('cert.representativeTitle'), registry.representativeTitle],
+    [t('cert.registryOffice'), registry.registryOffice],
+    [t('cert.registrar'), registry.registrar],
+  ];
+}
+
+function renderCertificate() {
+  const form = $('validation-form');
+  if (!state.selected) {
+    fill($('certificate'), h('p', { class: 'empty' }, t('cert.none')));
+    form.hidden = true;
+    return;
+  }
+  const certificate = state.certificate;
+  if (!certificate) {
+    fill($('certificate'), h('p', { class: 'empty' }, t('cert.loading')));
+    form.hidden = true;
+    return;
+  }
+  if (certificate.error) {
+    fill($('certificate'), h('p', { class: 'message bad' }, errorText(certificate.error)));
+    form.hidden = true;
+    return;
+  }
+  const registry = certificate.registry;
+  const registrySection = registry
+    ? definitions(registryPairs(registry), { class: 'facts registry', 'aria-label': t('cert.registry') })
+    : h('p', { class: 'empty' }, t('cert.noRegistry'));
+  const key = certificate.key ? `${certificate.key.type} ${certificate.key.bits}` : null;
+  const days = daysLeftOf(certificate);
+  fill($('certificate'),
+    h('h3', {}, t('cert.registry')),
+    registrySection,
+    h('h3', {}, t('cert.general')),
+    definitions([
+      [t('cert.subject'), certificate.subject],
+      [t('cert.issuer'), certificate.issuer],
+      [t('cert.serialNumber'), h('code', {}, certificate.serialNumber)],
+      [t('cert.validity'), t('cert.validityRange', { from: formatDateTime(certificate.notBefore), to: formatDateTime(certificate.notAfter) })],
+      [t('cert.daysLeft'), h('span', { class: expiryClass(certificate), dataset: { role: 'days-left' } }, daysText(days))],
+      [t('cert.key'), key],
+      [t('cert.fingerprint'), certificate.sha256Fingerprint ? h('code', { class: 'wrap' }, certificate.sha256Fingerprint) : null],
+    ], { class: 'facts' }));
+  form.hidden = false;
+  renderValidation();
+}
+
+function renderValidation() {
+  const result = state.validation;
+  const button = $('validation-run');
+  button.disabled = Boolean(result?.running);
+  button.textContent = result?.running ? t('validation.running') : t('validation.run');
+  if (!result || result.running) {
+    fill($('validation-result'));
+    return;
+  }
+  if (result.error) {
+    const unavailable = result.error.status === 404 && result.error.code === 'NOT_FOUND';
+    fill($('validation-result'), h('p', { class: 'message bad' }, unavailable ? t('validation.unavailable') : errorText(result.error)));
+    return;
+  }
+  const verdict = result.verdict ?? 'unknown';
+  const verdictClass = verdict === 'valid' ? 'ok' : (verdict === 'unknown' ? 'warn' : 'bad');
+  fill($('validation-result'),
+    result.summary ? h('p', {}, result.summary) : null,
+    definitions([
+      [t('validation.verdict'), h('strong', { class: `verdict ${verdictClass}`, dataset: { verdict } }, t(`validation.${verdict}`))],
+      [t('validation.chain'), result.chain ? (result.chain.valid ? t('validation.chainOk') : `${t('validation.chainFailed')}: ${result.chain.detail ?? ''}`) : null],
+      [t('validation.revocation'), result.revocation ? `${result.revocation.status}${result.revocation.detail ? ` — ${result.revocation.detail}` : ''}` : null],
+      [t('validation.checkedAt'), result.checkedAt ? formatDateTime(result.checkedAt) : null],
+    ], { class: 'facts' }));
+}
+
+function selectedPinCard() {
+  return state.cards.find((card) => card.id === $('pin-card').value) ?? null;
+}
+
+function renderPinForm() {
+  const select = $('pin-card');
+  const chosen = select.value;
+  fill(select, state.cards.map((card) => h('option', { value: card.id }, `${card.label} (${card.id})`)));
+  if (state.cards.some((card) => card.id === chosen)) select.value = chosen;
+  const card = selectedPinCard();
+  const tries = $('pin-tries');
+  tries.className = 'tries';
+  if (!card) {
+    tries.textContent = t('pin.noCard');
+  } else if (card.pin?.blocked) {
+    tries.textContent = t('pin.blocked');
+    tries.classList.add('bad');
+  } else if (card.pin) {
+    const parts = [t('pin.triesLeft', { left: card.pin.triesLeft, max: card.pin.maxTries })];
+    if (card.pin.triesLeft <= LOW_TRIES) {
+      parts.push(t('pin.lowTries'));
+      tries.classList.add('warn');
+    }
+    tries.textContent = parts.join(' ');
+  }
+  $('pin-submit').disabled = state.pinBusy || !card || Boolean(card.pin?.blocked);
+  $('pin-submit').textContent = state.pinBusy ? t('pin.working') : t('pin.submit');
+  const message = $('pin-message');
+  message.className = `message ${state.pinMessage?.kind === 'ok' ? 'ok' : 'bad'}`;
+  message.textContent = state.pinMessage?.text() ?? '';
+}
+
+function renderSelftest() {
+  const result = state.selftest;
+  const button = $('selftest-run');
+  button.disabled = Boolean(result?.running) || state.cards.length === 0;
+  button.textContent = result?.running ? t('selftest.running') : t('selftest.run');
+  if (!result || result.running) {
+    fill($('selftest-result'));
+    return;
+  }
+  if (result.error) {
+    const unavailable = result.error.status === 404 && result.error.code === 'NOT_FOUND';
+    fill($('selftest-result'), h('p', { class: 'message bad' }, unavailable ? t('selftest.unavailable') : errorText(result.error)));
+    return;
+  }
+  fill($('selftest-result'),
+    h('p', { class: `message ${result.passed ? 'ok' : 'bad'}` }, result.passed ? t('selftest.passed') : t('selftest.failed')),
+    h('ul', { class: 'checks' }, (result.checks ?? []).map((check) => h('li', { dataset: { result: check.result } },
+      h('span', { class: 'badge' }, t(`selftest.${check.result}`)), ' ', h('strong', {}, check.name),
+      check.detail ? h('span', { class: 'detail' }, ` — ${check.detail}`) : null))));
+}
+
+function renderPairings() {
+  const pairings = state.pairings;
+  if (!pairings) {
+    fill($('pairings'));
+    return;
+  }
+  if (pairings.error) {
+    const error = pairings.error;
+    let text = errorText(error);
+    if (error.code === 'ORIGIN_FORBIDDEN' || error.code === 'UNAUTHORIZED' || error.status === 403) text = t('pairings.localOnly');
+    else if (error.status === 404) text = t('pairings.unavailable');
+    fill($('pairings'), h('p', { class: 'empty' }, text));
+    return;
+  }
+  const rows = [];
+  const add = (entry, kind) => rows.push(h('tr', {},
+    h('th', { scope: 'row' }, h('code', {}, entry.origin ?? '')),
+    h('td', {}, t(`pairings.${kind}`)),
+    h('td', {}, Array.isArray(entry.operations) ? entry.operations.join(', ') : ''),
+    h('td', {}, entry.approvedAt ? formatDateTime(entry.approvedAt) : '')));
+  for (const entry of pairings.allowlisted ?? []) add(entry, 'allowlisted');
+  for (const entry of pairings.paired ?? []) add(entry, 'paired');
+  for (const entry of pairings.pending ?? []) add(entry, 'pending');
+  if (rows.length === 0) {
+    fill($('pairings'), h('p', { class: 'empty' }, t('pairings.none')));
+    return;
+  }
+  fill($('pairings'), h('table', {},
+    h('thead', {}, h('tr', {},
+      h('th', { scope: 'col' }, t('pairings.origin')), h('th', { scope: 'col' }, ''),
+      h('th', { scope: 'col' }, t('pairings.operations')), h('th', { scope: 'col' }, t('pairings.approvedAt')))),
+    h('tbody', {}, rows)));
+}
+
+function renderActivity() {
+  const items = state.activity.map((entry) => h('li', { dataset: { type: entry.type } },
+    h('time', { datetime: entry.time.toISOString() }, entry.time.toLocaleTimeString(language() === 'ja' ? 'ja-JP' : 'en-GB')),
+    ' ', describeEvent(entry.type, entry.data)));
+  if (items.length === 0) items.push(h('li', { class: 'empty' }, t('activity.none')));
+  fill($('activity'), items);
+}
+
+function errorText(error) {
+  if (error instanceof ApiError && error.status === 0) return t('error.unreachable');
+  return t('error.generic', { detail: error.code ? `${error.code} — ${error.detail ?? error.message}` : String(error) });
+}
+
+// --- Actions --------------------------------------------------------------------------
+
+function pinErrorText(error, triesBefore) {
+  switch (error.code) {
+    case 'PIN_INCORRECT':
+      return t('pin.incorrect', { left: error.triesLeft ?? (Number.isInteger(triesBefore) ? triesBefore - 1 : '?') });
+    case 'PIN_BLOCKED':
+      return t('pin.lockedNow');
+    case 'PIN_GUARD':
+      return t('pin.guard', { left: error.triesLeft ?? '?' });
+    case 'PIN_FORMAT':
+      return t('pin.format');
+    case 'PIN_RATE_LIMITED':
+      return t('pin.rateLimited');
+    default:
+      return errorText(error);
+  }
+}
+
+async function changePin(event) {
+  event.preventDefault();
+  const card = selectedPinCard();
+  const fields = { pin: $('pin-current'), newPin: $('pin-new'), confirm: $('pin-confirm') };
+  const values = { pin: fields.pin.value, newPin: fields.newPin.value, confirm: fields.confirm.value };
+  // The PINs leave the form right away; they live only in this function.
+  for (const field of Object.values(fields)) field.value = '';
+  if (!card) return;
+  if (!PIN_PATTERN.test(values.pin) || !PIN_PATTERN.test(values.newPin)) {
+    state.pinMessage = { kind: 'error', text: () => t('pin.format') };
+  } else if (values.newPin !== values.confirm) {
+    state.pinMessage = { kind: 'error', text: () => t('pin.mismatch') };
+  } else {
+    state.pinBusy = true;
+    state.pinMessage = null;
+    renderPinForm();
+    try {
+      const pin = await postJson(cardPath(card.id, 'pin', 'change'), { pin: values.pin, newPin: values.newPin });
+      card.pin = pin;
+      state.pinMessage = { kind: 'ok', text: () => t('pin.changed') };
+    } catch (error) {
+      const triesBefore = card.pin?.triesLeft;
+      state.pinMessage = { kind: 'error', text: () => pinErrorText(error, triesBefore) };
+      if (Number.isInteger(error.triesLeft) && card.pin) card.pin.triesLeft = error.triesLeft;
+    } finally {
+      state.pinBusy = false;
+    }
+  }
+  render();
+  fields.pin.focus();
+}
+
+async function runValidation(event) {
+  event.preventDefault();
+  if (!state.selected) return;
+  const at = $('validation-at').value;
+  let path = cardPath(state.selected.cardId, 'certificates', state.selected.certId, 'validation');
+  if (at) {
+    const time = new Date(at);  // the local time the user chose
+    if (!Number.isNaN(time.getTime())) path += `?at=${encodeURIComponent(time.toISOString().replace(/\.\d{3}Z$/, 'Z'))}`;
+  }
+  state.validation = { running: true };
+  renderValidation();
+  try {
+    state.validation = await getJson(path);
+  } catch (error) {
+    state.validation = { error };
+  }
+  renderValidation();
+}
+
+async function runSelftest(event) {
+  event.preventDefault();
+  const card = selectedPinCard() ?? state.cards[0];
+  const field = $('selftest-pin');
+  const pin = field.value;
+  field.value = '';
+  if (!card) return;
+  state.selftest = { running: true };
+  renderSelftest();
+  try {
+    state.selftest = await postJson(cardPath(card.id, 'selftest'), pin ? { pin } : {});
+  } catch (error) {
+    state.selftest = { error };
+  }
+  renderSelftest();
+}
+
+function switchLanguage() {
+  setLanguage(language() === 'ja' ? 'en' : 'ja');
+  const button = $('language');
+  button.lang = language() === 'ja' ? 'en' : 'ja';
+  translateStatic();
+  render();
+  renderPairings();
+}
+
+// --- Start ------------------------------------------------------------------------------
+
+function start() {
+  setLanguage(language());
+  $('language').lang = language() === 'ja' ? 'en' : 'ja';
+  translateStatic();
+  $('language').addEventListener('click', switchLanguage);
+  $('pin-form').addEventListener('submit', changePin);
+  $('pin-card').addEventListener('change', () => {
+    state.pinMessage = null;
+    renderPinForm();
+  });
+  $('validation-form').addEventListener('submit', runValidation);
+  $('selftest-form').addEventListener('submit', runSelftest);
+  render();
+  followEvents({ onEvent, onState: onConnection });
+  refresh();
+  loadPairings();
+}
+
+start();

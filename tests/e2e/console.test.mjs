@@ -1,0 +1,198 @@
+// The local console (https://127.0.0.1:PORT/, console/) in Debian's Chromium,
+// driven by playwright-core, against the real stack that
+// tests/integration/test_console.py started. Chromium trusts inkand's local CA
+// only through the NSS database under $HOME (no --ignore-certificate-errors).
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+function required(name) {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run this through tests/integration/test_console.py`);
+  return value;
+}
+
+const env = {
+  url: required('INKAN_CONSOLE_URL'),  // https://127.0.0.1:PORT/
+  cardId: required('INKAN_CARD_ID'),
+  pin: required('INKAN_PIN'),
+  vcardPid: Number(required('INKAN_VCARD_PID')),
+  screenshots: required('SCREENSHOT_DIR'),
+  work: required('E2E_WORK_DIR'),
+  chromium: process.env.CHROMIUM ?? '/usr/bin/chromium',
+};
+
+const CORPORATE_NAME = '株式会社いんかん商事';   // the virtual card's demo certificate (tools/vcard)
+const REGISTERED_NUMBER = '010001123456';
+const NEW_PIN = '24680';
+const WRONG_PIN = '9999';
+const TIMEOUT = 20000;
+
+let context;
+let page;
+const problems = [];  // console errors and page errors: a CSP violation shows up here
+
+async function screenshot(name) {
+  mkdirSync(env.screenshots, { recursive: true });
+  await page.screenshot({ path: join(env.screenshots, `${name}.png`), fullPage: true });
+}
+
+const cardArticle = () => page.locator(`article.card[data-card-id="${env.cardId}"]`);
+
+async function changePin(current, next) {
+  await page.fill('#pin-current', current);
+  await page.fill('#pin-new', next);
+  await page.fill('#pin-confirm', next);
+  await page.click('#pin-submit');
+  // The answer replaces the message; the button comes back when it is in.
+  await page.waitForFunction(() => document.getElementById('pin-message').textContent.trim() !== ''
+    && !document.getElementById('pin-submit').disabled, null, { timeout: TIMEOUT });
+  return (await page.textContent('#pin-message')).trim();
+}
+
+before(async () => {
+  const userDataDir = mkdtempSync(join(env.work, 'chromium-profile-'));
+  context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: env.chromium,
+    headless: true,
+    // Debian's Chromium, as installed; never a downloaded browser.
+    args: [
+      '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic',
+    ],
+    viewport: { width: 1200, height: 1000 },
+    locale: 'ja-JP',
+    // Certificate errors are NOT ignored: trust comes from $HOME/.pki/nssdb.
+    ignoreHTTPSErrors: false,
+  });
+  page = context.pages()[0] ?? await context.newPage();
+  page.on('console', (message) => {
+    // API refusals (a wrong PIN is a 403) are answers the page handles, which
+    // Chromium still logs as failed resources; anything else is a problem.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(`console: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+});
+
+after(async () => {
+  await context?.close();
+});
+
+describe('the local console', () => {
+  it('is served by inkand with a policy that allows only its own scripts and no framing', async () => {
+    const response = await page.goto(env.url);
+    assert.equal(response.status(), 200);
+    const headers = response.headers();
+    assert.match(headers['content-security-policy'], /frame-ancestors 'none'/);
+    assert.match(headers['content-security-policy'], /script-src 'self'/);
+    assert.equal(headers['x-frame-options'], 'DENY');
+    assert.equal(await page.getAttribute('html', 'lang'), 'ja');
+  });
+
+  it('shows the card live, with its certificate and the 商号, in Japanese', async () => {
+    await page.goto(env.url);
+    await cardArticle().waitFor({ timeout: TIMEOUT });
+    await page.waitForSelector('#connection[data-state="live"]', { timeout: TIMEOUT });
+    const card = await cardArticle().textContent();
+    assert.match(card, new RegExp(CORPORATE_NAME));
+    assert.match(card, /10 \/ 10 回/);
+    assert.match(await page.textContent('h1'), /inkan コンソール/);
+
+    await cardArticle().getByRole('button', { name: /証明書「sign」の詳細を表示/ }).click();
+    await page.waitForSelector('dl.registry', { timeout: TIMEOUT });
+    const registry = await page.textContent('dl.registry');
+    assert.match(registry, new RegExp(`商号${CORPORATE_NAME}`));
+    assert.match(registry, new RegExp(`会社法人等番号${REGISTERED_NUMBER}`));
+    assert.match(registry, /代表者/);
+    assert.match(await page.textContent('[data-role="days-left"]'), /あと \d+ 日/);
+    await screenshot('console');
+  });
+
+  it('checks the certificate\'s validity on request', async () => {
+    await page.click('#validation-run');
+    await page.waitForSelector('#validation-result [data-verdict]', { timeout: TIMEOUT });
+    const verdict = await page.getAttribute('#validation-result [data-verdict]', 'data-verdict');
+    assert.ok(['valid', 'invalid', 'revoked', 'suspended', 'unknown'].includes(verdict), verdict);
+  });
+
+  it('follows the card being pulled out and put back without a reload', async () => {
+    process.kill(env.vcardPid, 'SIGUSR1');  // inkan-vcard: remove the card
+    await cardArticle().waitFor({ state: 'detached', timeout: TIMEOUT });
+    await page.waitForSelector('#activity li[data-type="card-removed"]', { timeout: TIMEOUT });
+    assert.match(await page.textContent('#cards'), /カードが挿入されていません/);
+    await screenshot('console-card-removed');
+
+    process.kill(env.vcardPid, 'SIGUSR2');  // put it back
+    await cardArticle().waitFor({ timeout: TIMEOUT });
+    await page.waitForSelector('#activity li[data-type="card-inserted"]', { timeout: TIMEOUT });
+    assert.match(await cardArticle().textContent(), new RegExp(CORPORATE_NAME));
+  });
+
+  it('shows the tries left and the lock warning after a wrong current PIN', async () => {
+    assert.match(await page.textContent('#pin-warning'), /10 回続けて間違えるとカードがロック/);
+    assert.match(await page.textContent('#pin-tries'), /10 \/ 10 回/);
+    const message = await changePin(WRONG_PIN, NEW_PIN);
+    assert.match(message, /現在の PIN が違います。残り 9 回/);
+    await page.waitForFunction(() => /9 \/ 10 回/.test(document.getElementById('pin-tries').textContent), null, { timeout: TIMEOUT });
+    assert.match(await cardArticle().textContent(), /9 \/ 10 回/);
+    // The PIN fields never keep what was typed.
+    assert.equal(await page.inputValue('#pin-current'), '');
+    await screenshot('console-pin-incorrect');
+  });
+
+  it('changes the PIN through the console, and back', async () => {
+    assert.equal(await changePin(env.pin, NEW_PIN), 'PIN を変更しました。');
+    assert.match(await page.textContent('#pin-tries'), /10 \/ 10 回/);
+    await screenshot('console-pin-changed');
+    assert.equal(await changePin(NEW_PIN, env.pin), 'PIN を変更しました。');
+    await page.waitForSelector('#activity li[data-type="pin-status"]', { timeout: TIMEOUT });
+  });
+
+  it('refuses mismatched new PINs before asking the card', async () => {
+    await page.fill('#pin-current', env.pin);
+    await page.fill('#pin-new', NEW_PIN);
+    await page.fill('#pin-confirm', '13579');
+    await page.click('#pin-submit');
+    assert.match(await page.textContent('#pin-message'), /一致しません/);
+    assert.match(await page.textContent('#pin-tries'), /10 \/ 10 回/);
+  });
+
+  it('runs the self-test', async () => {
+    await page.click('#selftest-run');
+    await page.waitForSelector('#selftest-result .message', { timeout: TIMEOUT });
+    const checks = await page.locator('#selftest-result .checks li').count();
+    assert.ok(checks > 0, await page.textContent('#selftest-result'));
+  });
+
+  it('switches to English and remembers it', async () => {
+    await page.click('#language');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.match(await page.textContent('h1'), /inkan console/);
+    await page.reload();
+    await cardArticle().waitFor({ timeout: TIMEOUT });
+    assert.match(await page.textContent('h1'), /inkan console/);
+    assert.match(await cardArticle().textContent(), /10 of 10/);
+    await screenshot('console-en');
+    await page.click('#language');
+    assert.match(await page.textContent('h1'), /inkan コンソール/);
+  });
+
+  it('cannot be shown inside another page\'s frame', async () => {
+    const framer = await context.newPage();
+    await framer.setContent(`<iframe id="frame" src="${env.url}" width="800" height="600"></iframe>`);
+    await framer.waitForTimeout(1500);
+    const frame = framer.frames().find((f) => f !== framer.mainFrame());
+    const framed = frame ? await frame.evaluate(() => Boolean(document.getElementById('cards'))).catch(() => false) : false;
+    assert.equal(framed, false);
+    await framer.close();
+  });
+
+  it('ran without script errors or policy violations', () => {
+    assert.deepEqual(problems, []);
+  });
+});

@@ -1,0 +1,69 @@
+// inkan fuzz target: the parsers of the security layer that read what others
+// send — web origins (the Origin header, config entries), pinentry's Assuan
+// responses and data lines, and a reader's PC/SC part 10 feature list.
+//
+// Nothing may crash or read out of bounds; normalizing an origin is
+// idempotent and yields what a browser would send; an accepted origin never
+// contains what an origin cannot (path, user info, spaces).
+//
+// libFuzzer (clang):
+//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. $(pkg-config --cflags libpcsclite) \
+//       tests/fuzz/fuzz_security.cpp daemon/security/origin.cpp daemon/security/assuan.cpp \
+//       daemon/pcsc/pinpad.cpp -lcrypto -o fuzz_security
+//   ./fuzz_security -max_total_time=60
+// Without libFuzzer, a replay driver (runs each file given once):
+//   g++ -std=c++20 -DINKAN_FUZZ_STANDALONE -fsanitize=address,undefined -I. \
+//       tests/fuzz/fuzz_security.cpp daemon/security/origin.cpp daemon/security/assuan.cpp \
+//       daemon/pcsc/pinpad.cpp -lcrypto -o fuzz_security
+//   ./fuzz_security FILE...
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <string_view>
+
+#include "daemon/pcsc/pinpad.hpp"
+#include "daemon/security/assuan.hpp"
+#include "daemon/security/origin.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size)
+{
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+
+    try {
+        const std::string origin = inkan::security::normalizeOrigin(text);
+        if (inkan::security::normalizeOrigin(origin) != origin) std::abort();
+        if (!inkan::security::isSerializedOrigin(origin)) std::abort();
+        if (origin.find_first_of("/?#@ \t\r\n", origin.find("://") + 3) != std::string::npos) std::abort();
+    } catch (const inkan::security::OriginSyntaxError&) {
+    }
+    (void)inkan::security::isTrustworthyOrigin(text, true);
+
+    const auto response = inkan::security::assuan::parseResponse(text);
+    if (response.kind == inkan::security::assuan::Response::Kind::Data) {
+        (void)inkan::security::assuan::decodeData(response.rest);
+    }
+    const std::string line = inkan::security::assuan::command("SETDESC", text);
+    if (line.size() >= inkan::security::assuan::kMaxLineLength || line.find('\n') != std::string::npos) std::abort();
+
+    (void)inkan::pcsc::part10::parseFeatures(inkan::pcsc::ByteView(data, size));
+    return 0;
+}
+
+#ifdef INKAN_FUZZ_STANDALONE
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <vector>
+
+int main(int argc, char** argv)
+{
+    for (int i = 1; i < argc; ++i) {
+        std::ifstream in(argv[i], std::ios::binary);
+        const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
+        LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
+        std::cout << argv[i] << ": ok\n";
+    }
+    return 0;
+}
+#endif

@@ -1,0 +1,116 @@
+"""The example portal in a real browser: Debian's Chromium driven by playwright-core.
+
+This module starts the stack with one allowlisted origin, https://portal.test:PORT,
+makes a test CA and a certificate for portal.test and evil.test, and an NSS database
+under a scratch HOME that trusts the test CA (certutil) and inkand's local CA
+(`inkan trust install --nssdb`, the way users get it). Then tests/e2e/portal.test.mjs
+serves the page on both names and drives Chromium through it. Screenshots go to
+$INKAN_BUILD_DIR/test-artifacts/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import unittest
+from pathlib import Path
+
+from harness import ARTIFACTS, BIN_DIR, DEMO_PIN, StackTestCase, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+E2E = REPO / "tests" / "e2e"
+CHROMIUM = Path(os.environ.get("INKAN_CHROMIUM", "/usr/bin/chromium"))
+PORTAL_PORT = free_port()
+PORTAL_ORIGIN = f"https://portal.test:{PORTAL_PORT}"
+NODE_TIMEOUT = 420
+NSS_CA_NAME = "inkan test portal CA"
+
+
+def run(*args, **kw):
+    return subprocess.run([str(a) for a in args], check=True, capture_output=True, text=True, **kw)
+
+
+def make_portal_pki(directory: Path) -> tuple[Path, Path, Path]:
+    """A throw-away CA and a server certificate for portal.test and evil.test (openssl)."""
+    ca_key, ca_pem = directory / "portal-ca.key", directory / "portal-ca.pem"
+    key, csr, pem = directory / "portal.key", directory / "portal.csr", directory / "portal.pem"
+    ext = directory / "portal-ext.cnf"
+    run("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", ca_key, "-out", ca_pem, "-days", "2", "-subj", "/CN=inkan test portal CA",
+        "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", key, "-out", csr, "-subj", "/CN=portal.test")
+    ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                   "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:portal.test,DNS:evil.test\n")
+    run("openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial",
+        "-out", pem, "-days", "2", "-extfile", ext)
+    return ca_pem, pem, key
+
+
+class PortalInChromiumTest(StackTestCase):
+    inkand_args = ("--allow-origin", PORTAL_ORIGIN)
+
+    @classmethod
+    def setUpClass(cls):
+        missing = [what for what, ok in (
+            ("node", shutil.which("node")),
+            ("certutil (libnss3-tools)", shutil.which("certutil")),
+            (str(CHROMIUM), CHROMIUM.exists()),
+            ("playwright-core (npm ci)", (REPO / "node_modules" / "playwright-core").exists()),
+        ) if not ok]
+        if missing:
+            raise unittest.SkipTest("browser test needs " + ", ".join(missing))
+        super().setUpClass()
+
+    def test_portal_in_chromium(self):
+        if not (REPO / "client-sdk" / "js" / "dist" / "index.js").exists():
+            self.fail("client-sdk/js/dist is missing: run `make build` (target inkan_client_js)")
+        home = self.work / "home"
+        nssdb = home / ".pki" / "nssdb"
+        nssdb.mkdir(parents=True)
+        run("certutil", "-N", "--empty-password", "-d", f"sql:{nssdb}")
+        ca_pem, cert, key = make_portal_pki(self.work)
+        run("certutil", "-A", "-d", f"sql:{nssdb}", "-t", "C,,", "-n", NSS_CA_NAME, "-i", ca_pem)
+        # inkand's local CA, the way a user installs it.
+        trust = subprocess.run([str(BIN_DIR / "inkan"), "trust", "install", "--nssdb", str(nssdb),
+                                "--state-dir", str(self.daemon.state)],
+                               capture_output=True, text=True, env=dict(os.environ, HOME=str(home)))
+        self.assertEqual(trust.returncode, 0, f"inkan trust install failed: {trust.stdout}{trust.stderr}")
+        listed = run("certutil", "-L", "-d", f"sql:{nssdb}").stdout
+        self.assertIn(NSS_CA_NAME, listed)
+
+        screenshots = ARTIFACTS / "screenshots"
+        env = dict(
+            os.environ,
+            HOME=str(home),  # Chromium reads $HOME/.pki/nssdb
+            PORTAL_PORT=str(PORTAL_PORT),
+            PORTAL_CERT=str(cert),
+            PORTAL_KEY=str(key),
+            PORTAL_ROOT=str(REPO / "client-sdk"),
+            INKAN_PORT=str(self.daemon.port),
+            INKAN_CARD_ID=self.card_id,
+            INKAN_PIN=DEMO_PIN,
+            INKAN_TOKEN=self.daemon.token,
+            NODE_EXTRA_CA_CERTS=str(self.daemon.ca_file),  # node's own requests (the approval); Chromium uses the NSS db
+            INKAN_APDU_LOG=str(self.vcard.log),
+            INKAN_VCARD_PID=str(self.vcard.proc.pid),
+            SCREENSHOT_DIR=str(screenshots),
+            E2E_WORK_DIR=str(self.work),
+            CHROMIUM=str(CHROMIUM),
+        )
+        result = subprocess.run([shutil.which("node"), "--test", "--test-reporter=spec", str(E2E / "portal.test.mjs")],
+                                cwd=REPO, env=env, capture_output=True, text=True, timeout=NODE_TIMEOUT)
+        report = result.stdout + result.stderr
+        (ARTIFACTS / "browser-portal-tests.log").write_text(report)
+        print(report)
+        console = self.work / "browser-console.log"
+        if console.exists():
+            shutil.copy(console, ARTIFACTS / "browser-portal-console.log")
+        self.assertEqual(result.returncode, 0,
+                         f"browser tests failed:\n{report}\n--- browser console ---\n"
+                         f"{console.read_text() if console.exists() else ''}\n--- inkand ---\n{self.daemon.output()[-4000:]}")
+
+
+if __name__ == "__main__":
+    unittest.main()

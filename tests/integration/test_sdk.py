@@ -1,0 +1,64 @@
+"""@inkan/client (client-sdk/js) against the real stack.
+
+The SDK's own tests are node test-runner files (client-sdk/js/test/stack/); this
+module starts the stack, hands them its coordinates through the environment and
+fails with their report when any of them fails. Node trusts inkand's local CA
+through NODE_EXTRA_CA_CERTS, as a Node.js script using the SDK would.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import unittest
+from pathlib import Path
+
+from harness import ARTIFACTS, BIN_DIR, DEMO_PIN, StackTestCase
+
+REPO = Path(__file__).resolve().parents[2]
+SDK = REPO / "client-sdk" / "js"
+# Allowlisted for the tests that act as a browser page; it need not exist, only be sent as Origin.
+ALLOWED_ORIGIN = "https://portal.test:8443"
+NODE_TIMEOUT = 300
+
+
+def node_or_skip() -> str:
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        raise unittest.SkipTest("node is not installed (scripts/install-deps.sh installs it)")
+    return node
+
+
+class SdkAgainstInkandTest(StackTestCase):
+    inkand_args = ("--allow-origin", ALLOWED_ORIGIN)
+
+    def test_node_suite_against_inkand(self):
+        node = node_or_skip()
+        if not (SDK / "dist" / "index.js").exists():
+            self.fail(f"{SDK / 'dist' / 'index.js'} is missing: run `make build` (target inkan_client_js)")
+        tests = sorted(str(p) for p in (SDK / "test" / "stack").glob("*.test.mjs"))
+        self.assertTrue(tests, "no SDK stack tests found")
+        env = dict(
+            os.environ,
+            NODE_EXTRA_CA_CERTS=str(self.daemon.ca_file),
+            INKAN_TEST_PORT=str(self.daemon.port),
+            INKAN_TEST_TOKEN=self.daemon.token,
+            INKAN_TEST_CARD_ID=self.card_id,
+            INKAN_TEST_PIN=DEMO_PIN,
+            INKAN_TEST_ALLOWED_ORIGIN=ALLOWED_ORIGIN,
+            INKAN_TEST_APDU_LOG=str(self.vcard.log),
+            INKAN_TEST_VCARD_PID=str(self.vcard.proc.pid),
+            INKAN_TEST_BIN_DIR=str(BIN_DIR),
+            INKAN_TEST_STATE_DIR=str(self.daemon.state),
+        )
+        result = subprocess.run([node, "--test", "--test-reporter=spec", *tests], cwd=SDK, env=env,
+                                capture_output=True, text=True, timeout=NODE_TIMEOUT)
+        report = result.stdout + result.stderr
+        (ARTIFACTS / "sdk-node-tests.log").write_text(report)
+        print(report)
+        self.assertEqual(result.returncode, 0, f"SDK tests failed:\n{report}\n--- inkand ---\n{self.daemon.output()[-4000:]}")
+
+
+if __name__ == "__main__":
+    unittest.main()
