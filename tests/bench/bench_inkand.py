@@ -8,6 +8,7 @@ Reports, from one run on this machine:
 Ratios within the run are what to compare across commits; absolute numbers are noisy.
 """
 
+import fcntl
 import hashlib
 import http.client
 import os
@@ -18,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-from harness import ARTIFACTS, Client, Inkand, Pcscd, VirtualCard, b64  # noqa: E402
+from harness import ARTIFACTS, STACK_LOCK, Client, Inkand, Pcscd, VirtualCard, b64  # noqa: E402
 
 
 def proc_stat(pid):
@@ -35,6 +36,8 @@ def pct(values, p):
 
 
 def main():
+    lock = open(STACK_LOCK, "w")  # pcscd and vpcd slot 0 are shared with the integration tests
+    fcntl.flock(lock, fcntl.LOCK_EX)
     work = ARTIFACTS / f"bench-{int(time.time())}"
     work.mkdir(parents=True)
     pcscd = Pcscd(work)
