@@ -160,9 +160,12 @@ void registerPairingRoutes(Router& router, security::Security& security)
     });
 
     router.add("GET", "/v1/pairings", [&security](const RequestContext& context, Respond respond) {
-        requireLocalClient(context.caller);
+        // The console (inkand's own page) may show the list, without the pending
+        // codes: approving stays with the local client, which sees them.
+        const bool console = context.caller.kind == Caller::Kind::OwnOrigin;
+        if (!console) requireLocalClient(context.caller);
         Json pending = Json::array();
-        for (const auto& pairing : security.pairings().pending()) pending.push_back(pairingJson(pairing, true));
+        for (const auto& pairing : security.pairings().pending()) pending.push_back(pairingJson(pairing, !console));
         Json paired = Json::array();
         for (const auto& entry : security.pairings().paired()) {
             Json json = grantJson(entry.grant);

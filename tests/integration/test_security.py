@@ -354,6 +354,21 @@ class PairingTest(SecurityStackTestCase):
         self.assertProblem(self.approve(pairing["id"], pairing["code"], client=Client(self.daemon, token=None)), 401, "UNAUTHORIZED")
         self.assertNothingReachedTheCard(before)
 
+    def test_3b_the_console_lists_pairings_without_their_codes(self):
+        pairing = self.ask("https://listed.example")
+        console = self.page(f"https://127.0.0.1:{self.daemon.port}")
+        r = console.get("/v1/pairings")
+        self.assertEqual(r.status, 200, r)
+        listed = [p for p in r.json()["pending"] if p["id"] == pairing["id"]]
+        self.assertEqual(len(listed), 1, r.json())
+        self.assertEqual(listed[0]["origin"], "https://listed.example")
+        self.assertNotIn("code", listed[0], "the code is for the local client, who approves")
+        self.assertIn(PORTAL, [entry["origin"] for entry in r.json()["allowlisted"]])
+        # The local client sees the code; the console still cannot approve.
+        local = [p for p in self.client.get("/v1/pairings").json()["pending"] if p["id"] == pairing["id"]]
+        self.assertEqual(local[0]["code"], pairing["code"])
+        self.assertProblem(console.post(f"/v1/pairings/{pairing['id']}/approve", {"code": pairing["code"]}), 403, "ORIGIN_FORBIDDEN")
+
     def test_4_approved_origin_signs_within_its_grant_and_revoked_origin_is_refused(self):
         origin = "https://newportal.example"
         pairing = self.ask(origin)
