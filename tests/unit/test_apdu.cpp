@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "daemon/error.hpp"
+#include "tests/unit/scripted_transport.hpp"
 #include "daemon/pcsc/apdu.hpp"
 #include "daemon/pcsc/apdu_channel.hpp"
 #include "daemon/pcsc/scard_call.hpp"
@@ -21,63 +22,13 @@ using inkan::pcsc::ApduHeader;
 using inkan::pcsc::ByteView;
 using inkan::pcsc::CommandApdu;
 using inkan::pcsc::ResponseApdu;
+using inkan::test::concat;
+using inkan::test::hex;
+using inkan::test::ScriptedTransport;
 
 namespace {
 
-Bytes hex(std::string_view text)
-{
-    Bytes out;
-    int high = -1;
-    for (const char c : text) {
-        if (std::isspace(static_cast<unsigned char>(c))) continue;
-        const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::toupper(c) - 'A' + 10;
-        if (high < 0) {
-            high = v;
-        } else {
-            out.push_back(static_cast<std::uint8_t>(high << 4 | v));
-            high = -1;
-        }
-    }
-    // Also used to build constants before any test runs: no doctest macro here.
-    if (high >= 0) throw std::invalid_argument("odd number of hex digits");
-    return out;
-}
-
 Bytes repeat(std::uint8_t value, std::size_t count) { return Bytes(count, value); }
-
-Bytes concat(Bytes a, const Bytes& b)
-{
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
-// Replays expected command -> response pairs and fails on anything else.
-class ScriptedTransport final : public inkan::pcsc::ApduTransport {
-public:
-    struct Exchange {
-        Bytes command;
-        Bytes response;
-    };
-
-    void expect(Bytes command, Bytes response) { script_.push_back({std::move(command), std::move(response)}); }
-
-    Bytes transmit(ByteView command) override
-    {
-        ++sent_;
-        REQUIRE_MESSAGE(!script_.empty(), "unexpected command sent");
-        auto next = std::move(script_.front());
-        script_.pop_front();
-        CHECK(Bytes(command.begin(), command.end()) == next.command);
-        return next.response;
-    }
-
-    bool finished() const { return script_.empty(); }
-    int sent() const { return sent_; }
-
-private:
-    std::deque<Exchange> script_;
-    int sent_ = 0;
-};
 
 constexpr ApduHeader kReadBinary{0x00, 0xB0, 0x00, 0x00};
 constexpr ApduHeader kComputeSignature{0x00, 0x2A, 0x9E, 0x9A};

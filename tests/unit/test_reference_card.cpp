@@ -12,6 +12,7 @@
 #include "daemon/card/profiles.hpp"
 #include "daemon/card/reference_card.hpp"
 #include "daemon/error.hpp"
+#include "tests/unit/scripted_transport.hpp"
 #include "daemon/pcsc/apdu_channel.hpp"
 
 using inkan::Bytes;
@@ -22,58 +23,13 @@ using inkan::Secret;
 using inkan::card::ReferenceCard;
 using inkan::pcsc::ApduChannel;
 using inkan::pcsc::ByteView;
+using inkan::test::concat;
+using inkan::test::hex;
+using ScriptedCard = inkan::test::ScriptedTransport;
 
 namespace {
 
-Bytes hex(std::string_view text)
-{
-    Bytes out;
-    int high = -1;
-    for (const char c : text) {
-        if (std::isspace(static_cast<unsigned char>(c))) continue;
-        const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::toupper(c) - 'A' + 10;
-        if (high < 0) {
-            high = v;
-        } else {
-            out.push_back(static_cast<std::uint8_t>(high << 4 | v));
-            high = -1;
-        }
-    }
-    // Also used to build constants before any test runs: no doctest macro here.
-    if (high >= 0) throw std::invalid_argument("odd number of hex digits");
-    return out;
-}
-
-Bytes concat(Bytes a, const Bytes& b)
-{
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
-
 Bytes slice(const Bytes& bytes, std::size_t from, std::size_t to) { return Bytes(bytes.begin() + from, bytes.begin() + to); }
-
-// Replays expected command -> response pairs and fails on anything else.
-class ScriptedCard final : public inkan::pcsc::ApduTransport {
-public:
-    void expect(Bytes command, Bytes response) { script_.push_back({std::move(command), std::move(response)}); }
-
-    Bytes transmit(ByteView command) override
-    {
-        ++sent_;
-        REQUIRE_MESSAGE(!script_.empty(), "unexpected command sent");
-        auto next = std::move(script_.front());
-        script_.pop_front();
-        CHECK(Bytes(command.begin(), command.end()) == next.first);
-        return next.second;
-    }
-
-    bool finished() const { return script_.empty(); }
-    int sent() const { return sent_; }
-
-private:
-    std::deque<std::pair<Bytes, Bytes>> script_;
-    int sent_ = 0;
-};
 
 // The commands of docs/reference-card.md, as a reader of the spec writes them.
 const Bytes kSelectApplication = hex("00 A4 04 0C 07 F0 49 4E 4B 41 4E 01");
