@@ -21,6 +21,7 @@
 #include <openssl/x509v3.h>
 
 #include "daemon/cert/openssl_ptr.hpp"
+#include "daemon/file_descriptor.hpp"
 
 namespace inkan::state {
 
@@ -81,23 +82,6 @@ inline void nameFree(X509_NAME* n) { X509_NAME_free(n); }
 }  // namespace detail
 using ExtensionPtr = ossl::Ptr<X509_EXTENSION, detail::extensionFree>;
 using NamePtr = ossl::Ptr<X509_NAME, detail::nameFree>;
-
-/// A file descriptor closed on scope exit.
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor()
-    {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const noexcept { return fd_; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 std::string systemError(const std::string& what, int error) { return what + ": " + std::strerror(error); }
 

@@ -15,12 +15,6 @@
 
 namespace inkan::cli {
 
-void FileDescriptor::reset(int fd) noexcept
-{
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-}
-
 std::string systemReason()
 {
     return std::strerror(errno);

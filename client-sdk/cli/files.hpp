@@ -10,31 +10,12 @@
 #include <string>
 #include <string_view>
 
+#include "daemon/file_descriptor.hpp"
+
 namespace inkan::cli {
 
-/// An owned POSIX file descriptor, closed on destruction.
-class FileDescriptor {
-public:
-    FileDescriptor() = default;
-    explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-    ~FileDescriptor() { reset(); }
-    FileDescriptor(FileDescriptor&& other) noexcept : fd_(other.release()) {}
-    FileDescriptor& operator=(FileDescriptor&& other) noexcept
-    {
-        if (this != &other) { reset(other.release()); }
-        return *this;
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-
-    int get() const noexcept { return fd_; }
-    explicit operator bool() const noexcept { return fd_ >= 0; }
-    int release() noexcept { int fd = fd_; fd_ = -1; return fd; }
-    void reset(int fd = -1) noexcept;
-
-private:
-    int fd_ = -1;
-};
+/// An owned POSIX file descriptor (shared with the daemon).
+using FileDescriptor = inkan::FileDescriptor;
 
 /// The whole file; Failure(LocalIo) when it cannot be read.
 std::string readFile(const std::filesystem::path& path);

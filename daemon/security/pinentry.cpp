@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "daemon/error.hpp"
+#include "daemon/file_descriptor.hpp"
 #include "daemon/security/assuan.hpp"
 
 extern char** environ;
@@ -58,24 +59,6 @@ Error unavailable(const std::string& why)
 {
     return Error(ErrorCode::PinEntryUnavailable, "inkand's PIN dialog could not be shown: " + why);
 }
-
-/// A file descriptor closed on scope exit.
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd = -1) noexcept : fd_(fd) {}
-    ~FileDescriptor() { reset(); }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const noexcept { return fd_; }
-    void reset() noexcept
-    {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_;
-};
 
 /// posix_spawn file actions, destroyed on scope exit.
 class SpawnActions {

@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "daemon/file_descriptor.hpp"
 #include "tools/vcard/demo_credentials.hpp"
 
 namespace inkan::vcard {
@@ -48,23 +49,6 @@ std::string errnoText(const std::string& what)
 {
     return what + ": " + std::strerror(errno);
 }
-
-/// Holds a file descriptor and closes it on scope exit.
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    ~FileDescriptor()
-    {
-        if (fd_ >= 0) ::close(fd_);
-    }
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    int get() const noexcept { return fd_; }
-    int release() noexcept { return std::exchange(fd_, -1); }
-
-private:
-    int fd_;
-};
 
 Bytes readFile(const fs::path& path)
 {
