@@ -74,14 +74,6 @@ constexpr const char* kLeafSubjectAltName = "DNS:localhost,IP:127.0.0.1,IP:::1";
 constexpr const char* kSubjectKeyId = "hash";
 constexpr const char* kAuthorityKeyId = "keyid:always";
 
-// ---- RAII for the few handles daemon/cert/openssl_ptr.hpp has no alias for --
-
-namespace detail {
-inline void extensionFree(X509_EXTENSION* e) { X509_EXTENSION_free(e); }
-inline void nameFree(X509_NAME* n) { X509_NAME_free(n); }
-}  // namespace detail
-using ExtensionPtr = ossl::Ptr<X509_EXTENSION, detail::extensionFree>;
-using NamePtr = ossl::Ptr<X509_NAME, detail::nameFree>;
 
 std::string systemError(const std::string& what, int error) { return what + ": " + std::strerror(error); }
 
@@ -280,7 +272,7 @@ void addExtension(X509* certificate, X509* issuer, int nid, const char* value)
 {
     X509V3_CTX context;
     X509V3_set_ctx(&context, issuer, certificate, nullptr, nullptr, 0);
-    ExtensionPtr extension(X509V3_EXT_nconf_nid(nullptr, &context, nid, value));
+    ossl::X509ExtensionPtr extension(X509V3_EXT_nconf_nid(nullptr, &context, nid, value));
     if (!extension || X509_add_ext(certificate, extension.get(), -1) != 1) {
         throw StateError(opensslError(std::string("cannot add the X.509 extension ") + OBJ_nid2sn(nid)));
     }

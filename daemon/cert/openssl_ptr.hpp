@@ -58,6 +58,7 @@ using CertificatePoliciesPtr = Ptr<CERTIFICATEPOLICIES, CERTIFICATEPOLICIES_free
 using ExtendedKeyUsagePtr = Ptr<EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free>;
 using IssuingDistPointPtr = Ptr<ISSUING_DIST_POINT, ISSUING_DIST_POINT_free>;
 using X509ExtensionPtr = Ptr<X509_EXTENSION, X509_EXTENSION_free>;
+using X509NamePtr = Ptr<X509_NAME, X509_NAME_free>;
 using BasicConstraintsPtr = Ptr<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free>;
 using Asn1BitStringPtr = Ptr<ASN1_BIT_STRING, ASN1_BIT_STRING_free>;
 using Asn1ObjectPtr = Ptr<ASN1_OBJECT, detail::asn1ObjectFree>;
