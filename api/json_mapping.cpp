@@ -178,6 +178,7 @@ Json toJson(const CardSummary& card)
         {"label", card.label},
         {"pin", toJson(card.pin)},
         {"certificates", std::move(certificates)},
+        {"pinpad", card.pinpad},
         {"blockedByPolicy", card.blockedByPolicy},
     };
 }

@@ -51,6 +51,7 @@ int httpStatus(ErrorCode code) noexcept
     case ErrorCode::PayloadTooLarge: return kContentTooLarge;
     case ErrorCode::UnsupportedMediaType: return kUnsupportedMediaType;
     case ErrorCode::PinBlocked: return kLocked;
+    case ErrorCode::UnblockCodeBlocked: return kLocked;
     case ErrorCode::Internal: return kInternalServerError;
     case ErrorCode::CardError: return kBadGateway;
     case ErrorCode::Busy: return kServiceUnavailable;
@@ -93,6 +94,7 @@ std::string_view problemTitle(ErrorCode code) noexcept
     case ErrorCode::PinFormat: return "PIN format invalid";
     case ErrorCode::PinRequired: return "PIN required";
     case ErrorCode::UnblockCodeIncorrect: return "Unblock code incorrect";
+    case ErrorCode::UnblockCodeBlocked: return "Unblock code blocked";
     case ErrorCode::UnsupportedAlgorithm: return "Unsupported algorithm";
     case ErrorCode::CardError: return "Card error";
     case ErrorCode::Busy: return "Card busy";

@@ -23,6 +23,7 @@ std::string_view errorCodeName(ErrorCode code)
     case ErrorCode::PinFormat: return "PIN_FORMAT";
     case ErrorCode::PinRequired: return "PIN_REQUIRED";
     case ErrorCode::UnblockCodeIncorrect: return "UNBLOCK_CODE_INCORRECT";
+    case ErrorCode::UnblockCodeBlocked: return "UNBLOCK_CODE_BLOCKED";
     case ErrorCode::UnsupportedAlgorithm: return "UNSUPPORTED_ALGORITHM";
     case ErrorCode::CardError: return "CARD_ERROR";
     case ErrorCode::Busy: return "BUSY";

@@ -34,6 +34,7 @@ enum class ErrorCode {
     PinFormat,             // PIN syntactically invalid for this card; nothing sent
     PinRequired,           // the operation needs a PIN and none was given
     UnblockCodeIncorrect,  // wrong unblock code; triesLeft set
+    UnblockCodeBlocked,    // the unblock code is blocked too: the card must be reissued
     UnsupportedAlgorithm,  // digest algorithm / key type not supported
     CardError,             // unexpected status word; sw set
     Busy,                  // the card is used by another application
@@ -42,8 +43,8 @@ enum class ErrorCode {
     OperationForbidden,    // the caller's origin may not do this operation or use this card
     CardBlockedByPolicy,   // the card's certificate is listed as lost/suspended in the config
     PinRateLimited,        // too many wrong PINs from this origin lately; retryAfterSeconds set
-    PinCancelled,          // the user cancelled inkand's PIN dialog
-    PinEntryTimeout,       // nobody answered inkand's PIN dialog in time
+    PinCancelled,          // the user cancelled the PIN entry (inkand's dialog or the reader's PIN pad)
+    PinEntryTimeout,       // nobody entered the PIN (dialog or PIN pad) in time
     PinEntryUnavailable,   // inkand's PIN dialog (pinentry) could not be shown
     PinSourceMismatch,     // a PIN was sent although this origin's PIN is entered outside the page
     PinpadUnavailable,     // the origin's PIN is entered on a pinpad the reader does not have

@@ -57,7 +57,7 @@ ExitCode exitCodeFor(const Problem& problem)
 {
     // The card (or inkand's guard in front of it) refused the PIN or unblock code.
     if (problem.code == "PIN_INCORRECT" || problem.code == "PIN_BLOCKED" || problem.code == "UNBLOCK_CODE_INCORRECT"
-        || problem.code == "PIN_GUARD") {
+        || problem.code == "UNBLOCK_CODE_BLOCKED" || problem.code == "PIN_GUARD") {
         return ExitCode::PinRefused;
     }
     return ExitCode::ApiError;
@@ -74,6 +74,8 @@ std::string describe(const Problem& problem)
         if (problem.triesLeft) text += " — " + triesLeftText(*problem.triesLeft);
     } else if (problem.code == "PIN_BLOCKED") {
         text = "the PIN is blocked — the card refuses every PIN until it is unblocked";
+    } else if (problem.code == "UNBLOCK_CODE_BLOCKED") {
+        text = "the unblock code is blocked too — the card cannot be unblocked any more";
     } else if (problem.code == "PIN_GUARD") {
         text = "inkand refused to spend a PIN try";
         if (!problem.detail.empty()) text += ": " + problem.detail;
@@ -89,6 +91,7 @@ std::string hintFor(const Problem& problem)
 {
     const std::string& code = problem.code;
     if (code == "PIN_BLOCKED") return "unblock it with `inkan pin unblock` (asks for the unblock code and a new PIN)";
+    if (code == "UNBLOCK_CODE_BLOCKED") return "ask the card's issuer to reissue the card";
     if (code == "PIN_INCORRECT" && problem.triesLeft && *problem.triesLeft <= 3) {
         return "after the last wrong PIN only the unblock code can make the card usable again";
     }

@@ -55,9 +55,10 @@ constexpr std::uint8_t kDerLongLength2 = 0x82;  // two length bytes follow
 constexpr std::size_t kMaxCertificateLength = kMaxReadOffset + 1;
 
 // --- PINs (reference-card.md "PINs") ----------------------------------------
-// 81 = user PIN. (82 = unblock code: RESET RETRY COUNTER names the user PIN
-// and carries the unblock code in its data, so 82 itself is never sent.)
+// 81 = user PIN, 82 = unblock code. RESET RETRY COUNTER names the user PIN
+// and carries the unblock code in its data; 82 is only asked for its counter.
 constexpr std::uint8_t kUserPinReference = 0x81;
+constexpr std::uint8_t kUnblockCodeReference = 0x82;
 constexpr std::size_t kPinBlockLength = 16;  // ASCII digits, padded ...
 constexpr std::uint8_t kPinPadding = 0xFF;   // ... with FF
 constexpr std::size_t kMinPinLength = 4;
@@ -88,6 +89,18 @@ constexpr std::array<std::uint8_t, 6> kMseSetSignatureData{
 // answers 6100 and the channel collects the 256 bytes with GET RESPONSE.
 constexpr ApduHeader kComputeSignature{0x00, 0x2A, 0x9E, 0x9A};
 constexpr std::string_view kSignatureAlgorithmPrefix = "RSASSA-PKCS1-v1_5-";
+
+// --- PIN pad (PC/SC part 10, daemon/pcsc/pinpad.hpp) ------------------------
+// The reader gets the same commands with the PIN blocks as templates (all
+// FF) and writes what the user types over their start: ASCII digits, left
+// justified, no length field. bmPINBlockString stays 0: its 4-bit block size
+// cannot say 16, and the padding is already in the template.
+constexpr std::uint8_t kPinpadFormat = pcsc::part10::kFormatUnitsBytes | pcsc::part10::kFormatEncodingAscii;
+constexpr std::uint8_t kPinpadTimeoutSeconds = 30;
+constexpr std::uint16_t kPinpadLanguageJapanese = 0x0411;
+// The reader's own prompts (bMsgIndex): 0 "enter PIN", 1 "new PIN", 2 "confirm".
+constexpr std::uint8_t kPinpadMessagesVerify = 1;
+constexpr std::uint8_t kPinpadMessagesModify = 3;
 
 // --- Card identity ----------------------------------------------------------
 constexpr std::string_view kCardIdNamespace = "inkan-reference:";
@@ -212,6 +225,67 @@ void verify(pcsc::ApduChannel& channel, const Secret& pin)
     transmitExpectingSuccess(channel, verifyCommand(kUserPinReference, pinData(pin)), CardCommand::VerifyPin);
 }
 
+pcsc::part10::PinEntryFormat pinpadFormat()
+{
+    pcsc::part10::PinEntryFormat format;
+    format.timeoutSeconds = kPinpadTimeoutSeconds;
+    format.formatString = kPinpadFormat;
+    // One range for every value typed: for RESET RETRY COUNTER it also covers
+    // the 8-digit unblock code, and the card refuses (6A80, no try) what the
+    // pad let through.
+    format.minPinLength = kMinPinLength;
+    format.maxPinLength = kMaxPinLength;
+    format.entryValidation = pcsc::part10::kValidateOnOkKey;
+    format.languageId = kPinpadLanguageJapanese;
+    return format;
+}
+
+Bytes blankPinBlocks(std::size_t count) { return Bytes(count * kPinBlockLength, kPinPadding); }
+
+void verifyOnPinpad(pcsc::ApduChannel& channel)
+{
+    pcsc::part10::PinVerifyParameters parameters;
+    static_cast<pcsc::part10::PinEntryFormat&>(parameters) = pinpadFormat();
+    parameters.messageCount = kPinpadMessagesVerify;
+    parameters.apdu = verifyCommand(kUserPinReference, blankPinBlocks(1)).encode();
+    checkPinpadStatusWord(channel.verifyOnPinpad(parameters).sw(), CardCommand::VerifyPin);
+}
+
+// CHANGE REFERENCE DATA or RESET RETRY COUNTER on the pad: the current value
+// (PIN or unblock code) into the first block, the new PIN, typed twice, into the second.
+void modifyOnPinpad(pcsc::ApduChannel& channel, const ApduHeader& header, CardCommand what)
+{
+    pcsc::part10::PinModifyParameters parameters;
+    static_cast<pcsc::part10::PinEntryFormat&>(parameters) = pinpadFormat();
+    parameters.currentOffset = 0;
+    parameters.newOffset = kPinBlockLength;
+    parameters.confirm = pcsc::part10::kAskCurrentPin | pcsc::part10::kConfirmNewPin;
+    parameters.messageCount = kPinpadMessagesModify;
+    parameters.messageIndex1 = 0;
+    parameters.messageIndex2 = 1;
+    parameters.messageIndex3 = 2;
+    parameters.apdu = CommandApdu(header, blankPinBlocks(2)).encode();
+    checkPinpadStatusWord(channel.modifyOnPinpad(parameters).sw(), what);
+}
+
+// CHANGE REFERENCE DATA or RESET RETRY COUNTER: the current value (the PIN,
+// or the unblock code, checked by `checkCurrent`) and the new PIN, both from
+// the caller or both typed on the PIN pad.
+void replacePin(pcsc::ApduChannel& channel, const ApduHeader& header, CardCommand what, const PinInput& current,
+                const PinInput& newPin, void (*checkCurrent)(const Secret&))
+{
+    if (current.isOnPinpad() != newPin.isOnPinpad()) {
+        throw Error(ErrorCode::Internal, "both values of a PIN change come from the PIN pad, or neither");
+    }
+    if (!current.isOnPinpad()) {
+        checkCurrent(current.value());
+        checkPinFormat(newPin.value());
+    }
+    selectApplication(channel);
+    if (current.isOnPinpad()) modifyOnPinpad(channel, header, what);
+    else transmitExpectingSuccess(channel, CommandApdu(header, pinData(current.value(), &newPin.value())), what);
+}
+
 // After a successful VERIFY, CHANGE or RESET RETRY COUNTER the card sets the
 // counter back to its maximum (reference-card.md "PINs").
 constexpr PinStatus kFreshPin{kMaxTries, kMaxTries, false};
@@ -266,42 +340,43 @@ PinStatus ReferenceCard::pinStatus(pcsc::ApduChannel& channel) const
     return pinStatusFromStatusWord(channel.transmit(verifyCommand(kUserPinReference)).sw(), kMaxTries);
 }
 
-PinStatus ReferenceCard::verifyPin(pcsc::ApduChannel& channel, const Secret& pin) const
+PinStatus ReferenceCard::unblockCodeStatus(pcsc::ApduChannel& channel) const
 {
-    checkPinFormat(pin);
     selectApplication(channel);
-    verify(channel, pin);
+    return pinStatusFromStatusWord(channel.transmit(verifyCommand(kUnblockCodeReference)).sw(), kMaxTries);
+}
+
+PinStatus ReferenceCard::verifyPin(pcsc::ApduChannel& channel, const PinInput& pin) const
+{
+    if (!pin.isOnPinpad()) checkPinFormat(pin.value());
+    selectApplication(channel);
+    if (pin.isOnPinpad()) verifyOnPinpad(channel);
+    else verify(channel, pin.value());
     return kFreshPin;
 }
 
-PinStatus ReferenceCard::changePin(pcsc::ApduChannel& channel, const Secret& pin, const Secret& newPin) const
+PinStatus ReferenceCard::changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin) const
 {
-    checkPinFormat(pin);
-    checkPinFormat(newPin);
-    selectApplication(channel);
-    transmitExpectingSuccess(channel, CommandApdu(kChangeReferenceData, pinData(pin, &newPin)), CardCommand::ChangePin);
+    replacePin(channel, kChangeReferenceData, CardCommand::ChangePin, pin, newPin, card::checkPinFormat);
     return kFreshPin;
 }
 
-PinStatus ReferenceCard::unblockPin(pcsc::ApduChannel& channel, const Secret& unblockCode, const Secret& newPin) const
+PinStatus ReferenceCard::unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode, const PinInput& newPin) const
 {
-    checkUnblockCodeFormat(unblockCode);
-    checkPinFormat(newPin);
-    selectApplication(channel);
-    transmitExpectingSuccess(channel, CommandApdu(kResetRetryCounter, pinData(unblockCode, &newPin)),
-                             CardCommand::UnblockPin);
+    replacePin(channel, kResetRetryCounter, CardCommand::UnblockPin, unblockCode, newPin, card::checkUnblockCodeFormat);
     return kFreshPin;
 }
 
 TokenSignature ReferenceCard::sign(pcsc::ApduChannel& channel, DigestAlgorithm algorithm, ByteView digest,
-                                   const Secret* pin) const
+                                   const PinInput* pin) const
 {
     // Everything that can be refused without the card is refused first.
     auto data = digestInfo(algorithm, digest);
-    if (pin) checkPinFormat(*pin);
+    if (pin && !pin->isOnPinpad()) checkPinFormat(pin->value());
 
     selectApplication(channel);
-    if (pin) verify(channel, *pin);
+    if (pin && pin->isOnPinpad()) verifyOnPinpad(channel);
+    else if (pin) verify(channel, pin->value());
     transmitExpectingSuccess(channel,
                              CommandApdu(kMseSetSignature, Bytes(kMseSetSignatureData.begin(), kMseSetSignatureData.end())),
                              CardCommand::ManageSecurityEnvironment);

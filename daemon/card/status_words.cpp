@@ -55,8 +55,9 @@ void checkStatusWord(std::uint16_t statusWord, CardCommand command)
         const bool unblock = command == CardCommand::UnblockPin;
         if (const auto triesLeft = retryCounter(statusWord)) {
             if (*triesLeft == 0) {
-                throw Error(ErrorCode::PinBlocked, unblock ? "wrong unblock code; the unblock code is now blocked"
-                                                           : "wrong PIN; the PIN is now blocked")
+                throw Error(unblock ? ErrorCode::UnblockCodeBlocked : ErrorCode::PinBlocked,
+                            unblock ? "wrong unblock code; the unblock code is now blocked and the card must be reissued"
+                                    : "wrong PIN; the PIN is now blocked")
                     .withTriesLeft(0);
             }
             throw Error(unblock ? ErrorCode::UnblockCodeIncorrect : ErrorCode::PinIncorrect,
@@ -64,7 +65,8 @@ void checkStatusWord(std::uint16_t statusWord, CardCommand command)
                 .withTriesLeft(*triesLeft);
         }
         if (statusWord == sw::kAuthenticationBlocked) {
-            throw Error(ErrorCode::PinBlocked, unblock ? "the unblock code is blocked" : "the PIN is blocked")
+            throw Error(unblock ? ErrorCode::UnblockCodeBlocked : ErrorCode::PinBlocked,
+                        unblock ? "the unblock code is blocked; the card must be reissued" : "the PIN is blocked")
                 .withTriesLeft(0);
         }
         if (statusWord == sw::kWrongData) {
@@ -77,6 +79,21 @@ void checkStatusWord(std::uint16_t statusWord, CardCommand command)
     throw Error(ErrorCode::CardError,
                 std::string(toString(command)) + " failed with status word " + hex(statusWord))
         .withStatusWord(statusWord);
+}
+
+void checkPinpadStatusWord(std::uint16_t statusWord, CardCommand command)
+{
+    switch (statusWord) {
+    case sw::kPinpadTimeout:
+        throw Error(ErrorCode::PinEntryTimeout, "nobody typed the PIN on the reader's PIN pad in time (no try was spent)");
+    case sw::kPinpadCancelled:
+        throw Error(ErrorCode::PinCancelled, "the PIN entry was cancelled on the reader's PIN pad");
+    case sw::kPinpadNewPinsDiffer:
+        throw Error(ErrorCode::PinFormat, "the new PIN was typed differently the second time (no try was spent)");
+    case sw::kPinpadLengthOutOfRange:
+        throw Error(ErrorCode::PinFormat, "the PIN typed on the PIN pad is too short or too long (no try was spent)");
+    default: checkStatusWord(statusWord, command);
+    }
 }
 
 PinStatus pinStatusFromStatusWord(std::uint16_t statusWord, int maxTries)

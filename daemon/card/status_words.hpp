@@ -26,6 +26,13 @@ inline constexpr std::uint16_t kAuthenticationBlocked = 0x6983;      // PIN / un
 inline constexpr std::uint16_t kConditionsNotSatisfied = 0x6985;
 inline constexpr std::uint16_t kWrongData = 0x6A80;                  // incorrect data field (e.g. PIN block)
 inline constexpr std::uint16_t kFileNotFound = 0x6A82;
+// What a PIN pad reader answers instead of the card when the entry itself
+// failed (PC/SC IFD handlers such as libccid, from the reader's CCID errors);
+// nothing reached the card.
+inline constexpr std::uint16_t kPinpadTimeout = 0x6400;
+inline constexpr std::uint16_t kPinpadCancelled = 0x6401;
+inline constexpr std::uint16_t kPinpadNewPinsDiffer = 0x6402;
+inline constexpr std::uint16_t kPinpadLengthOutOfRange = 0x6403;
 }  // namespace sw
 
 /// The command a status word answers: the same word means different things
@@ -44,12 +51,20 @@ std::string_view toString(CardCommand command);
 
 /// Returns when `statusWord` is 9000; otherwise throws the inkan::Error it means:
 ///   63Cx after VERIFY / CHANGE              -> PinIncorrect, triesLeft x (x = 0: PinBlocked)
-///   63Cx after RESET RETRY COUNTER          -> UnblockCodeIncorrect, triesLeft x (x = 0: PinBlocked)
-///   6983 after a PIN command                -> PinBlocked
+///   63Cx after RESET RETRY COUNTER          -> UnblockCodeIncorrect, triesLeft x (x = 0: UnblockCodeBlocked)
+///   6983 after a PIN command                -> PinBlocked (UnblockCodeBlocked after RESET RETRY COUNTER)
 ///   6A80 after a PIN command                -> PinFormat (the card refused the PIN block; no try spent)
 ///   6982 after PSO COMPUTE DIGITAL SIGNATURE-> PinRequired
 ///   anything else                           -> CardError with statusWord
 void checkStatusWord(std::uint16_t statusWord, CardCommand command);
+
+/// checkStatusWord for a PIN command the reader's PIN pad sent, which may
+/// also answer for the reader itself:
+///   6400 -> PinEntryTimeout (nobody typed the PIN in time)
+///   6401 -> PinCancelled (Cancel pressed on the pad)
+///   6402 -> PinFormat (the new PIN typed twice differently)
+///   6403 -> PinFormat (too short or too long for the card)
+void checkPinpadStatusWord(std::uint16_t statusWord, CardCommand command);
 
 /// The PIN status told by VERIFY without data (ISO/IEC 7816-4 §11.5.6, no try spent):
 ///   9000 -> verified in this session, so the counter is full (maxTries)

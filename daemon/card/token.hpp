@@ -62,15 +62,23 @@ public:
 
     /// The user PIN's state, without spending a try.
     virtual PinStatus pinStatus(pcsc::ApduChannel& channel) const = 0;
-    virtual PinStatus verifyPin(pcsc::ApduChannel& channel, const Secret& pin) const = 0;
-    virtual PinStatus changePin(pcsc::ApduChannel& channel, const Secret& pin, const Secret& newPin) const = 0;
-    virtual PinStatus unblockPin(pcsc::ApduChannel& channel, const Secret& unblockCode, const Secret& newPin) const = 0;
+    /// The unblock code's state, without spending a try.
+    virtual PinStatus unblockCodeStatus(pcsc::ApduChannel& channel) const = 0;
+
+    /// A PinInput on the PIN pad has the reader collect the value
+    /// (ApduChannel::verifyOnPinpad / modifyOnPinpad) into the same command
+    /// the profile would send; change and unblock take both values from the
+    /// pad or both from the caller (else Internal).
+    virtual PinStatus verifyPin(pcsc::ApduChannel& channel, const PinInput& pin) const = 0;
+    virtual PinStatus changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin) const = 0;
+    virtual PinStatus unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode,
+                                 const PinInput& newPin) const = 0;
 
     /// Sign `digest` (exactly the algorithm's length) with the signing key.
     /// With `pin`: VERIFY first, in the same transaction. Without: relies on
     /// a PIN verified earlier, and throws PinRequired when there is none.
     virtual TokenSignature sign(pcsc::ApduChannel& channel, DigestAlgorithm algorithm, pcsc::ByteView digest,
-                                const Secret* pin) const = 0;
+                                const PinInput* pin) const = 0;
 };
 
 }  // namespace inkan::card

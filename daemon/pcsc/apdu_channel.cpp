@@ -53,4 +53,14 @@ ResponseApdu ApduChannel::transmit(const CommandApdu& command)
     return ResponseApdu(std::move(data), sw);
 }
 
+ResponseApdu ApduChannel::verifyOnPinpad(const part10::PinVerifyParameters& parameters)
+{
+    return ResponseApdu::fromBytes(transport_.verifyPinDirect(part10::encodePinVerifyStructure(parameters)));
+}
+
+ResponseApdu ApduChannel::modifyOnPinpad(const part10::PinModifyParameters& parameters)
+{
+    return ResponseApdu::fromBytes(transport_.modifyPinDirect(part10::encodePinModifyStructure(parameters)));
+}
+
 }  // namespace inkan::pcsc

@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "daemon/pcsc/apdu.hpp"
+#include "daemon/pcsc/pinpad.hpp"
 #include "daemon/pcsc/transport.hpp"
 
 namespace inkan::pcsc {
@@ -36,6 +37,13 @@ public:
     explicit ApduChannel(ApduTransport& transport) noexcept : transport_(transport) {}
 
     ResponseApdu transmit(const CommandApdu& command);
+
+    /// The reader's PIN pad sends the command (transport.hpp): a VERIFY, or a
+    /// CHANGE REFERENCE DATA / RESET RETRY COUNTER. PIN commands carry no
+    /// response data, so there is no 61xx / 6Cxx to handle. Throws
+    /// PinpadUnavailable when the reader has no PIN pad for it.
+    ResponseApdu verifyOnPinpad(const part10::PinVerifyParameters& parameters);
+    ResponseApdu modifyOnPinpad(const part10::PinModifyParameters& parameters);
 
 private:
     ResponseApdu transmitOnce(const CommandApdu& command);

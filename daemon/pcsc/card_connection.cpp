@@ -80,7 +80,33 @@ public:
         return Bytes(buffer.begin(), buffer.begin() + length);
     }
 
+    Bytes verifyPinDirect(ByteView structure) override
+    {
+        const auto& code = connection_.features_.verifyPinDirect;
+        if (!code) return CardTransaction::verifyPinDirect(structure);
+        return control(*code, structure);
+    }
+
+    Bytes modifyPinDirect(ByteView structure) override
+    {
+        const auto& code = connection_.features_.modifyPinDirect;
+        if (!code) return CardTransaction::modifyPinDirect(structure);
+        return control(*code, structure);
+    }
+
 private:
+    // One PIN pad command: blocks while the user types (up to the reader's
+    // timeout), inside this transaction, so nothing comes between.
+    Bytes control(std::uint32_t code, ByteView input)
+    {
+        std::array<std::uint8_t, kMaxShortResponse> buffer{};
+        DWORD length = 0;
+        scardCall("SCardControl", SCardControl(connection_.card_, code, input.data(), static_cast<DWORD>(input.size()),
+                                               buffer.data(), static_cast<DWORD>(buffer.size()), &length));
+        if (length > buffer.size()) throw Error(ErrorCode::Internal, "SCardControl returned more than the buffer");
+        return Bytes(buffer.begin(), buffer.begin() + length);
+    }
+
     CardConnection& connection_;
     bool resetOnEnd_ = false;
 };
@@ -103,6 +129,7 @@ void CardConnection::connect()
                                                &card_, &protocol_));
     }
     connected_ = true;
+    readFeatures();
 }
 
 void CardConnection::reconnect()
@@ -130,9 +157,9 @@ void CardConnection::disconnect() noexcept
 
 std::unique_ptr<CardTransaction> CardConnection::beginTransaction() { return std::make_unique<Transaction>(*this); }
 
-bool CardConnection::readerHasPinpad() noexcept
+void CardConnection::readFeatures() noexcept
 {
-    if (!connected_) return false;
+    features_ = {};
     // PC/SC part 10 §2.2: at most one TLV per feature, 6 bytes each; 256 is ample.
     std::array<BYTE, 256> answer{};
     DWORD length = 0;
@@ -140,8 +167,8 @@ bool CardConnection::readerHasPinpad() noexcept
     // error, which only means "no pinpad".
     const LONG result = SCardControl(card_, CM_IOCTL_GET_FEATURE_REQUEST, nullptr, 0, answer.data(),
                                      static_cast<DWORD>(answer.size()), &length);
-    if (result != SCARD_S_SUCCESS || length > answer.size()) return false;
-    return part10::parseFeatures(ByteView(answer.data(), length)).hasPinpad();
+    if (result != SCARD_S_SUCCESS || length > answer.size()) return;
+    features_ = part10::parseFeatures(ByteView(answer.data(), length));
 }
 
 }  // namespace inkan::pcsc

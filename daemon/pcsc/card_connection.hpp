@@ -11,6 +11,7 @@
 #include <winscard.h>
 
 #include "daemon/pcsc/context.hpp"
+#include "daemon/pcsc/pinpad.hpp"
 #include "daemon/pcsc/transport.hpp"
 
 namespace inkan::pcsc {
@@ -33,9 +34,9 @@ public:
     /// been sent yet, so that is transparent.
     std::unique_ptr<CardTransaction> beginTransaction() override;
 
-    /// Asks the reader for its part 10 features (SCardControl with
-    /// CM_IOCTL_GET_FEATURE_REQUEST); false when it has none or does not answer.
-    bool readerHasPinpad() noexcept override;
+    /// The reader's part 10 features, asked for on connecting (SCardControl
+    /// with CM_IOCTL_GET_FEATURE_REQUEST); none when it does not answer.
+    bool readerHasPinpad() noexcept override { return features_.hasPinpad(); }
 
 private:
     class Transaction;
@@ -45,12 +46,14 @@ private:
     /// Throws what SCardStatus reports for the card (removed, reset, pcscd gone).
     void checkCard();
     void disconnect() noexcept;
+    void readFeatures() noexcept;
 
     std::string reader_;
     Context context_;
     SCARDHANDLE card_ = 0;
     bool connected_ = false;
     DWORD protocol_ = SCARD_PROTOCOL_UNDEFINED;
+    part10::Features features_;
 };
 
 }  // namespace inkan::pcsc

@@ -1,6 +1,7 @@
 #include "daemon/pcsc/pinpad.hpp"
 
 #include <stdexcept>
+#include <string>
 
 namespace inkan::pcsc::part10 {
 
@@ -44,27 +45,72 @@ Features parseFeatures(ByteView answer)
     return features;
 }
 
+namespace {
+
+void checkEntry(const PinEntryFormat& format, const Bytes& apdu, const char* structure)
+{
+    if (apdu.empty()) throw std::invalid_argument(std::string(structure) + " needs the APDU template");
+    if (format.minPinLength > format.maxPinLength) {
+        throw std::invalid_argument(std::string(structure) + ": the minimum PIN length exceeds the maximum");
+    }
+}
+
+// The fields both structures begin with, up to wPINMaxExtraDigit, except that
+// PIN_MODIFY_STRUCTURE has its two insertion offsets before it.
+void appendTimersAndFormat(Bytes& out, const PinEntryFormat& format)
+{
+    out.push_back(format.timeoutSeconds);  // bTimerOut
+    out.push_back(format.timeoutSeconds);  // bTimerOut2: after the first key
+    out.push_back(format.formatString);
+    out.push_back(format.blockString);
+    out.push_back(format.lengthFormat);
+}
+
+// wPINMaxExtraDigit = XXYY: XX the minimum, YY the maximum PIN length.
+void appendLengthRange(Bytes& out, const PinEntryFormat& format)
+{
+    appendLittleEndian16(out, static_cast<std::uint16_t>((format.minPinLength << 8) | format.maxPinLength));
+}
+
+void appendPrologueAndApdu(Bytes& out, const Bytes& apdu)
+{
+    out.insert(out.end(), kTeoPrologueLength, 0x00);
+    appendLittleEndian32(out, static_cast<std::uint32_t>(apdu.size()));  // ulDataLength
+    out.insert(out.end(), apdu.begin(), apdu.end());
+}
+
+}  // namespace
+
 Bytes encodePinVerifyStructure(const PinVerifyParameters& parameters)
 {
-    if (parameters.apdu.empty()) throw std::invalid_argument("PIN_VERIFY_STRUCTURE needs the VERIFY APDU");
-    if (parameters.minPinLength > parameters.maxPinLength) {
-        throw std::invalid_argument("PIN_VERIFY_STRUCTURE: the minimum PIN length exceeds the maximum");
-    }
+    checkEntry(parameters, parameters.apdu, "PIN_VERIFY_STRUCTURE");
     Bytes out;
-    out.push_back(parameters.timeoutSeconds);  // bTimerOut
-    out.push_back(parameters.timeoutSeconds);  // bTimerOut2: after the first key
-    out.push_back(parameters.formatString);
-    out.push_back(parameters.blockString);
-    out.push_back(parameters.lengthFormat);
-    // wPINMaxExtraDigit = XXYY: XX the minimum, YY the maximum PIN length.
-    appendLittleEndian16(out, static_cast<std::uint16_t>((parameters.minPinLength << 8) | parameters.maxPinLength));
+    appendTimersAndFormat(out, parameters);
+    appendLengthRange(out, parameters);
     out.push_back(parameters.entryValidation);
     out.push_back(parameters.messageCount);
     appendLittleEndian16(out, parameters.languageId);
     out.push_back(parameters.messageIndex);
-    out.insert(out.end(), kTeoPrologueLength, 0x00);
-    appendLittleEndian32(out, static_cast<std::uint32_t>(parameters.apdu.size()));  // ulDataLength
-    out.insert(out.end(), parameters.apdu.begin(), parameters.apdu.end());
+    appendPrologueAndApdu(out, parameters.apdu);
+    return out;
+}
+
+Bytes encodePinModifyStructure(const PinModifyParameters& parameters)
+{
+    checkEntry(parameters, parameters.apdu, "PIN_MODIFY_STRUCTURE");
+    Bytes out;
+    appendTimersAndFormat(out, parameters);
+    out.push_back(parameters.currentOffset);
+    out.push_back(parameters.newOffset);
+    appendLengthRange(out, parameters);
+    out.push_back(parameters.confirm);
+    out.push_back(parameters.entryValidation);
+    out.push_back(parameters.messageCount);
+    appendLittleEndian16(out, parameters.languageId);
+    out.push_back(parameters.messageIndex1);
+    out.push_back(parameters.messageIndex2);
+    out.push_back(parameters.messageIndex3);
+    appendPrologueAndApdu(out, parameters.apdu);
     return out;
 }
 

@@ -8,7 +8,8 @@
 // reader itself asks for the PIN on its keypad and builds the VERIFY APDU from
 // a template, so the PIN never reaches the computer.
 //
-// Parsing and encoding only: CardConnection asks the reader.
+// Parsing and encoding only: CardConnection asks the reader, a card profile
+// fills in the parameters for its PIN blocks.
 #pragma once
 
 #include <cstdint>
@@ -36,9 +37,9 @@ struct Features {
 /// before the damage (a reader's bad answer must not make it a pinpad).
 Features parseFeatures(ByteView answer);
 
-/// PIN_VERIFY_STRUCTURE (§2.5.2, Table 2-10): how the reader collects the
-/// PIN and where it puts it into the VERIFY APDU template.
-struct PinVerifyParameters {
+/// How the reader collects a PIN and where it puts it into the APDU template
+/// (the fields PIN_VERIFY_STRUCTURE and PIN_MODIFY_STRUCTURE share).
+struct PinEntryFormat {
     std::uint8_t timeoutSeconds = 0;   // bTimerOut / bTimerOut2: 0 = the reader's default
     std::uint8_t formatString = 0;     // bmFormatString: units, PIN position, justification, encoding
     std::uint8_t blockString = 0;      // bmPINBlockString: length-field size (bits 7-4), block size (bits 3-0)
@@ -46,10 +47,30 @@ struct PinVerifyParameters {
     std::uint8_t minPinLength = 0;     // wPINMaxExtraDigit, high byte (XX)
     std::uint8_t maxPinLength = 0;     // wPINMaxExtraDigit, low byte (YY)
     std::uint8_t entryValidation = 0;  // bEntryValidationCondition: 02 = the user presses OK
-    std::uint8_t messageCount = 0;     // bNumberMessage
     std::uint16_t languageId = 0;      // wLangId, e.g. 0x0411 Japanese
+};
+
+/// PIN_VERIFY_STRUCTURE (§2.5.2, Table 2-10): how the reader collects the
+/// PIN and where it puts it into the VERIFY APDU template.
+struct PinVerifyParameters : PinEntryFormat {
+    std::uint8_t messageCount = 0;     // bNumberMessage
     std::uint8_t messageIndex = 0;     // bMsgIndex
     Bytes apdu;                        // abData: the VERIFY command, its PIN block a template
+};
+
+/// PIN_MODIFY_STRUCTURE (§2.5.3, Table 2-12): the reader collects the
+/// current value (when asked for) and a new PIN, and puts them into the
+/// command at their offsets: CHANGE REFERENCE DATA, or RESET RETRY COUNTER
+/// with the unblock code as the "current" value.
+struct PinModifyParameters : PinEntryFormat {
+    std::uint8_t currentOffset = 0;    // bInsertionOffsetOld: bytes into the data field
+    std::uint8_t newOffset = 0;        // bInsertionOffsetNew
+    std::uint8_t confirm = 0;          // bConfirmPIN: kConfirmNewPin | kAskCurrentPin
+    std::uint8_t messageCount = 0;     // bNumberMessage
+    std::uint8_t messageIndex1 = 0;    // bMsgIndex1..3: the reader's prompts for each entry
+    std::uint8_t messageIndex2 = 0;
+    std::uint8_t messageIndex3 = 0;
+    Bytes apdu;                        // abData: the command, both PIN blocks templates
 };
 
 // bmFormatString (§2.5.2): bit 7 = lengths in bytes, bits 6-3 = PIN
@@ -60,6 +81,9 @@ inline constexpr std::uint8_t kFormatEncodingBcd = 0x01;
 inline constexpr std::uint8_t kFormatEncodingAscii = 0x02;
 // bEntryValidationCondition: the PIN is complete when the user presses OK.
 inline constexpr std::uint8_t kValidateOnOkKey = 0x02;
+// bConfirmPIN (§2.5.3): bit 0 = type the new PIN twice, bit 1 = ask for the current value first.
+inline constexpr std::uint8_t kConfirmNewPin = 0x01;
+inline constexpr std::uint8_t kAskCurrentPin = 0x02;
 
 /// The bytes of PIN_VERIFY_STRUCTURE: 19 header bytes, multi-byte fields
 /// little-endian (§2.5.2: "all multi-byte fields are in little endian"),
@@ -67,5 +91,9 @@ inline constexpr std::uint8_t kValidateOnOkKey = 0x02;
 /// Throws std::invalid_argument when the APDU is empty or a PIN length
 /// range is inverted.
 Bytes encodePinVerifyStructure(const PinVerifyParameters& parameters);
+
+/// The bytes of PIN_MODIFY_STRUCTURE: 24 header bytes, then the APDU; the
+/// same rules and errors as encodePinVerifyStructure.
+Bytes encodePinModifyStructure(const PinModifyParameters& parameters);
 
 }  // namespace inkan::pcsc::part10

@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "daemon/error.hpp"
 #include "daemon/pcsc/bytes.hpp"
 
 namespace inkan::pcsc {
@@ -17,6 +18,23 @@ class ApduTransport {
 public:
     virtual ~ApduTransport() = default;
     virtual Bytes transmit(ByteView command) = 0;
+
+    /// The reader's PIN pad (PC/SC part 10, pinpad.hpp): the reader asks the
+    /// user for the PIN on its keypad, puts it into the command template of
+    /// PIN_VERIFY_STRUCTURE / PIN_MODIFY_STRUCTURE and sends it; the PIN never
+    /// reaches the computer. Returns the R-APDU: the card's answer, or the
+    /// reader's own 64xx (timeout, cancelled, ...). Throws PinpadUnavailable
+    /// when the reader has no PIN pad for this, the default.
+    virtual Bytes verifyPinDirect(ByteView pinVerifyStructure)
+    {
+        (void)pinVerifyStructure;
+        throw Error(ErrorCode::PinpadUnavailable, "the reader holding this card has no PIN pad");
+    }
+    virtual Bytes modifyPinDirect(ByteView pinModifyStructure)
+    {
+        (void)pinModifyStructure;
+        throw Error(ErrorCode::PinpadUnavailable, "the reader holding this card cannot change PINs on its PIN pad");
+    }
 };
 
 /// Exclusive use of a card for one operation (SCardBeginTransaction ...

@@ -36,7 +36,7 @@ bool isWrongPin(const std::exception_ptr& error)
         std::rethrow_exception(error);
     } catch (const Error& e) {
         return e.code() == ErrorCode::PinIncorrect || e.code() == ErrorCode::UnblockCodeIncorrect ||
-               e.code() == ErrorCode::PinBlocked;
+               e.code() == ErrorCode::PinBlocked || e.code() == ErrorCode::UnblockCodeBlocked;
     } catch (...) {
         return false;
     }
@@ -173,6 +173,13 @@ struct CardAccess::PinFlow {
     std::atomic<bool> finished{false};
 
     Operation operation() const { return kind == PinOperation::Sign ? Operation::Sign : Operation::Pin; }
+
+    /// The value the agent gets for `value`: it, or the PIN pad.
+    PinInput input(std::optional<Secret>& value) const
+    {
+        if (source == PinSource::Pinpad) return PinInput::onPinpad();
+        return PinInput(std::move(value.value()));
+    }
 
     std::string_view what() const
     {
@@ -399,7 +406,8 @@ void CardAccess::sign(const Principal& principal, const std::string& cardId, Sig
     flow->cardId = cardId;
     flow->kind = PinOperation::Sign;
     flow->options = options;
-    flow->first = std::move(request.pin);
+    // The PIN pad is the origin policy's choice, never the caller's: only a value is taken.
+    if (request.pin && !request.pin->isOnPinpad()) flow->first = request.pin->takeValue();
     request.pin.reset();
     flow->signRequest = std::move(request);
     flow->doneSign = std::move(done);
@@ -475,8 +483,11 @@ void CardAccess::onCardForPin(const std::shared_ptr<PinFlow>& flow, const CardSu
             if (flow->second) token->checkPinFormat(*flow->second);
         }
     } else if (flow->source == PinSource::Pinpad) {
-        throw Error(ErrorCode::PinpadUnavailable,
-                    "this origin's PIN is entered on the reader's pinpad, and inkand cannot use one for this card yet");
+        if (!card.pinpad) {
+            note(flow->principal, flow->cardId, std::string(flow->what()) + " refused: PINPAD_UNAVAILABLE");
+            throw Error(ErrorCode::PinpadUnavailable, "this origin's PIN is entered on the reader's PIN pad, and the "
+                                                      "reader holding this card has none");
+        }
     } else if (!options_.dialogs || !options_.dialogs->available()) {
         throw Error(ErrorCode::PinEntryUnavailable, "this origin's PIN is entered in inkand's PIN dialog, and no "
                                                     "pinentry program is available");
@@ -496,34 +507,35 @@ void CardAccess::onCardForPin(const std::shared_ptr<PinFlow>& flow, const CardSu
     // Steps 5 and 6.
     queue_->enter(flow->cardId, [this, flow](CardQueue::Slot slot) {
         flow->slot = std::move(slot);
-        agent_.pinStatus(flow->cardId, [this, flow](Outcome<PinStatus> outcome) {
+        auto onStatus = [this, flow](Outcome<PinStatus> outcome) {
             if (auto* error = std::get_if<std::exception_ptr>(&outcome)) return flow->fail(*error);
             try {
                 onTries(flow, std::get<0>(outcome));
             } catch (...) {
                 flow->fail(std::current_exception());
             }
-        });
+        };
+        // Unblocking spends a try of the unblock code, which has a counter of its own.
+        if (flow->kind == PinOperation::Unblock) agent_.unblockCodeStatus(flow->cardId, std::move(onStatus));
+        else agent_.pinStatus(flow->cardId, std::move(onStatus));
     });
 }
 
 void CardAccess::onTries(const std::shared_ptr<PinFlow>& flow, const PinStatus& status)
 {
-    // The unblock code has a counter of its own, which the agent cannot read;
-    // a blocked PIN is exactly when unblocking is needed. Unblocking is
-    // guarded by the "pin" operation and the rate limit instead.
-    if (flow->kind != PinOperation::Unblock) {
-        PinGuardRequest guard;
-        guard.threshold = options_.policy->settings().pinGuardThreshold;
-        guard.acknowledged = flow->options.acknowledgeLowTries;
-        guard.mayAcknowledge = options_.policy->mayAcknowledgeLowTries(flow->principal, flow->grant.get());
-        try {
-            checkPinTries(status, guard);
-        } catch (const Error& e) {
-            note(flow->principal, flow->cardId, std::string(flow->what()) + " refused: " + std::string(errorCodeName(e.code())) +
-                                                    " (" + std::to_string(status.triesLeft) + " tries left)");
-            throw;
-        }
+    // `status` is the unblock code's for Unblock (a blocked PIN is exactly
+    // when unblocking is needed), the PIN's otherwise.
+    PinGuardRequest guard;
+    guard.threshold = options_.policy->settings().pinGuardThreshold;
+    guard.acknowledged = flow->options.acknowledgeLowTries;
+    guard.mayAcknowledge = options_.policy->mayAcknowledgeLowTries(flow->principal, flow->grant.get());
+    try {
+        if (flow->kind == PinOperation::Unblock) checkUnblockCodeTries(status, guard);
+        else checkPinTries(status, guard);
+    } catch (const Error& e) {
+        note(flow->principal, flow->cardId, std::string(flow->what()) + " refused: " + std::string(errorCodeName(e.code())) +
+                                                " (" + std::to_string(status.triesLeft) + " tries left)");
+        throw;
     }
     if (flow->source == PinSource::Pinentry) {
         askUser(flow, status);
@@ -550,7 +562,9 @@ void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& 
                 prompt.description = flow->principal.origin + " asks " + action + " the IC card of\n" + holder + "\n(card " +
                                      flow->card.label + ", " + flow->cardId + ")\n\n" +
                                      (flow->kind == PinOperation::Unblock
-                                          ? std::string("Enter the unblock code, then a new PIN.")
+                                          ? "Enter the unblock code, then a new PIN.\nUnblock code tries left: " +
+                                                std::to_string(status.triesLeft) + " of " + std::to_string(status.maxTries) +
+                                                ". After the last one the card must be reissued."
                                           : "PIN tries left: " + std::to_string(status.triesLeft) + " of " +
                                                 std::to_string(status.maxTries) + ". The card locks after the last one.");
                 prompt.okLabel = flow->kind == PinOperation::Sign ? "Sign" : "OK";
@@ -587,16 +601,16 @@ void CardAccess::perform(const std::shared_ptr<PinFlow>& flow)
 {
     const auto answerPin = [flow](Outcome<PinStatus> outcome) { flow->finish(std::move(outcome), flow->donePin); };
     switch (flow->kind) {
-    case PinOperation::Verify: agent_.verifyPin(flow->cardId, std::move(*flow->first), answerPin); return;
+    case PinOperation::Verify: agent_.verifyPin(flow->cardId, flow->input(flow->first), answerPin); return;
     case PinOperation::Change:
-        agent_.changePin(flow->cardId, std::move(*flow->first), std::move(*flow->second), answerPin);
+        agent_.changePin(flow->cardId, flow->input(flow->first), flow->input(flow->second), answerPin);
         return;
     case PinOperation::Unblock:
-        agent_.unblockPin(flow->cardId, std::move(*flow->first), std::move(*flow->second), answerPin);
+        agent_.unblockPin(flow->cardId, flow->input(flow->first), flow->input(flow->second), answerPin);
         return;
     case PinOperation::Sign: {
         SignRequest request = std::move(*flow->signRequest);
-        if (flow->first) request.pin = std::move(*flow->first);
+        if (flow->source == PinSource::Pinpad || flow->first) request.pin = flow->input(flow->first);
         agent_.sign(flow->cardId, std::move(request),
                     [flow](Outcome<SignResult> outcome) { flow->finish(std::move(outcome), flow->doneSign); });
         return;

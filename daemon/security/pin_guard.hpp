@@ -21,4 +21,9 @@ struct PinGuardRequest {
 /// at most `threshold` tries are left and the request may not go ahead.
 void checkPinTries(const PinStatus& status, const PinGuardRequest& request);
 
+/// The same for the unblock code's counter, which guards the card itself:
+/// after its last wrong try the card must be reissued. Throws
+/// UnblockCodeBlocked when it is blocked, PinGuard as above.
+void checkUnblockCodeTries(const PinStatus& status, const PinGuardRequest& request);
+
 }  // namespace inkan::security

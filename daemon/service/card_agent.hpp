@@ -32,6 +32,24 @@ struct PinStatus {
     bool blocked = false;
 };
 
+/// A PIN or unblock code for one card operation: its value, or "typed on the
+/// PIN pad of the reader", in which case inkand never sees it.
+class PinInput {
+public:
+    PinInput(Secret value) : value_(std::move(value)) {}  // implicit: a value is the usual case
+    static PinInput onPinpad() { return PinInput(); }
+
+    bool isOnPinpad() const noexcept { return !value_.has_value(); }
+    /// The value; only when !isOnPinpad().
+    const Secret& value() const { return value_.value(); }
+    /// Moves the value out; only when !isOnPinpad().
+    Secret takeValue() { return std::move(value_.value()); }
+
+private:
+    PinInput() = default;
+    std::optional<Secret> value_;
+};
+
 /// A certificate as listed with a card; `der` is the exact encoding read from the card.
 struct CertificateSummary {
     std::string id;            // stable within the card, e.g. "sign"
@@ -50,6 +68,8 @@ struct CardSummary {
     std::string label;    // human readable, e.g. the certificate's subject CN
     PinStatus pin;
     std::vector<CertificateSummary> certificates;
+    /// The reader holding the card has a PIN pad (ReaderSummary::pinpad).
+    bool pinpad = false;
     /// A certificate of the card is listed as lost/suspended in the config
     /// (set by the security layer, daemon/security/card_access.*).
     bool blockedByPolicy = false;
@@ -77,7 +97,7 @@ struct SignRequest {
     std::optional<std::string> certificateId;  // default: the card's signing certificate
     Bytes digest;                              // exactly the algorithm's length
     DigestAlgorithm digestAlgorithm = DigestAlgorithm::Sha256;
-    std::optional<Secret> pin;
+    std::optional<PinInput> pin;  // none: rely on a PIN verified just before
 };
 
 struct SignResult {
@@ -102,10 +122,13 @@ public:
     virtual void certificate(const std::string& cardId, const std::string& certId,
                              Completion<CertificateSummary> done) = 0;
     virtual void pinStatus(const std::string& cardId, Completion<PinStatus> done) = 0;
-    virtual void verifyPin(const std::string& cardId, Secret pin, Completion<PinStatus> done) = 0;
-    virtual void changePin(const std::string& cardId, Secret pin, Secret newPin,
+    /// The unblock code's own counter, without spending a try.
+    virtual void unblockCodeStatus(const std::string& cardId, Completion<PinStatus> done) = 0;
+    /// On the PIN pad, change and unblock take both values from it.
+    virtual void verifyPin(const std::string& cardId, PinInput pin, Completion<PinStatus> done) = 0;
+    virtual void changePin(const std::string& cardId, PinInput pin, PinInput newPin,
                            Completion<PinStatus> done) = 0;
-    virtual void unblockPin(const std::string& cardId, Secret unblockCode, Secret newPin,
+    virtual void unblockPin(const std::string& cardId, PinInput unblockCode, PinInput newPin,
                             Completion<PinStatus> done) = 0;
     virtual void sign(const std::string& cardId, SignRequest request, Completion<SignResult> done) = 0;
 

@@ -51,7 +51,7 @@ bool connectionLost(ErrorCode code)
 bool isPinVerdict(ErrorCode code)
 {
     return code == ErrorCode::PinIncorrect || code == ErrorCode::PinBlocked || code == ErrorCode::UnblockCodeIncorrect
-        || code == ErrorCode::PinRequired;
+        || code == ErrorCode::UnblockCodeBlocked || code == ErrorCode::PinRequired;
 }
 
 // An operation that produces a T, completed exactly once: by run(), by fail(),
@@ -215,10 +215,20 @@ public:
             std::move(done));
     }
 
-    void verifyPin(const std::string& cardId, Secret pin, Completion<PinStatus> done) override
+    void unblockCodeStatus(const std::string& cardId, Completion<PinStatus> done) override
     {
         submit<PinStatus>(
-            cardId, "verify PIN",
+            cardId, "unblock code status",
+            [](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
+                return card.token->unblockCodeStatus(channel);
+            },
+            std::move(done));
+    }
+
+    void verifyPin(const std::string& cardId, PinInput pin, Completion<PinStatus> done) override
+    {
+        submit<PinStatus>(
+            cardId, pin.isOnPinpad() ? "verify PIN (PIN pad)" : "verify PIN",
             [this, pin = std::move(pin)](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
                 return pinOperation(card, channel, PinOperation::Verify,
                                     [&] { return card.token->verifyPin(channel, pin); });
@@ -226,10 +236,10 @@ public:
             std::move(done));
     }
 
-    void changePin(const std::string& cardId, Secret pin, Secret newPin, Completion<PinStatus> done) override
+    void changePin(const std::string& cardId, PinInput pin, PinInput newPin, Completion<PinStatus> done) override
     {
         submit<PinStatus>(
-            cardId, "change PIN",
+            cardId, pin.isOnPinpad() ? "change PIN (PIN pad)" : "change PIN",
             [this, pin = std::move(pin), newPin = std::move(newPin)](Card& card, pcsc::ApduChannel& channel,
                                                                       pcsc::CardTransaction&) {
                 return pinOperation(card, channel, PinOperation::Change,
@@ -238,10 +248,10 @@ public:
             std::move(done));
     }
 
-    void unblockPin(const std::string& cardId, Secret unblockCode, Secret newPin, Completion<PinStatus> done) override
+    void unblockPin(const std::string& cardId, PinInput unblockCode, PinInput newPin, Completion<PinStatus> done) override
     {
         submit<PinStatus>(
-            cardId, "unblock PIN",
+            cardId, unblockCode.isOnPinpad() ? "unblock PIN (PIN pad)" : "unblock PIN",
             [this, unblockCode = std::move(unblockCode), newPin = std::move(newPin)](
                 Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
                 return pinOperation(card, channel, PinOperation::Unblock,
@@ -252,9 +262,11 @@ public:
 
     void sign(const std::string& cardId, SignRequest request, Completion<SignResult> done) override
     {
-        const bool withPin = request.pin.has_value();
+        const char* what = !request.pin                  ? "sign (without PIN)"
+                           : request.pin->isOnPinpad() ? "sign (PIN pad)"
+                                                       : "sign (with PIN)";
         submit<SignResult>(
-            cardId, withPin ? "sign (with PIN)" : "sign (without PIN)",
+            cardId, what,
             [this, request = std::move(request)](Card& card, pcsc::ApduChannel& channel,
                                                  pcsc::CardTransaction& transaction) {
                 return signOnCard(card, channel, transaction, request);
@@ -307,7 +319,6 @@ private:
         const std::unique_ptr<const card::Token> token;
         std::unique_ptr<pcsc::CardHandle> handle;  // used on the worker thread only
         std::optional<CardSummary> summary;        // guarded by CardService::mutex_; set once read
-        bool pinpad = false;                       // guarded by CardService::mutex_; the reader's, asked once read
         Worker worker;                             // last: its thread uses the fields above
     };
 
@@ -360,8 +371,10 @@ private:
             summary.name = name;
             summary.cardPresent = reader.cardPresent;
             if (reader.cardPresent) summary.atr = pcsc::toHex(reader.atr);
-            if (reader.card && reader.card->summary) summary.cardId = reader.card->summary->id;
-            summary.pinpad = reader.card && reader.card->pinpad;
+            if (reader.card && reader.card->summary) {
+                summary.cardId = reader.card->summary->id;
+                summary.pinpad = reader.card->summary->pinpad;
+            }
             status.readers.push_back(std::move(summary));
         }
         return status;
@@ -492,7 +505,7 @@ private:
             throw Error(ErrorCode::BadRequest, "the card has no signing key for this certificate");
         }
 
-        const Secret* pin = request.pin ? &*request.pin : nullptr;
+        const PinInput* pin = request.pin ? &*request.pin : nullptr;
         try {
             auto signature = card.token->sign(channel, request.digestAlgorithm, request.digest, pin);
             // The signature used up the verified state: the counter is what matters now.
@@ -504,7 +517,8 @@ private:
             // If our VERIFY succeeded but the signature then failed, the card
             // would stay verified for whoever comes next: reset it instead.
             const bool mayBeVerified = pin && !connectionLost(code) && code != ErrorCode::BadRequest
-                && code != ErrorCode::PinFormat && code != ErrorCode::PinIncorrect && code != ErrorCode::PinBlocked;
+                && code != ErrorCode::PinFormat && code != ErrorCode::PinIncorrect && code != ErrorCode::PinBlocked
+                && code != ErrorCode::PinCancelled && code != ErrorCode::PinEntryTimeout;
             if (mayBeVerified) transaction.resetCardOnEnd();
             if (isPinVerdict(code)) refreshPin(card, channel, PinOperation::Sign);
             throw;
@@ -558,10 +572,11 @@ private:
                     read.pin = card.token->pinStatus(channel);
                     return read;
                 });
-                // PC/SC part 10: asked of the reader once per card, outside the transaction.
+                // PC/SC part 10: the reader's features, asked for on connecting.
                 const bool pinpad = card.handle && card.handle->readerHasPinpad();
                 std::vector<CertificateExpiry> expiries;
                 auto summary = summarize(card, std::move(contents), expiries);
+                summary.pinpad = pinpad;
                 const auto line = "card " + summary.id + " in '" + card.reader + "': " + summary.profile + ", \""
                     + summary.label + "\", " + std::to_string(summary.certificates.size()) + " certificate(s), PIN "
                     + std::to_string(summary.pin.triesLeft) + "/" + std::to_string(summary.pin.maxTries)
@@ -569,7 +584,6 @@ private:
                 {
                     const std::lock_guard lock(mutex_);
                     card.summary = std::move(summary);
-                    card.pinpad = pinpad;
                     if (isCurrent(card)) announceInsertion(card, expiries);
                 }
                 log(line);

@@ -34,6 +34,8 @@ ARTIFACTS = BUILD_DIR / "test-artifacts"
 
 VPCD_PORT = 35963  # /etc/reader.conf.d/vpcd: slot 0
 VPCD_PORT_2 = 35964  # slot 1
+VPINPAD_PORT = 35970  # tools/vpinpad: the virtual reader with a PIN pad
+VPINPAD_DRIVER = BUILD_DIR / "lib" / "libinkan-vpinpad.so"
 STACK_LOCK = "/tmp/inkan-integration-stack.lock"
 DEMO_PIN = "1234"
 DEMO_UNBLOCK = "12345678"
@@ -75,10 +77,15 @@ def pcscd_running() -> bool:
 
 
 class Pcscd:
-    """pcscd with the vpcd driver. Owned (and restartable) only if we started it."""
+    """pcscd with the vpcd driver. Owned (and restartable) only if we started it.
 
-    def __init__(self, log_dir: Path):
+    With `keypad`, pcscd also loads the virtual PIN pad reader (tools/vpinpad,
+    listening for its card on VPINPAD_PORT); `keypad` is the file the test
+    "types" into: one line per entry (digits, CANCEL or TIMEOUT)."""
+
+    def __init__(self, log_dir: Path, keypad: Path | None = None):
         self.log_dir = log_dir
+        self.keypad = keypad
         self.proc: subprocess.Popen | None = None
         self.owned = False
 
@@ -88,17 +95,41 @@ class Pcscd:
         deadline = time.monotonic() + 15
         while pcscd_running() and time.monotonic() < deadline:
             if port_listening(VPCD_PORT):
+                if self.keypad and not port_listening(VPINPAD_PORT):
+                    raise AssertionError("a pcscd the tests did not start runs without the virtual PIN pad reader; "
+                                         "stop it (the tests start their own)")
                 return
             time.sleep(0.2)
         if pcscd_running():
             raise AssertionError("pcscd runs but does not listen for vpcd on port 35963")
         self.start()
 
+    def reader_conf_dir(self) -> Path:
+        """The system's reader.conf.d (vpcd), plus the PIN pad reader's entry."""
+        conf = self.log_dir / "reader.conf.d"
+        conf.mkdir(exist_ok=True)
+        for entry in Path("/etc/reader.conf.d").iterdir():
+            if entry.is_file():
+                shutil.copy(entry, conf / entry.name)
+        if not VPINPAD_DRIVER.exists():
+            raise AssertionError(f"{VPINPAD_DRIVER} is missing: run `make build` first")
+        (conf / "inkan-vpinpad").write_text(
+            'FRIENDLYNAME "Inkan Virtual PinPad"\n'
+            f"DEVICENAME   {VPINPAD_PORT}:{self.keypad}\n"
+            f"LIBPATH      {VPINPAD_DRIVER}\n"
+            "CHANNELID    0\n")
+        return conf
+
     def start(self):
+        args = ["pcscd", "--foreground", "--error"]
+        if self.keypad:
+            args += ["--config", str(self.reader_conf_dir())]
         with open(self.log_dir / "pcscd.log", "ab") as log:
-            self.proc = subprocess.Popen(["pcscd", "--foreground", "--error"], stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self.owned = True
         wait_for(lambda: Path("/run/pcscd/pcscd.comm").exists() and port_listening(VPCD_PORT), 15, what="pcscd to listen for vpcd")
+        if self.keypad:
+            wait_for(lambda: port_listening(VPINPAD_PORT), 15, what="pcscd to load the virtual PIN pad reader")
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -118,9 +149,14 @@ class Pcscd:
 
 
 def port_listening(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-        s.close()
-        return True
+    """Whether a TCP socket listens on `port`, read from /proc/net/tcp{,6}: a
+    test connection would look like a card inserted into vpcd's slot."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError), open(table) as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # 0A = LISTEN
+                    return True
     return False
 
 
@@ -306,6 +342,8 @@ class StackTestCase(unittest.TestCase):
     """One real stack per test class: pcscd (shared), one virtual card, one inkand."""
 
     vcard_args: tuple = ()
+    # The class's card sits in the virtual PIN pad reader instead of vpcd slot 0.
+    pinpad_reader = False
     inkand_args: tuple = ()
     # Written as inkand's config file (<state>/inkand.json) before it starts; None: no file.
     inkand_config: dict | None = None
@@ -320,8 +358,9 @@ class StackTestCase(unittest.TestCase):
         cls._stack_lock = open(STACK_LOCK, "w")
         fcntl.flock(cls._stack_lock, fcntl.LOCK_EX)
         cls.work = Path(tempfile.mkdtemp(prefix=f"{cls.__name__}-", dir=ARTIFACTS))
-        cls.pcscd = Pcscd(cls.work)
-        cls.vcard = VirtualCard(cls.work, extra_args=cls.vcard_args)
+        cls.keypad = cls.work / "keypad" if cls.pinpad_reader else None
+        cls.pcscd = Pcscd(cls.work, keypad=cls.keypad)
+        cls.vcard = VirtualCard(cls.work, port=VPINPAD_PORT if cls.pinpad_reader else VPCD_PORT, extra_args=cls.vcard_args)
         cls.daemon = Inkand(cls.work, extra_args=cls.inkand_args)
         if cls.inkand_config is not None:
             cls.daemon.write_config(cls.inkand_config)

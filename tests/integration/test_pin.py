@@ -94,6 +94,34 @@ class PinStoryTest(StackTestCase):
         self.assertProblem(self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {}), 400, "BAD_REQUEST")
         self.assertEqual(self.vcard.apdu_count(), before)
 
+    def unblock(self, code, acknowledge=False):
+        body = {"unblockCode": code, "newPin": DEMO_PIN}
+        if acknowledge:
+            body["acknowledgeLowTries"] = True
+        return self.client.post(f"/v1/cards/{self.card_id}/pin/unblock", body)
+
+    def test_7_the_unblock_codes_last_tries_are_guarded_and_its_counter_read_first(self):
+        # The last test of the class: it leaves the card unusable for good, as a
+        # real card whose unblock code is blocked.
+        before = self.vcard.apdu_count()
+        for expected in range(9, 2, -1):
+            self.assertEqual(self.assertProblem(self.unblock("87654321"), 403, "UNBLOCK_CODE_INCORRECT")["triesLeft"], expected)
+        # Its counter is read without spending a try (VERIFY 82 without data) before each attempt.
+        self.assertIn(" 00200082 ", "\n".join(self.vcard.apdu_lines()[before:]))
+        before = self.vcard.apdu_count()
+        problem = self.assertProblem(self.unblock(DEMO_UNBLOCK), 409, "PIN_GUARD")
+        self.assertEqual(problem["triesLeft"], 3)
+        self.assertNotIn(" 002C008120", "\n".join(self.vcard.apdu_lines()[before:]), "no RESET RETRY COUNTER may reach the card")
+        # Acknowledged, the right code still works and restores both counters.
+        self.assertEqual(self.unblock(DEMO_UNBLOCK, acknowledge=True).status, 200)
+        for expected in range(9, 0, -1):
+            self.assertEqual(self.assertProblem(self.unblock("87654321", acknowledge=True), 403,
+                                                "UNBLOCK_CODE_INCORRECT")["triesLeft"], expected)
+        self.assertProblem(self.unblock("87654321", acknowledge=True), 423, "UNBLOCK_CODE_BLOCKED")
+        before = self.vcard.apdu_count()
+        self.assertProblem(self.unblock(DEMO_UNBLOCK, acknowledge=True), 423, "UNBLOCK_CODE_BLOCKED")
+        self.assertNotIn(" 002C008120", "\n".join(self.vcard.apdu_lines()[before:]))
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -43,25 +43,44 @@ inline Bytes concat(Bytes a, const Bytes& b)
 }
 
 /// Replays expected command -> response pairs and fails on anything else.
+/// A pair may be expected through the reader's PIN pad instead: then the
+/// "command" is the PIN_VERIFY_STRUCTURE / PIN_MODIFY_STRUCTURE it gets.
 class ScriptedTransport final : public pcsc::ApduTransport {
 public:
-    void expect(Bytes command, Bytes response) { script_.emplace_back(std::move(command), std::move(response)); }
+    enum class Via { Transmit, PinpadVerify, PinpadModify };
 
-    Bytes transmit(pcsc::ByteView command) override
+    void expect(Bytes command, Bytes response) { expect(Via::Transmit, std::move(command), std::move(response)); }
+    void expect(Via via, Bytes command, Bytes response)
     {
-        ++sent_;
-        REQUIRE_MESSAGE(!script_.empty(), "unexpected command sent");
-        auto next = std::move(script_.front());
-        script_.pop_front();
-        CHECK(Bytes(command.begin(), command.end()) == next.first);
-        return next.second;
+        script_.push_back(Step{via, std::move(command), std::move(response)});
     }
+
+    Bytes transmit(pcsc::ByteView command) override { return next(Via::Transmit, command); }
+    Bytes verifyPinDirect(pcsc::ByteView structure) override { return next(Via::PinpadVerify, structure); }
+    Bytes modifyPinDirect(pcsc::ByteView structure) override { return next(Via::PinpadModify, structure); }
 
     bool finished() const { return script_.empty(); }
     int sent() const { return sent_; }
 
 private:
-    std::deque<std::pair<Bytes, Bytes>> script_;
+    struct Step {
+        Via via;
+        Bytes command;
+        Bytes response;
+    };
+
+    Bytes next(Via via, pcsc::ByteView command)
+    {
+        ++sent_;
+        REQUIRE_MESSAGE(!script_.empty(), "unexpected command sent");
+        auto step = std::move(script_.front());
+        script_.pop_front();
+        CHECK(static_cast<int>(via) == static_cast<int>(step.via));
+        CHECK(Bytes(command.begin(), command.end()) == step.command);
+        return step.response;
+    }
+
+    std::deque<Step> script_;
     int sent_ = 0;
 };
 

@@ -13,6 +13,7 @@
 #include "api/console.hpp"
 #include "api/console_assets.hpp"
 #include "daemon/error.hpp"
+#include "tests/unit/no_cards_agent.hpp"
 
 using namespace inkan;
 using namespace inkan::api;
@@ -22,26 +23,8 @@ namespace {
 constexpr std::uint16_t kPort = 24713;
 constexpr std::string_view kToken = "c0de0000c0de0000c0de0000c0de0000c0de0000c0de0000c0de0000c0de0000";
 
-/// Answers status; every card operation says "no such card", which proves the request got past the gate.
-class NoCards final : public CardAgent {
-public:
-    void status(Completion<AgentStatus> done) override { done(AgentStatus{true, {}}); }
-    void cards(Completion<std::vector<CardSummary>> done) override { done(std::vector<CardSummary>{}); }
-    void card(const std::string&, Completion<CardSummary> done) override { done(none()); }
-    void certificate(const std::string&, const std::string&, Completion<CertificateSummary> done) override { done(none()); }
-    void pinStatus(const std::string&, Completion<PinStatus> done) override { done(none()); }
-    void verifyPin(const std::string&, Secret, Completion<PinStatus> done) override { done(none()); }
-    void changePin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(none()); }
-    void unblockPin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(none()); }
-    void sign(const std::string&, SignRequest, Completion<SignResult> done) override { done(none()); }
-    void shutdown() override {}
-
-private:
-    static std::exception_ptr none() { return std::make_exception_ptr(Error(ErrorCode::CardNotFound, "no card")); }
-};
-
 struct Fixture {
-    NoCards agent;
+    test::NoCards agent;
     std::unique_ptr<Api> api;
 
     Fixture()

@@ -13,6 +13,7 @@
 #include "api/api.hpp"
 #include "api/event_stream.hpp"
 #include "daemon/error.hpp"
+#include "tests/unit/no_cards_agent.hpp"
 
 using namespace inkan;
 using namespace inkan::api;
@@ -25,24 +26,6 @@ constexpr std::string_view kToken = "5eed5eed5eed5eed5eed5eed5eed5eed5eed5eed5ee
 constexpr std::string_view kPortal = "https://portal.example";
 constexpr std::uint64_t kFirstId = 500;
 
-/// No card anywhere: the event route never asks the agent.
-class NoCards final : public CardAgent {
-public:
-    void status(Completion<AgentStatus> done) override { done(AgentStatus{}); }
-    void cards(Completion<std::vector<CardSummary>> done) override { done(std::vector<CardSummary>{}); }
-    void card(const std::string&, Completion<CardSummary> done) override { done(none()); }
-    void certificate(const std::string&, const std::string&, Completion<CertificateSummary> done) override { done(none()); }
-    void pinStatus(const std::string&, Completion<PinStatus> done) override { done(none()); }
-    void verifyPin(const std::string&, Secret, Completion<PinStatus> done) override { done(none()); }
-    void changePin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(none()); }
-    void unblockPin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(none()); }
-    void sign(const std::string&, SignRequest, Completion<SignResult> done) override { done(none()); }
-    void shutdown() override {}
-
-private:
-    static std::exception_ptr none() { return std::make_exception_ptr(Error(ErrorCode::CardNotFound, "no card")); }
-};
-
 service::EventBusOptions busOptions()
 {
     service::EventBusOptions options;
@@ -54,7 +37,7 @@ service::EventBusOptions busOptions()
 }
 
 struct Fixture {
-    NoCards agent;
+    test::NoCards agent{false};
     service::EventBus bus{busOptions()};
     std::unique_ptr<Api> api;
 

@@ -41,6 +41,7 @@ public:
     AgentStatus statusValue;
     std::vector<CardSummary> cardList;
     PinStatus pin{10, 10, false};
+    PinStatus unblockCode{10, 10, false};
     SignResult signResult;
     std::exception_ptr failure;  // every operation fails with this when set
     bool completeOnOtherThread = false;
@@ -75,24 +76,29 @@ public:
         lastCardId = cardId;
         complete("pinStatus", std::move(done), pin);
     }
-    void verifyPin(const std::string& cardId, Secret value, Completion<PinStatus> done) override
+    void unblockCodeStatus(const std::string& cardId, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
-        lastPin = std::string(value.view());
+        complete("unblockCodeStatus", std::move(done), unblockCode);
+    }
+    void verifyPin(const std::string& cardId, PinInput value, Completion<PinStatus> done) override
+    {
+        lastCardId = cardId;
+        lastPin = std::string(value.value().view());
         complete("verifyPin", std::move(done), pin);
     }
-    void changePin(const std::string& cardId, Secret value, Secret newValue, Completion<PinStatus> done) override
+    void changePin(const std::string& cardId, PinInput value, PinInput newValue, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
-        lastPin = std::string(value.view());
-        lastNewPin = std::string(newValue.view());
+        lastPin = std::string(value.value().view());
+        lastNewPin = std::string(newValue.value().view());
         complete("changePin", std::move(done), pin);
     }
-    void unblockPin(const std::string& cardId, Secret code, Secret newValue, Completion<PinStatus> done) override
+    void unblockPin(const std::string& cardId, PinInput code, PinInput newValue, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
-        lastUnblockCode = std::string(code.view());
-        lastNewPin = std::string(newValue.view());
+        lastUnblockCode = std::string(code.value().view());
+        lastNewPin = std::string(newValue.value().view());
         complete("unblockPin", std::move(done), pin);
     }
     void sign(const std::string& cardId, SignRequest request, Completion<SignResult> done) override
@@ -389,7 +395,7 @@ TEST_SUITE("api routes")
         CHECK(f.agent.lastSign->digestAlgorithm == DigestAlgorithm::Sha384);
         CHECK(f.agent.lastSign->certificateId == std::optional<std::string>("sign"));
         REQUIRE(f.agent.lastSign->pin.has_value());
-        CHECK(f.agent.lastSign->pin->view() == "1234");
+        CHECK(f.agent.lastSign->pin->value().view() == "1234");
     }
 
     TEST_CASE("sign without PIN or certificate leaves both to the agent")

@@ -40,6 +40,7 @@ const std::vector<Expectation> kAll = {
     {ErrorCode::PayloadTooLarge, 413, "PAYLOAD_TOO_LARGE", "urn:inkan:problem:payload-too-large"},
     {ErrorCode::UnsupportedMediaType, 415, "UNSUPPORTED_MEDIA_TYPE", "urn:inkan:problem:unsupported-media-type"},
     {ErrorCode::PinBlocked, 423, "PIN_BLOCKED", "urn:inkan:problem:pin-blocked"},
+    {ErrorCode::UnblockCodeBlocked, 423, "UNBLOCK_CODE_BLOCKED", "urn:inkan:problem:unblock-code-blocked"},
     {ErrorCode::Internal, 500, "INTERNAL", "urn:inkan:problem:internal"},
     {ErrorCode::CardError, 502, "CARD_ERROR", "urn:inkan:problem:card-error"},
     {ErrorCode::Busy, 503, "BUSY", "urn:inkan:problem:busy"},

@@ -59,9 +59,10 @@ public:
         done(notHere());
     }
     void pinStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void verifyPin(const std::string&, Secret, Completion<PinStatus> done) override { done(notHere()); }
-    void changePin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(notHere()); }
-    void unblockPin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(notHere()); }
+    void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void verifyPin(const std::string&, PinInput, Completion<PinStatus> done) override { done(notHere()); }
+    void changePin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(notHere()); }
+    void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(notHere()); }
     void sign(const std::string&, SignRequest, Completion<SignResult> done) override
     {
         worker_ = std::thread([this, done = std::move(done)] {

@@ -19,6 +19,7 @@ using inkan::Bytes;
 using inkan::DigestAlgorithm;
 using inkan::Error;
 using inkan::ErrorCode;
+using inkan::PinInput;
 using inkan::Secret;
 using inkan::card::ReferenceCard;
 using inkan::pcsc::ApduChannel;
@@ -40,6 +41,34 @@ const Bytes kPin567890Block = hex("35 36 37 38 39 30 FF FF FF FF FF FF FF FF FF 
 const Bytes kUnblockBlock = hex("31 32 33 34 35 36 37 38 FF FF FF FF FF FF FF FF");
 const Bytes kMseSet = hex("00 22 41 B6 06 80 01 02 84 01 01");
 const Bytes kSha256Prefix = hex("30 31 30 0D 06 09 60 86 48 01 65 03 04 02 01 05 00 04 20");
+
+// PC/SC part 10 §2.5.2 PIN_VERIFY_STRUCTURE, field by field, little-endian.
+const Bytes kPinpadVerifyStructure = concat(hex("1E 1E"      // bTimerOut, bTimerOut2: 30 s
+                                                "82"         // bmFormatString: bytes, position 0, left, ASCII
+                                                "00 00"      // bmPINBlockString, bmPINLengthFormat
+                                                "10 04"      // wPINMaxExtraDigit: 4 to 16 digits
+                                                "02"         // bEntryValidationCondition: OK key
+                                                "01"         // bNumberMessage
+                                                "11 04"      // wLangId: Japanese
+                                                "00"         // bMsgIndex
+                                                "00 00 00"   // bTeoPrologue
+                                                "15 00 00 00"),  // ulDataLength: 21
+                                            concat(hex("00 20 00 81 10"), Bytes(16, 0xFF)));
+
+// §2.5.3 PIN_MODIFY_STRUCTURE for a command with two 16-byte blocks.
+Bytes pinpadModifyStructure(const Bytes& header)
+{
+    return concat(hex("1E 1E 82 00 00"
+                      "00 10"        // bInsertionOffsetOld 0, bInsertionOffsetNew 16
+                      "10 04"        // wPINMaxExtraDigit: 4 to 16 digits
+                      "03"           // bConfirmPIN: ask the current value, type the new one twice
+                      "02 03"        // bEntryValidationCondition, bNumberMessage
+                      "11 04"        // wLangId
+                      "00 01 02"     // bMsgIndex1..3
+                      "00 00 00"     // bTeoPrologue
+                      "25 00 00 00"),  // ulDataLength: 37
+                  concat(header, Bytes(32, 0xFF)));
+}
 
 template <class Operation>
 Error errorOf(Operation&& operation)
@@ -225,18 +254,23 @@ TEST_SUITE("ReferenceCard")
         CHECK(card.finished());
     }
 
-    TEST_CASE("pinStatus asks with VERIFY without data and spends no try")
+    TEST_CASE("pinStatus and unblockCodeStatus ask with VERIFY 81 / 82 without data and spend no try")
     {
         ScriptedCard card;
         card.expect(kSelectApplication, kOk);
         card.expect(hex("00 20 00 81"), hex("63 C7"));  // not verified, 7 tries left
+        card.expect(kSelectApplication, kOk);
+        card.expect(hex("00 20 00 82"), hex("63 C5"));  // the unblock code: 5 tries left
         ApduChannel channel(card);
 
-        const auto status = profile.pinStatus(channel);
+        const auto pin = profile.pinStatus(channel);
+        const auto unblockCode = profile.unblockCodeStatus(channel);
 
-        CHECK(status.triesLeft == 7);
-        CHECK(status.maxTries == 10);
-        CHECK_FALSE(status.blocked);
+        CHECK(pin.triesLeft == 7);
+        CHECK(pin.maxTries == 10);
+        CHECK_FALSE(pin.blocked);
+        CHECK(unblockCode.triesLeft == 5);
+        CHECK(unblockCode.maxTries == 10);
         CHECK(card.finished());
     }
 
@@ -353,7 +387,7 @@ TEST_SUITE("ReferenceCard")
         CHECK(card.finished());
     }
 
-    TEST_CASE("a wrong unblock code reports the unblock code's tries left, a blocked one PinBlocked")
+    TEST_CASE("a wrong unblock code reports the unblock code's tries left, a blocked one UnblockCodeBlocked")
     {
         ScriptedCard wrong;
         wrong.expect(kSelectApplication, kOk);
@@ -368,7 +402,7 @@ TEST_SUITE("ReferenceCard")
         blocked.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), hex("69 83"));
         ApduChannel blockedChannel(blocked);
         CHECK(errorOf([&] { profile.unblockPin(blockedChannel, Secret("12345678"), Secret("1234")); }).code()
-              == ErrorCode::PinBlocked);
+              == ErrorCode::UnblockCodeBlocked);
     }
 
     TEST_CASE("sign with a PIN: SELECT, VERIFY, MSE SET, PSO, GET RESPONSE")
@@ -386,12 +420,88 @@ TEST_SUITE("ReferenceCard")
         card.expect(hex("00 C0 00 00 00"), concat(signature, kOk));  // GET RESPONSE 256
         ApduChannel channel(card);
 
-        const Secret pin("1234");
+        const PinInput pin(Secret("1234"));
         const auto result = profile.sign(channel, DigestAlgorithm::Sha256, digest, &pin);
 
         CHECK(result.signature == signature);
         CHECK(result.algorithm == "RSASSA-PKCS1-v1_5-SHA-256");
         CHECK(card.finished());
+    }
+
+    TEST_CASE("VERIFY on the PIN pad: the reader gets PIN_VERIFY_STRUCTURE with the all-FF block as the template")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(ScriptedCard::Via::PinpadVerify, kPinpadVerifyStructure, kOk);
+        ApduChannel channel(card);
+        const auto status = profile.verifyPin(channel, PinInput::onPinpad());
+        CHECK(status.triesLeft == 10);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("what the PIN pad answers: the card's 63Cx, or the reader's own 6400 / 6401 / 6402 / 6403")
+    {
+        const auto pinpadError = [&](const Bytes& answer) {
+            ScriptedCard card;
+            card.expect(kSelectApplication, kOk);
+            card.expect(ScriptedCard::Via::PinpadVerify, kPinpadVerifyStructure, answer);
+            ApduChannel channel(card);
+            return errorOf([&] { profile.verifyPin(channel, PinInput::onPinpad()); });
+        };
+        const auto wrong = pinpadError(hex("63 C4"));
+        CHECK(wrong.code() == ErrorCode::PinIncorrect);
+        CHECK(wrong.triesLeft == std::optional<int>(4));
+        CHECK(pinpadError(hex("64 00")).code() == ErrorCode::PinEntryTimeout);
+        CHECK(pinpadError(hex("64 01")).code() == ErrorCode::PinCancelled);
+        CHECK(pinpadError(hex("64 02")).code() == ErrorCode::PinFormat);
+        CHECK(pinpadError(hex("64 03")).code() == ErrorCode::PinFormat);
+        CHECK(pinpadError(hex("69 83")).code() == ErrorCode::PinBlocked);
+    }
+
+    TEST_CASE("CHANGE and RESET RETRY COUNTER on the PIN pad: PIN_MODIFY_STRUCTURE, current value then the new PIN twice")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(ScriptedCard::Via::PinpadModify, pinpadModifyStructure(hex("00 24 00 81 20")), kOk);
+        card.expect(kSelectApplication, kOk);
+        card.expect(ScriptedCard::Via::PinpadModify, pinpadModifyStructure(hex("00 2C 00 81 20")), hex("63 C9"));
+        ApduChannel channel(card);
+        CHECK(profile.changePin(channel, PinInput::onPinpad(), PinInput::onPinpad()).triesLeft == 10);
+        const auto e = errorOf([&] { profile.unblockPin(channel, PinInput::onPinpad(), PinInput::onPinpad()); });
+        CHECK(e.code() == ErrorCode::UnblockCodeIncorrect);
+        CHECK(e.triesLeft == std::optional<int>(9));
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("sign with the PIN pad: SELECT, VERIFY on the pad, MSE SET, PSO, GET RESPONSE")
+    {
+        const Bytes digest(32, 0x42);
+        ScriptedCard card;
+        card.expect(kSelectApplication, kOk);
+        card.expect(ScriptedCard::Via::PinpadVerify, kPinpadVerifyStructure, kOk);
+        card.expect(kMseSet, kOk);
+        card.expect(concat(concat(concat(hex("00 2A 9E 9A 33"), kSha256Prefix), digest), hex("00")), hex("61 00"));
+        card.expect(hex("00 C0 00 00 00"), concat(Bytes(256, 0x5A), kOk));
+        ApduChannel channel(card);
+        const auto pin = PinInput::onPinpad();
+        CHECK(profile.sign(channel, DigestAlgorithm::Sha256, digest, &pin).signature == Bytes(256, 0x5A));
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("a PIN change takes both values from the pad or neither; a reader without a pad says so")
+    {
+        ScriptedCard card;
+        ApduChannel channel(card);
+        CHECK(errorOf([&] { profile.changePin(channel, Secret("1234"), PinInput::onPinpad()); }).code()
+              == ErrorCode::Internal);
+        CHECK(card.sent() == 0);
+
+        struct NoPinpad final : inkan::pcsc::ApduTransport {
+            Bytes transmit(ByteView) override { return hex("90 00"); }
+        } plain;
+        ApduChannel plainChannel(plain);
+        CHECK(errorOf([&] { profile.verifyPin(plainChannel, PinInput::onPinpad()); }).code()
+              == ErrorCode::PinpadUnavailable);
     }
 
     TEST_CASE("sign without a PIN skips VERIFY and a 6982 means the PIN is required")
@@ -437,7 +547,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(concat(hex("00 20 00 81 10"), kPin9999Block), hex("63 C8"));
         ApduChannel channel(card);
 
-        const Secret pin("9999");
+        const PinInput pin(Secret("9999"));
         const auto e = errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(32, 0), &pin); });
         CHECK(e.code() == ErrorCode::PinIncorrect);
         CHECK(e.triesLeft == std::optional<int>(8));
@@ -448,8 +558,8 @@ TEST_SUITE("ReferenceCard")
     {
         ScriptedCard card;
         ApduChannel channel(card);
-        const Secret pin("1234");
-        const Secret badPin("12");
+        const PinInput pin(Secret("1234"));
+        const PinInput badPin(Secret("12"));
 
         CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(20, 0), &pin); }).code()
               == ErrorCode::BadRequest);

@@ -25,6 +25,9 @@ constexpr std::string_view kRightPin = "1234";
 class GuardedCardFake final : public CardAgent {
 public:
     PinStatus pin{10, 10, false};
+    PinStatus unblockCode{10, 10, false};
+    bool readerHasPinpad = false;
+    std::string typedOnPinpad;
     std::string serial = "0A1B";
     bool deferPinStatus = false;  // hold pinStatus completions until release()
     std::vector<std::string> calls;
@@ -62,17 +65,22 @@ public:
         }
         done(pin);
     }
-    void verifyPin(const std::string&, Secret value, Completion<PinStatus> done) override
+    void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override
     {
-        calls.push_back("verifyPin");
+        calls.push_back("unblockCodeStatus");
+        done(unblockCode);
+    }
+    void verifyPin(const std::string&, PinInput value, Completion<PinStatus> done) override
+    {
+        calls.push_back(value.isOnPinpad() ? "verifyPin(pinpad)" : "verifyPin");
         done(attempt(value));
     }
-    void changePin(const std::string&, Secret value, Secret, Completion<PinStatus> done) override
+    void changePin(const std::string&, PinInput value, PinInput, Completion<PinStatus> done) override
     {
-        calls.push_back("changePin");
+        calls.push_back(value.isOnPinpad() ? "changePin(pinpad)" : "changePin");
         done(attempt(value));
     }
-    void unblockPin(const std::string&, Secret, Secret, Completion<PinStatus> done) override
+    void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override
     {
         calls.push_back("unblockPin");
         pin = PinStatus{10, 10, false};
@@ -80,7 +88,7 @@ public:
     }
     void sign(const std::string&, SignRequest request, Completion<SignResult> done) override
     {
-        calls.push_back(request.pin ? "sign(pin)" : "sign");
+        calls.push_back(!request.pin ? "sign" : request.pin->isOnPinpad() ? "sign(pinpad)" : "sign(pin)");
         if (request.pin) {
             Outcome<PinStatus> verified = attempt(*request.pin);
             if (auto* error = std::get_if<std::exception_ptr>(&verified)) return done(*error);
@@ -104,6 +112,7 @@ private:
         card.profile = "inkan-reference";
         card.label = "test card";
         card.pin = pin;
+        card.pinpad = readerHasPinpad;
         CertificateSummary certificate;
         certificate.id = "sign";
         certificate.serialNumber = serial;
@@ -111,10 +120,12 @@ private:
         return card;
     }
 
-    Outcome<PinStatus> attempt(const Secret& value)
+    // On the PIN pad the user types `typedOnPinpad`; inkand never sees it.
+    Outcome<PinStatus> attempt(const PinInput& input)
     {
-        pinsSeen.emplace_back(value.view());
-        if (value.view() == kRightPin) {
+        const std::string value = input.isOnPinpad() ? typedOnPinpad : std::string(input.value().view());
+        if (!input.isOnPinpad()) pinsSeen.push_back(value);
+        if (value == kRightPin) {
             pin = PinStatus{10, 10, false};
             return pin;
         }
@@ -190,7 +201,7 @@ struct Harness {
         Result<SignResult> result;
         SignRequest request;
         request.digest = Bytes(32, 7);
-        if (pin) request.pin.emplace(*pin);
+        if (pin) request.pin.emplace(Secret(*pin));
         access->sign(who, std::string(kCardId), std::move(request), PinRequestOptions{acknowledge}, result.completion());
         return result;
     }
@@ -319,15 +330,56 @@ TEST_SUITE("security card access")
         CHECK(h.agent.pin.triesLeft == 10);
     }
 
-    TEST_CASE("a blocked PIN is reported without sending the PIN; unblocking is not guarded by the PIN counter")
+    TEST_CASE("a blocked PIN is reported without sending the PIN; unblocking is guarded by the unblock code's counter")
     {
         Harness h;
         h.agent.pin = PinStatus{0, 10, true};
         CHECK(h.verify(kLocal, "1234", true).code() == ErrorCode::PinBlocked);
         CHECK(h.agent.pinsSeen.empty());
+        h.agent.calls.clear();
         Result<PinStatus> unblocked;
         h.access->unblockPin(kLocal, std::string(kCardId), Secret("12345678"), Secret("1234"), {}, unblocked.completion());
         CHECK(unblocked.value.has_value());
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockCodeStatus", "unblockPin"});
+    }
+
+    TEST_CASE("the unblock code's last tries are guarded like the PIN's; a blocked one is UNBLOCK_CODE_BLOCKED")
+    {
+        Harness h;
+        h.agent.pin = PinStatus{0, 10, true};
+        h.agent.unblockCode = PinStatus{2, 10, false};
+        Result<PinStatus> guarded;
+        h.access->unblockPin(kLocal, std::string(kCardId), Secret("12345678"), Secret("1234"), {}, guarded.completion());
+        CHECK(guarded.code() == ErrorCode::PinGuard);
+        CHECK(guarded.error->triesLeft == 2);
+        CHECK(std::string(guarded.error->what()).find("reissued") != std::string::npos);
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockCodeStatus"});
+
+        Result<PinStatus> acknowledged;
+        h.access->unblockPin(kLocal, std::string(kCardId), Secret("12345678"), Secret("1234"), PinRequestOptions{true},
+                             acknowledged.completion());
+        CHECK(acknowledged.value.has_value());
+
+        h.agent.unblockCode = PinStatus{0, 10, true};
+        h.agent.calls.clear();
+        Result<PinStatus> blocked;
+        h.access->unblockPin(kLocal, std::string(kCardId), Secret("12345678"), Secret("1234"), PinRequestOptions{true},
+                             blocked.completion());
+        CHECK(blocked.code() == ErrorCode::UnblockCodeBlocked);
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockCodeStatus"});
+    }
+
+    TEST_CASE("checkUnblockCodeTries: the same threshold, its own blocked code")
+    {
+        CHECK_NOTHROW(checkUnblockCodeTries(PinStatus{4, 10, false}, PinGuardRequest{3, false, false}));
+        CHECK_THROWS_AS(checkUnblockCodeTries(PinStatus{3, 10, false}, PinGuardRequest{3, false, true}), Error);
+        CHECK_NOTHROW(checkUnblockCodeTries(PinStatus{3, 10, false}, PinGuardRequest{3, true, true}));
+        try {
+            checkUnblockCodeTries(PinStatus{0, 10, true}, PinGuardRequest{3, true, true});
+            FAIL("a blocked unblock code went through");
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::UnblockCodeBlocked);
+        }
     }
 
     TEST_CASE("wrong PINs from a page are rate-limited, before anything reaches the card")
@@ -379,7 +431,10 @@ TEST_SUITE("security card access")
         CHECK(h.sign(dialog, "1234").code() == ErrorCode::PinSourceMismatch);
         CHECK(h.agent.calls.empty());
         CHECK(h.sign(dialog, std::nullopt).code() == ErrorCode::PinEntryUnavailable);  // no pinentry in this harness
+        // This reader has no PIN pad: refused before the counter is read.
+        h.agent.calls.clear();
         CHECK(h.sign(Principal::webOrigin("https://pinpad.example"), std::nullopt).code() == ErrorCode::PinpadUnavailable);
+        CHECK(h.agent.calls == std::vector<std::string>{"card"});
         CHECK(h.agent.pinsSeen.empty());
         // The request source needs the PIN fields (a signature may rely on an earlier verification).
         const auto missing = h.verify(kPage, std::nullopt);
@@ -388,6 +443,41 @@ TEST_SUITE("security card access")
         h.agent.calls.clear();
         CHECK(h.sign(kPage, std::nullopt).value.has_value());
         CHECK(h.agent.calls == std::vector<std::string>{"card", "sign"});
+    }
+
+    TEST_CASE("on a reader with a PIN pad, the pad's origin signs and changes the PIN with nothing from the page")
+    {
+        PolicySettings settings = Harness::defaultSettings();
+        settings.allowedOrigins.push_back(OriginGrant{"https://pinpad.example", OperationSet::all(), std::nullopt, PinSource::Pinpad, false});
+        Harness h(std::move(settings));
+        h.agent.readerHasPinpad = true;
+        const Principal pad = Principal::webOrigin("https://pinpad.example");
+
+        h.agent.typedOnPinpad = std::string(kRightPin);
+        CHECK(h.sign(pad, std::nullopt).value.has_value());
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus", "sign(pinpad)"});
+        CHECK(h.sign(pad, "1234").code() == ErrorCode::PinSourceMismatch);
+
+        // A wrong PIN typed on the pad spends a try and counts for the origin's rate limit like any other.
+        h.agent.typedOnPinpad = "0000";
+        const auto wrong = h.verify(pad, std::nullopt);
+        CHECK(wrong.code() == ErrorCode::PinIncorrect);
+        CHECK(wrong.error->triesLeft == 9);
+
+        // The guard reads the counter first, whatever the source.
+        h.agent.pin = PinStatus{3, 10, false};
+        h.agent.calls.clear();
+        CHECK(h.verify(pad, std::nullopt).code() == ErrorCode::PinGuard);
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus"});
+
+        h.agent.pin = PinStatus{10, 10, false};
+        h.agent.typedOnPinpad = std::string(kRightPin);
+        h.agent.calls.clear();
+        Result<PinStatus> changed;
+        h.access->changePin(pad, std::string(kCardId), std::nullopt, std::nullopt, {}, changed.completion());
+        CHECK(changed.value.has_value());
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus", "changePin(pinpad)"});
+        CHECK(h.agent.pinsSeen.empty());
     }
 
     TEST_CASE("an origin without a grant, or without the operation, reaches nothing")

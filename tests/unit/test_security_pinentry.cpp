@@ -242,13 +242,14 @@ public:
         done(std::make_exception_ptr(Error(ErrorCode::NotFound, "none")));
     }
     void pinStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{7, 10, false}); }
-    void verifyPin(const std::string&, Secret pin, Completion<PinStatus> done) override
+    void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void verifyPin(const std::string&, PinInput pin, Completion<PinStatus> done) override
     {
-        pinSeen.set_value(std::string(pin.view()));
+        pinSeen.set_value(std::string(pin.value().view()));
         done(PinStatus{10, 10, false});
     }
-    void changePin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(PinStatus{}); }
-    void unblockPin(const std::string&, Secret, Secret, Completion<PinStatus> done) override { done(PinStatus{}); }
+    void changePin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{}); }
+    void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{}); }
     void sign(const std::string&, SignRequest, Completion<SignResult> done) override { done(SignResult{}); }
     void shutdown() override {}
 };

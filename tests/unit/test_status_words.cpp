@@ -68,14 +68,14 @@ TEST_SUITE("checkStatusWord")
         const auto e = errorFor(0x63C5, CardCommand::UnblockPin);
         CHECK(e.code() == ErrorCode::UnblockCodeIncorrect);
         CHECK(e.triesLeft == std::optional<int>(5));
-        CHECK(errorFor(0x63C0, CardCommand::UnblockPin).code() == ErrorCode::PinBlocked);
+        CHECK(errorFor(0x63C0, CardCommand::UnblockPin).code() == ErrorCode::UnblockCodeBlocked);
     }
 
-    TEST_CASE("6983 after a PIN command means blocked")
+    TEST_CASE("6983 after a PIN command means blocked: the PIN, or after RESET RETRY COUNTER the unblock code")
     {
         CHECK(errorFor(0x6983, CardCommand::VerifyPin).code() == ErrorCode::PinBlocked);
         CHECK(errorFor(0x6983, CardCommand::ChangePin).code() == ErrorCode::PinBlocked);
-        CHECK(errorFor(0x6983, CardCommand::UnblockPin).code() == ErrorCode::PinBlocked);
+        CHECK(errorFor(0x6983, CardCommand::UnblockPin).code() == ErrorCode::UnblockCodeBlocked);
     }
 
     TEST_CASE("6A80 after a PIN command is a refused PIN format, elsewhere a card error")

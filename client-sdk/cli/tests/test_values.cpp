@@ -58,6 +58,7 @@ TEST_CASE("blocked PIN, wrong unblock code and the PIN guard exit 4, other probl
 {
     CHECK(exitCodeFor(Problem::fromResponse(423, R"({"code":"PIN_BLOCKED"})")) == ExitCode::PinRefused);
     CHECK(exitCodeFor(Problem::fromResponse(403, R"({"code":"UNBLOCK_CODE_INCORRECT","triesLeft":2})")) == ExitCode::PinRefused);
+    CHECK(exitCodeFor(Problem::fromResponse(423, R"({"code":"UNBLOCK_CODE_BLOCKED"})")) == ExitCode::PinRefused);
     Problem guard = Problem::fromResponse(409, R"({"code":"PIN_GUARD","detail":"the last try is kept","triesLeft":1})");
     CHECK(exitCodeFor(guard) == ExitCode::PinRefused);
     CHECK(describe(guard) == "PIN_GUARD: inkand refused to spend a PIN try: the last try is kept (1 try left)");
