@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import subprocess
 import threading
 import unittest
 
-from harness import DEMO_PIN, DEMO_UNBLOCK, b64, unb64, verify_signature, wait_for
+from harness import BIN_DIR, DEMO_PIN, DEMO_UNBLOCK, b64, unb64, verify_signature, wait_for
 from test_security import VERIFY_WITH_PIN, SecurityStackTestCase
 
 PAD_PORTAL = "https://pad.example.jp"  # its PIN is typed on the reader
@@ -60,6 +61,12 @@ class PinpadReaderTest(SecurityStackTestCase):
         self.assertTrue(card["pinpad"])
         access = self.page(PAD_PORTAL).get("/v1/access").json()
         self.assertEqual(access["pinSource"], "pinpad")
+        # inkan status marks the reader.
+        status = subprocess.run([str(BIN_DIR / "inkan"), "--state-dir", str(self.daemon.state), "--port",
+                                 str(self.daemon.port), "status"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(status.returncode, 0, status.stderr)
+        line = next(line for line in status.stdout.splitlines() if self.card_id in line)
+        self.assertTrue(line.startswith("Inkan Virtual PinPad") and line.rstrip().endswith("yes"), line)
 
     def test_2_a_page_signs_with_the_pin_typed_on_the_reader(self):
         self.type_on_keypad(DEMO_PIN)

@@ -24,10 +24,11 @@ void addStatusCommand(Commands& commands)
             session.out() << "No reader connected.\n";
             return ExitCode::Ok;
         }
-        TextTable table({"READER", "CARD", "CARD ID", "ATR"});
+        TextTable table({"READER", "CARD", "CARD ID", "ATR", "PIN PAD"});
         for (const auto& reader : readers) {
             bool present = flagOf(reader, "cardPresent");
-            table.addRow({textOf(reader, "name"), present ? "present" : "empty", textOf(reader, "cardId"), textOf(reader, "atr")});
+            table.addRow({textOf(reader, "name"), present ? "present" : "empty", textOf(reader, "cardId"), textOf(reader, "atr"),
+                          flagOf(reader, "pinpad") ? "yes" : ""});
         }
         table.print(session.out());
         return ExitCode::Ok;
