@@ -19,6 +19,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "tests/unit/temp_dir.hpp"
 #include "api/api.hpp"
 #include "api/server.hpp"
 #include "daemon/cert/openssl_ptr.hpp"
@@ -99,16 +100,7 @@ std::uint16_t freePort()
     return ntohs(address.sin_port);
 }
 
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "inkan-server-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using inkan::test::TempDir;
 
 using SslCtxPtr = ossl::Ptr<SSL_CTX, SSL_CTX_free>;
 

@@ -11,13 +11,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <random>
 #include <thread>
 
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "tests/unit/temp_dir.hpp"
 #include "daemon/card/reference_card.hpp"
 #include "daemon/cert/certificate.hpp"
 #include "daemon/error.hpp"
@@ -42,19 +42,7 @@ constexpr auto kReader = "Test Reader 00";
 constexpr auto kTimeout = 20s;
 
 // A temporary state directory for one virtual card, removed afterwards.
-struct TempDir {
-    TempDir()
-    {
-        std::random_device random;
-        path = std::filesystem::temp_directory_path() / ("inkan-card-service-" + std::to_string(random()));
-    }
-    ~TempDir()
-    {
-        std::error_code ignored;
-        std::filesystem::remove_all(path, ignored);
-    }
-    std::filesystem::path path;
-};
+using inkan::test::TempDir;
 
 // Plays pcscd + vpcd: reader events come from the test thread (standing in
 // for the monitor thread), APDUs go to the virtual card while it is "inserted".
@@ -270,7 +258,7 @@ inkan::vcard::CardStore openStore(const std::filesystem::path& stateDir)
 // Everything one test needs: a virtual card, the fake backend, the service.
 struct Fixture {
     Fixture()
-        : store(openStore(dir.path)), card(store), backend(std::make_shared<FakeBackend>(card))
+        : store(openStore(dir.path / "card")), card(store), backend(std::make_shared<FakeBackend>(card))
     {
         inkan::service::CardServiceOptions options;
         options.backend = backend;

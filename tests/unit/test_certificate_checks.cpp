@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "tests/unit/temp_dir.hpp"
 #include "api/handlers_cert.hpp"
 #include "api/json_certificates.hpp"
 #include "daemon/cert/openssl_ptr.hpp"
@@ -101,16 +102,7 @@ Bytes signWith(const fs::path& keyFile, const Bytes& digest)
 }
 
 /// A temporary directory removed at scope exit.
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "inkan-certchecks-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using inkan::test::TempDir;
 
 config::Config loadConfig(const fs::path& file, const std::string& json)
 {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/unit/temp_dir.hpp"
 #include "daemon/config.hpp"
 #include "daemon/state.hpp"
 
@@ -19,16 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 /// A temporary directory removed at scope exit.
-struct TempDir {
-    fs::path path;
-    TempDir()
-    {
-        std::string pattern = (fs::temp_directory_path() / "inkan-config-test-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() { fs::remove_all(path); }
-};
+using inkan::test::TempDir;
 
 state::Environment environment(std::map<std::string, std::string> values)
 {
