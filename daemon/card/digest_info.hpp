@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "daemon/pcsc/bytes.hpp"
-#include "daemon/service/card_agent.hpp"
+#include "daemon/card/types.hpp"
 
 namespace inkan::card {
 

@@ -16,7 +16,7 @@
 
 #include "daemon/pcsc/apdu_channel.hpp"
 #include "daemon/secret.hpp"
-#include "daemon/service/card_agent.hpp"
+#include "daemon/card/types.hpp"
 
 namespace inkan::card {
 

@@ -12,8 +12,8 @@
 
 namespace inkan {
 
-// The same alias as daemon/service/card_agent.hpp (redeclaring an alias to the
-// same type is allowed), so this layer does not depend on the service's header.
+// The same alias as daemon/card/types.hpp (redeclaring an alias to the same
+// type is allowed), so the transport does not depend on the card layer.
 using Bytes = std::vector<std::uint8_t>;
 
 namespace pcsc {

@@ -20,35 +20,10 @@
 #include <variant>
 #include <vector>
 
-#include "../secret.hpp"
+#include "daemon/card/types.hpp"
+#include "daemon/secret.hpp"
 
 namespace inkan {
-
-using Bytes = std::vector<std::uint8_t>;
-
-struct PinStatus {
-    int triesLeft = 0;
-    int maxTries = 0;
-    bool blocked = false;
-};
-
-/// A PIN or unblock code for one card operation: its value, or "typed on the
-/// PIN pad of the reader", in which case inkand never sees it.
-class PinInput {
-public:
-    PinInput(Secret value) : value_(std::move(value)) {}  // implicit: a value is the usual case
-    static PinInput onPinpad() { return PinInput(); }
-
-    bool isOnPinpad() const noexcept { return !value_.has_value(); }
-    /// The value; only when !isOnPinpad().
-    const Secret& value() const { return value_.value(); }
-    /// Moves the value out; only when !isOnPinpad().
-    Secret takeValue() { return std::move(value_.value()); }
-
-private:
-    PinInput() = default;
-    std::optional<Secret> value_;
-};
 
 /// A certificate as listed with a card; `der` is the exact encoding read from the card.
 struct CertificateSummary {
@@ -90,8 +65,6 @@ struct AgentStatus {
     bool pcscAvailable = false;
     std::vector<ReaderSummary> readers;
 };
-
-enum class DigestAlgorithm { Sha256, Sha384, Sha512 };
 
 struct SignRequest {
     std::optional<std::string> certificateId;  // default: the card's signing certificate

@@ -1,0 +1,47 @@
+// inkan — the card domain's value types: what a card's PIN looks like from
+// outside, where a PIN comes from, which digests a card signs. The card
+// profiles use them, and the layers above (service, security, API) pass them
+// on; so they live here, below all of those.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "daemon/secret.hpp"
+
+namespace inkan {
+
+// The same alias as daemon/pcsc/bytes.hpp (redeclaring an alias to the same
+// type is allowed), so neither layer depends on the other for it.
+using Bytes = std::vector<std::uint8_t>;
+
+/// A PIN's (or the unblock code's) try counter, as the card tells it.
+struct PinStatus {
+    int triesLeft = 0;
+    int maxTries = 0;
+    bool blocked = false;
+};
+
+/// A PIN or unblock code for one card operation: its value, or "typed on the
+/// PIN pad of the reader", in which case inkand never sees it.
+class PinInput {
+public:
+    PinInput(Secret value) : value_(std::move(value)) {}  // implicit: a value is the usual case
+    static PinInput onPinpad() { return PinInput(); }
+
+    bool isOnPinpad() const noexcept { return !value_.has_value(); }
+    /// The value; only when !isOnPinpad().
+    const Secret& value() const { return value_.value(); }
+    /// Moves the value out; only when !isOnPinpad().
+    Secret takeValue() { return std::move(value_.value()); }
+
+private:
+    PinInput() = default;
+    std::optional<Secret> value_;
+};
+
+enum class DigestAlgorithm { Sha256, Sha384, Sha512 };
+
+}  // namespace inkan
