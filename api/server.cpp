@@ -542,6 +542,11 @@ private:
             beast::error_code ignored;
             socket.close(ignored);
         } else {
+            // Every answer is complete when written: send it at once. With
+            // Nagle's algorithm the answer after TLS 1.3's session tickets
+            // waited for the client's delayed ACK (some 40 ms).
+            beast::error_code ignored;
+            socket.set_option(tcp::no_delay(true), ignored);
             auto session = std::make_shared<Session>(server_, std::move(socket));
             server_.track(session);
             session->start();
