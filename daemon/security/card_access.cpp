@@ -154,6 +154,13 @@ CardAccess::Grant CardAccess::grantOf(const Principal& principal) const
 enum class PinOperation { Verify, Change, Unblock, Sign };
 
 struct CardAccess::PinFlow {
+    PinFlow(Principal who, std::string card, PinOperation operationKind, PinRequestOptions requestOptions,
+            std::optional<Secret> firstValue, std::optional<Secret> secondValue = std::nullopt)
+        : principal(std::move(who)), cardId(std::move(card)), kind(operationKind), options(requestOptions),
+          first(std::move(firstValue)), second(std::move(secondValue))
+    {
+    }
+
     Principal principal;
     std::string cardId;
     PinOperation kind = PinOperation::Verify;
@@ -360,12 +367,7 @@ void CardAccess::pinStatus(const Principal& principal, const std::string& cardId
 void CardAccess::verifyPin(const Principal& principal, const std::string& cardId, std::optional<Secret> pin,
                            PinRequestOptions options, Completion<PinStatus> done)
 {
-    auto flow = std::make_shared<PinFlow>();
-    flow->principal = principal;
-    flow->cardId = cardId;
-    flow->kind = PinOperation::Verify;
-    flow->options = options;
-    flow->first = std::move(pin);
+    auto flow = std::make_shared<PinFlow>(principal, cardId, PinOperation::Verify, options, std::move(pin));
     flow->donePin = std::move(done);
     startPinFlow(std::move(flow));
 }
@@ -373,13 +375,7 @@ void CardAccess::verifyPin(const Principal& principal, const std::string& cardId
 void CardAccess::changePin(const Principal& principal, const std::string& cardId, std::optional<Secret> pin,
                            std::optional<Secret> newPin, PinRequestOptions options, Completion<PinStatus> done)
 {
-    auto flow = std::make_shared<PinFlow>();
-    flow->principal = principal;
-    flow->cardId = cardId;
-    flow->kind = PinOperation::Change;
-    flow->options = options;
-    flow->first = std::move(pin);
-    flow->second = std::move(newPin);
+    auto flow = std::make_shared<PinFlow>(principal, cardId, PinOperation::Change, options, std::move(pin), std::move(newPin));
     flow->donePin = std::move(done);
     startPinFlow(std::move(flow));
 }
@@ -387,13 +383,7 @@ void CardAccess::changePin(const Principal& principal, const std::string& cardId
 void CardAccess::unblockPin(const Principal& principal, const std::string& cardId, std::optional<Secret> unblockCode,
                             std::optional<Secret> newPin, PinRequestOptions options, Completion<PinStatus> done)
 {
-    auto flow = std::make_shared<PinFlow>();
-    flow->principal = principal;
-    flow->cardId = cardId;
-    flow->kind = PinOperation::Unblock;
-    flow->options = options;
-    flow->first = std::move(unblockCode);
-    flow->second = std::move(newPin);
+    auto flow = std::make_shared<PinFlow>(principal, cardId, PinOperation::Unblock, options, std::move(unblockCode), std::move(newPin));
     flow->donePin = std::move(done);
     startPinFlow(std::move(flow));
 }
@@ -401,14 +391,11 @@ void CardAccess::unblockPin(const Principal& principal, const std::string& cardI
 void CardAccess::sign(const Principal& principal, const std::string& cardId, SignRequest request,
                       PinRequestOptions options, Completion<SignResult> done)
 {
-    auto flow = std::make_shared<PinFlow>();
-    flow->principal = principal;
-    flow->cardId = cardId;
-    flow->kind = PinOperation::Sign;
-    flow->options = options;
     // The PIN pad is the origin policy's choice, never the caller's: only a value is taken.
-    if (request.pin && !request.pin->isOnPinpad()) flow->first = request.pin->takeValue();
+    std::optional<Secret> pin;
+    if (request.pin && !request.pin->isOnPinpad()) pin = request.pin->takeValue();
     request.pin.reset();
+    auto flow = std::make_shared<PinFlow>(principal, cardId, PinOperation::Sign, options, std::move(pin));
     flow->signRequest = std::move(request);
     flow->doneSign = std::move(done);
     startPinFlow(std::move(flow));

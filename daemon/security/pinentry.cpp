@@ -323,7 +323,8 @@ Secret Pinentry::getPin(const PinPrompt& prompt, const Abandoned& abandoned) con
         Reply second = session.call(kGetPin, {}, answerDeadline);
         if (!second.ok) throw dialogError(second.errorCode);
         if (!second.data || !sameSecret(*first.data, *second.data)) {
-            throw Error(ErrorCode::PinCancelled, "the two new PINs entered in inkand's dialog differ");
+            // As a PIN pad reports it (6402): nothing reached the card, ask again.
+            throw Error(ErrorCode::PinFormat, "the new PIN was entered differently the second time (no try was spent)");
         }
     }
     return std::move(*first.data);

@@ -72,6 +72,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen | None, sig=signal.SIGTERM, timeout=10) -> int:
+    """Ask `proc` to end with `sig`, kill it after `timeout` seconds; its exit code (0 when none ran)."""
+    if proc is None:
+        return 0
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
 def pcscd_running() -> bool:
     return subprocess.run(["pgrep", "-x", "pcscd"], stdout=subprocess.DEVNULL).returncode == 0
 
@@ -132,13 +146,7 @@ class Pcscd:
             wait_for(lambda: port_listening(VPINPAD_PORT), 15, what="pcscd to load the virtual PIN pad reader")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def restart(self):
@@ -179,13 +187,7 @@ class VirtualCard:
         wait_for(lambda: self.log.exists() and "connected" in self.log.read_text(), 15, what="the virtual card to connect to vpcd")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
 
     def remove(self):
@@ -234,14 +236,7 @@ class Inkand:
         return self.stdout_path.read_text(errors="replace") if self.stdout_path.exists() else ""
 
     def stop(self, sig=signal.SIGTERM, timeout=15) -> int:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode if self.proc else 0
+        return stop_process(self.proc, sig, timeout)
 
     def write_config(self, config: dict):
         """inkand's config file (read at the next start)."""

@@ -13,6 +13,7 @@
 #include "api/console.hpp"
 #include "api/console_assets.hpp"
 #include "daemon/error.hpp"
+#include "tests/unit/api_serve.hpp"
 #include "tests/unit/no_cards_agent.hpp"
 
 using namespace inkan;
@@ -61,19 +62,8 @@ struct Fixture {
         return request;
     }
 
-    Response serve(const Request& request)
-    {
-        std::optional<Response> answer;
-        api->handle(request, [&](Response response) { answer = std::move(response); });
-        REQUIRE(answer.has_value());
-        return std::move(*answer);
-    }
+    Response serve(const Request& request) { return test::serveOnce(*api, request); }
 };
-
-std::string codeOf(const Response& response)
-{
-    return nlohmann::json::parse(response.body).at("code").get<std::string>();
-}
 
 }  // namespace
 
@@ -146,10 +136,10 @@ TEST_SUITE("console")
             const Response response = f.serve(Fixture::bare("GET", target));
             if (response.status == 401) {
                 // Not a console path at all: the gate wants the token first.
-                CHECK(codeOf(response) == "UNAUTHORIZED");
+                CHECK(test::problemCodeOf(response) == "UNAUTHORIZED");
             } else {
                 CHECK(response.status == 404);
-                CHECK(codeOf(response) == "NOT_FOUND");
+                CHECK(test::problemCodeOf(response) == "NOT_FOUND");
             }
         }
     }
@@ -159,7 +149,7 @@ TEST_SUITE("console")
         Fixture f;
         Request post = Fixture::bare("POST", "/");
         post.headers.add("Content-Type", "application/json");
-        CHECK(codeOf(f.serve(post)) == "UNAUTHORIZED");
+        CHECK(test::problemCodeOf(f.serve(post)) == "UNAUTHORIZED");
         CHECK(isConsolePath("/"));
         CHECK(isConsolePath("/console/app.js"));
         CHECK_FALSE(isConsolePath("/console/"));
@@ -171,7 +161,7 @@ TEST_SUITE("console")
         Fixture f;
         Request foreign = Fixture::bare("GET", "/console/app.js");
         foreign.headers.add("Origin", "https://evil.example");
-        CHECK(codeOf(f.serve(foreign)) == "ORIGIN_FORBIDDEN");
+        CHECK(test::problemCodeOf(f.serve(foreign)) == "ORIGIN_FORBIDDEN");
         const Response page = f.serve(Fixture::bare("GET", "/"));
         CHECK(page.headers.get("Cross-Origin-Resource-Policy") == "same-origin");
     }
@@ -188,11 +178,11 @@ TEST_SUITE("console")
             CAPTURE(site);
             Request other = Fixture::bare("GET", "/v1/status");
             other.headers.add("Sec-Fetch-Site", site);
-            CHECK(codeOf(f.serve(other)) == "UNAUTHORIZED");
+            CHECK(test::problemCodeOf(f.serve(other)) == "UNAUTHORIZED");
         }
         Request twice = Fixture::fromConsole("GET", "/v1/status");
         twice.headers.add("Sec-Fetch-Site", "same-origin");
-        CHECK(codeOf(f.serve(twice)) == "UNAUTHORIZED");
+        CHECK(test::problemCodeOf(f.serve(twice)) == "UNAUTHORIZED");
     }
 
     TEST_CASE("the console's own origin may act without a token, under the browser rules")
@@ -201,19 +191,19 @@ TEST_SUITE("console")
         for (const char* origin : {"https://127.0.0.1:24713", "https://localhost:24713", "https://[::1]:24713"}) {
             CAPTURE(origin);
             const Response response = f.serve(Fixture::fromConsole("POST", "/v1/cards/X/pin/change", origin));
-            CHECK(codeOf(response) == "CARD_NOT_FOUND");  // admitted: the card service answered
+            CHECK(test::problemCodeOf(response) == "CARD_NOT_FOUND");  // admitted: the card service answered
         }
 
         Request noClientHeader = Fixture::fromConsole("POST", "/v1/cards/X/pin/change");
         noClientHeader.headers.set("Inkan-Client", "");
-        CHECK(codeOf(f.serve(noClientHeader)) == "BAD_REQUEST");
+        CHECK(test::problemCodeOf(f.serve(noClientHeader)) == "BAD_REQUEST");
 
         // Sec-Fetch-Site alone never admits a request that acts.
         Request withoutOrigin = Fixture::bare("POST", "/v1/cards/X/pin/change");
         withoutOrigin.headers.add("Sec-Fetch-Site", "same-origin");
         withoutOrigin.headers.add("Content-Type", "application/json");
         withoutOrigin.headers.add("Inkan-Client", "inkan-console");
-        CHECK(codeOf(f.serve(withoutOrigin)) == "UNAUTHORIZED");
+        CHECK(test::problemCodeOf(f.serve(withoutOrigin)) == "UNAUTHORIZED");
     }
 
     TEST_CASE("look-alikes of the own origin are ORIGIN_FORBIDDEN")
@@ -225,7 +215,7 @@ TEST_SUITE("console")
             CAPTURE(origin);
             const Response response = f.serve(Fixture::fromConsole("POST", "/v1/cards/X/pin/change", origin));
             CHECK(response.status == 403);
-            CHECK(codeOf(response) == "ORIGIN_FORBIDDEN");
+            CHECK(test::problemCodeOf(response) == "ORIGIN_FORBIDDEN");
         }
     }
 }

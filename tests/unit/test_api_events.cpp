@@ -13,6 +13,7 @@
 #include "api/api.hpp"
 #include "api/event_stream.hpp"
 #include "daemon/error.hpp"
+#include "tests/unit/api_serve.hpp"
 #include "tests/unit/no_cards_agent.hpp"
 
 using namespace inkan;
@@ -65,19 +66,8 @@ struct Fixture {
         return request;
     }
 
-    Response serve(const Request& request)
-    {
-        std::optional<Response> answer;
-        api->handle(request, [&](Response response) { answer = std::move(response); });
-        REQUIRE(answer.has_value());
-        return std::move(*answer);
-    }
+    Response serve(const Request& request) { return test::serveOnce(*api, request); }
 };
-
-std::string codeOf(const Response& response)
-{
-    return nlohmann::json::parse(response.body).at("code").get<std::string>();
-}
 
 }  // namespace
 
@@ -190,14 +180,14 @@ TEST_SUITE("event stream")
         Fixture f;
         Response response = f.serve(Fixture::eventsRequest());
         CHECK(response.status == 401);
-        CHECK(codeOf(response) == "UNAUTHORIZED");
+        CHECK(test::problemCodeOf(response) == "UNAUTHORIZED");
         CHECK_FALSE(response.stream);
 
         Request foreign = Fixture::eventsRequest();
         foreign.headers.add("Origin", "https://evil.example");
         response = f.serve(foreign);
         CHECK(response.status == 403);
-        CHECK(codeOf(response) == "ORIGIN_FORBIDDEN");
+        CHECK(test::problemCodeOf(response) == "ORIGIN_FORBIDDEN");
         CHECK(f.bus.subscriberCount() == 0);
 
         Request portal = Fixture::eventsRequest();
@@ -216,14 +206,14 @@ TEST_SUITE("event stream")
         Response b = f.serve(Fixture::withToken(Fixture::eventsRequest()));
         Response c = f.serve(Fixture::withToken(Fixture::eventsRequest()));
         CHECK(c.status == 503);
-        CHECK(codeOf(c) == "BUSY");
+        CHECK(test::problemCodeOf(c) == "BUSY");
 
         Request twice = Fixture::withToken(Fixture::eventsRequest());
         twice.headers.add("Last-Event-ID", "500");
         twice.headers.add("Last-Event-ID", "501");
         const Response refused = f.serve(twice);
         CHECK(refused.status == 400);
-        CHECK(codeOf(refused) == "BAD_REQUEST");
+        CHECK(test::problemCodeOf(refused) == "BAD_REQUEST");
         a.stream->stop();
         b.stream->stop();
     }

@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/unit/api_serve.hpp"
 #include "api/api.hpp"
 #include "api/base64.hpp"
 #include "api/json_mapping.hpp"
@@ -184,18 +185,7 @@ struct Fixture {
         return serve(request);
     }
 
-    Response serve(const Request& request)
-    {
-        std::optional<Response> answer;
-        int answers = 0;
-        api->handle(request, [&](Response response) {
-            ++answers;
-            answer = std::move(response);
-        });
-        REQUIRE(answer.has_value());
-        CHECK(answers == 1);
-        return std::move(*answer);
-    }
+    Response serve(const Request& request) { return test::serveOnce(*api, request); }
 };
 
 json bodyOf(const Response& response) { return json::parse(response.body); }

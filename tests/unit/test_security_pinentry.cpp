@@ -182,6 +182,24 @@ TEST_SUITE("security pinentry")
               ErrorCode::PinEntryUnavailable);
     }
 
+    TEST_CASE("a new PIN asked twice by inkand (the pinentry cannot repeat) must match: else PIN_FORMAT")
+    {
+        Scripts scripts;
+        const auto differing = scripts.raw("differing", "echo 'OK Pleased to meet you'\n"
+                                                        "n=0\n"
+                                                        "while IFS= read -r line; do\n"
+                                                        "  case \"$line\" in\n"
+                                                        "    SETREPEAT*) echo 'ERR 536871187 Unknown command' ;;\n"
+                                                        "    GETPIN*) n=$((n+1)); echo \"D 246$n\"; echo OK ;;\n"
+                                                        "    BYE*) echo 'OK closing connection'; exit 0 ;;\n"
+                                                        "    *) echo OK ;;\n"
+                                                        "  esac\n"
+                                                        "done\n");
+        PinPrompt twice = prompt();
+        twice.repeatPrompt = "New PIN again:";
+        CHECK(refusal([&] { pinentryAt(differing).getPin(twice); }) == ErrorCode::PinFormat);
+    }
+
     TEST_CASE("a program that is missing, mute or not a pinentry is PIN_ENTRY_UNAVAILABLE")
     {
         Scripts scripts;
