@@ -3,26 +3,21 @@
 // tests/integration/test_console.py started. Chromium trusts inkand's local CA
 // only through the NSS database under $HOME (no --ignore-certificate-errors).
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import { launchChromium, required } from './chromium.mjs';
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through tests/integration/test_console.py`);
-  return value;
-}
+const RUNNER = 'tests/integration/test_console.py';
 
 const env = {
-  url: required('INKAN_CONSOLE_URL'),  // https://127.0.0.1:PORT/
-  cardId: required('INKAN_CARD_ID'),
-  pin: required('INKAN_PIN'),
-  vcardPid: Number(required('INKAN_VCARD_PID')),
-  screenshots: required('SCREENSHOT_DIR'),
+  url: required('INKAN_CONSOLE_URL', RUNNER),  // https://127.0.0.1:PORT/
+  cardId: required('INKAN_CARD_ID', RUNNER),
+  pin: required('INKAN_PIN', RUNNER),
+  vcardPid: Number(required('INKAN_VCARD_PID', RUNNER)),
+  screenshots: required('SCREENSHOT_DIR', RUNNER),
   work: required('E2E_WORK_DIR'),
-  chromium: process.env.CHROMIUM ?? '/usr/bin/chromium',
 };
 
 const CORPORATE_NAME = '株式会社いんかん商事';   // the virtual card's demo certificate (tools/vcard)
@@ -54,20 +49,7 @@ async function changePin(current, next) {
 }
 
 before(async () => {
-  const userDataDir = mkdtempSync(join(env.work, 'chromium-profile-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: env.chromium,
-    headless: true,
-    // Debian's Chromium, as installed; never a downloaded browser.
-    args: [
-      '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic',
-    ],
-    viewport: { width: 1200, height: 1000 },
-    locale: 'ja-JP',
-    // Certificate errors are NOT ignored: trust comes from $HOME/.pki/nssdb.
-    ignoreHTTPSErrors: false,
-  });
+  context = await launchChromium({ workDir: env.work, viewport: { width: 1200, height: 1000 } });
   page = context.pages()[0] ?? await context.newPage();
   page.on('console', (message) => {
     // API refusals (a wrong PIN is a 403) are answers the page handles, which

@@ -12,30 +12,25 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { chromium } from 'playwright-core';
+import { launchChromium, required } from './chromium.mjs';
 
 import { startServer } from '../../client-sdk/examples/serve.mjs';
 
-function required(name) {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run this through tests/integration/test_browser.py`);
-  return value;
-}
+const RUNNER = 'tests/integration/test_browser.py';
 
 const env = {
-  portalPort: Number(required('PORTAL_PORT')),
-  portalCert: required('PORTAL_CERT'),
-  portalKey: required('PORTAL_KEY'),
-  portalRoot: required('PORTAL_ROOT'),  // client-sdk/: examples/ and js/dist/ below it
-  inkanPort: Number(required('INKAN_PORT')),
-  cardId: required('INKAN_CARD_ID'),
-  pin: required('INKAN_PIN'),
-  apduLog: required('INKAN_APDU_LOG'),
-  vcardPid: Number(required('INKAN_VCARD_PID')),
-  screenshots: required('SCREENSHOT_DIR'),
+  portalPort: Number(required('PORTAL_PORT', RUNNER)),
+  portalCert: required('PORTAL_CERT', RUNNER),
+  portalKey: required('PORTAL_KEY', RUNNER),
+  portalRoot: required('PORTAL_ROOT', RUNNER),  // client-sdk/: examples/ and js/dist/ below it
+  inkanPort: Number(required('INKAN_PORT', RUNNER)),
+  cardId: required('INKAN_CARD_ID', RUNNER),
+  pin: required('INKAN_PIN', RUNNER),
+  apduLog: required('INKAN_APDU_LOG', RUNNER),
+  vcardPid: Number(required('INKAN_VCARD_PID', RUNNER)),
+  screenshots: required('SCREENSHOT_DIR', RUNNER),
   work: required('E2E_WORK_DIR'),
-  token: required('INKAN_TOKEN'),  // only for approving the pairing, as `inkan pair approve` does
-  chromium: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  token: required('INKAN_TOKEN', RUNNER),  // only for approving the pairing, as `inkan pair approve` does
 };
 
 const PORTAL = `https://portal.test:${env.portalPort}`;
@@ -84,20 +79,10 @@ async function pageError(page) {
 
 before(async () => {
   server = await startPortalServer();
-  const userDataDir = mkdtempSync(join(env.work, 'chromium-profile-'));
-  context = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: env.chromium,
-    headless: true,
-    // Debian's Chromium, as installed; never a downloaded browser.
-    args: [
-      '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic',
-      `--host-resolver-rules=MAP portal.test 127.0.0.1, MAP evil.test 127.0.0.1`,
-    ],
+  context = await launchChromium({
+    workDir: env.work,
+    extraArgs: ['--host-resolver-rules=MAP portal.test 127.0.0.1, MAP evil.test 127.0.0.1'],
     viewport: { width: 1000, height: 1100 },
-    locale: 'ja-JP',
-    // Certificate errors are NOT ignored: trust comes from $HOME/.pki/nssdb.
-    ignoreHTTPSErrors: false,
   });
 });
 
