@@ -1,6 +1,9 @@
 #include "daemon/pcsc/card_connection.hpp"
 
 #include <array>
+#include <chrono>
+#include <thread>
+#include <string>
 
 #include <reader.h>  // pcsc-lite: CM_IOCTL_GET_FEATURE_REQUEST (PC/SC part 10 §2.2)
 
@@ -18,6 +21,10 @@ constexpr DWORD kProtocols = SCARD_PROTOCOL_T0 | SCARD_PROTOCOL_T1;
 
 // The largest short R-APDU: 256 data bytes + SW1 SW2 (ISO/IEC 7816-4 §5.1).
 constexpr std::size_t kMaxShortResponse = 256 + 2;
+
+// After an interrupted transaction, how long to wait for pcscd to say why.
+constexpr int kInterruptionChecks = 5;
+constexpr std::chrono::milliseconds kInterruptionCheckInterval{200};
 
 const SCARD_IO_REQUEST* sendPci(DWORD protocol)
 {
@@ -56,26 +63,10 @@ public:
     {
         std::array<std::uint8_t, kMaxShortResponse> buffer{};
         DWORD length = buffer.size();
-        try {
-            const auto result = scardCall(
-                "SCardTransmit",
-                SCardTransmit(connection_.card_, sendPci(connection_.protocol_), command.data(),
-                              static_cast<DWORD>(command.size()), nullptr, buffer.data(), &length),
-                {SCARD_E_NOT_TRANSACTED});
-            if (result == SCARD_E_NOT_TRANSACTED) {
-                // pcsc-lite drops our transaction when the card is pulled or
-                // reset under it; SCardStatus tells which (and throws for it).
-                connection_.checkCard();
-                throw Error(ErrorCode::Busy, "SCardTransmit: the card transaction was interrupted");
-            }
-        } catch (const CardResetError&) {
-            // Reset in the middle of an operation: the card forgot what this
-            // operation already did (selected application, verified PIN), so
-            // the operation cannot go on. Reconnect so the next one works,
-            // and let the error tell the caller to start over.
-            connection_.reconnect();
-            throw;
-        }
+        call("SCardTransmit", [&] {
+            return SCardTransmit(connection_.card_, sendPci(connection_.protocol_), command.data(),
+                                 static_cast<DWORD>(command.size()), nullptr, buffer.data(), &length);
+        });
         if (length > buffer.size()) throw Error(ErrorCode::Internal, "SCardTransmit returned more than the buffer");
         return Bytes(buffer.begin(), buffer.begin() + length);
     }
@@ -95,14 +86,37 @@ public:
     }
 
 private:
+    // One call that reaches the card inside this transaction.
+    template <class Call>
+    void call(const char* function, Call&& scardFunction)
+    {
+        try {
+            if (scardCall(function, scardFunction(), {SCARD_E_NOT_TRANSACTED}) == SCARD_E_NOT_TRANSACTED) {
+                // pcsc-lite drops our transaction when the card is pulled or
+                // reset under it; SCardStatus tells which (and throws for it).
+                connection_.checkCardAfterInterruption();
+                throw Error(ErrorCode::Busy, std::string(function) + ": the card transaction was interrupted");
+            }
+        } catch (const CardResetError&) {
+            // Reset in the middle of an operation: the card forgot what this
+            // operation already did (selected application, verified PIN), so
+            // the operation cannot go on. Reconnect so the next one works,
+            // and let the error tell the caller to start over.
+            connection_.reconnect();
+            throw;
+        }
+    }
+
     // One PIN pad command: blocks while the user types (up to the reader's
     // timeout), inside this transaction, so nothing comes between.
     Bytes control(std::uint32_t code, ByteView input)
     {
         std::array<std::uint8_t, kMaxShortResponse> buffer{};
         DWORD length = 0;
-        scardCall("SCardControl", SCardControl(connection_.card_, code, input.data(), static_cast<DWORD>(input.size()),
-                                               buffer.data(), static_cast<DWORD>(buffer.size()), &length));
+        call("SCardControl", [&] {
+            return SCardControl(connection_.card_, code, input.data(), static_cast<DWORD>(input.size()), buffer.data(),
+                                static_cast<DWORD>(buffer.size()), &length);
+        });
         if (length > buffer.size()) throw Error(ErrorCode::Internal, "SCardControl returned more than the buffer");
         return Bytes(buffer.begin(), buffer.begin() + length);
     }
@@ -145,6 +159,19 @@ void CardConnection::checkCard()
     std::array<BYTE, MAX_ATR_SIZE> atr{};
     DWORD atrLength = atr.size();
     scardCall("SCardStatus", SCardStatus(card_, nullptr, &readerLength, &state, &protocol, atr.data(), &atrLength));
+}
+
+void CardConnection::checkCardAfterInterruption()
+{
+    // pcscd learns of a removal from its next look at the reader: for a
+    // reader it polls, up to its poll interval (PCSCLITE_STATUS_POLL_RATE,
+    // 400 ms) later. A PIN pad reader that saw the card go during an entry
+    // answers before that.
+    for (int check = 0; check < kInterruptionChecks; ++check) {
+        checkCard();
+        std::this_thread::sleep_for(kInterruptionCheckInterval);
+    }
+    checkCard();
 }
 
 void CardConnection::disconnect() noexcept

@@ -45,6 +45,9 @@ private:
     void reconnect();
     /// Throws what SCardStatus reports for the card (removed, reset, pcscd gone).
     void checkCard();
+    /// checkCard() for about a second, until pcscd has noticed what ended
+    /// our transaction; returns when it still sees nothing wrong.
+    void checkCardAfterInterruption();
     void disconnect() noexcept;
     void readFeatures() noexcept;
 

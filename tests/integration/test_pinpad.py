@@ -173,6 +173,23 @@ class PinpadReaderTest(SecurityStackTestCase):
         self.assertNotIn("38363432", self.vcard.log.read_text())  # "8642" in hex
 
 
+    def test_11_the_card_pulled_out_while_the_reader_waits_is_card_removed(self):
+        result = {}
+        waiting_before = (self.work / "pcscd.log").read_text(errors="replace").count("waiting up to")
+        thread = threading.Thread(target=lambda: result.setdefault("r", self.pad_sign(b"pulled out")[1]))
+        thread.start()
+        wait_for(lambda: (self.work / "pcscd.log").read_text(errors="replace").count("waiting up to") > waiting_before,
+                 20, what="the reader to wait for the PIN")
+        self.vcard.remove()
+        thread.join(40)
+        self.assertProblem(result["r"], 409, "CARD_REMOVED")
+        wait_for(lambda: self.client.get(f"/v1/cards/{self.card_id}").status == 404, 20, what="the card gone")
+        self.vcard.insert()
+        wait_for(lambda: self.client.get(f"/v1/cards/{self.card_id}").status == 200, 20, what="the card back")
+        self.type_on_keypad(DEMO_PIN)
+        self.assertEqual(self.pad_sign(b"back again")[1].status, 200)
+
+
 class NoPinpadTest(SecurityStackTestCase):
     """vpcd has no PIN pad: an origin whose PIN belongs on one is refused before the card is asked."""
 
