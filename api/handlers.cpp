@@ -61,6 +61,10 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
                            }));
     });
 
+    router.add("GET", "/v1/cards/{cardId}/unblock-code", [&access](const RequestContext& context, Respond respond) {
+        access.unblockCodeStatus(principalOf(context.caller), cardIdOf(context), answerPinStatus(std::move(respond)));
+    });
+
     router.add("GET", "/v1/cards/{cardId}/pin", [&access](const RequestContext& context, Respond respond) {
         access.pinStatus(principalOf(context.caller), cardIdOf(context), answerPinStatus(std::move(respond)));
     });

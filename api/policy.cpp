@@ -5,6 +5,7 @@ namespace inkan::api {
 namespace {
 
 constexpr std::string_view kAcknowledgeLowTriesField = "acknowledgeLowTries";
+constexpr std::string_view kPinpadField = "pinpad";
 
 }  // namespace
 
@@ -24,6 +25,7 @@ security::PinRequestOptions pinOptionsOf(const JsonBody& body)
 {
     security::PinRequestOptions options;
     options.acknowledgeLowTries = body.optionalBool(kAcknowledgeLowTriesField).value_or(false);
+    options.pinpad = body.optionalBool(kPinpadField).value_or(false);
     return options;
 }
 

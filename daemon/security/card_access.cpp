@@ -362,6 +362,14 @@ void CardAccess::pinStatus(const Principal& principal, const std::string& cardId
     });
 }
 
+void CardAccess::unblockCodeStatus(const Principal& principal, const std::string& cardId, Completion<PinStatus> done)
+{
+    authorize(principal, cardId, Operation::Read, [this, cardId, done = std::move(done)](Outcome<CardSummary> outcome) {
+        if (auto* error = std::get_if<std::exception_ptr>(&outcome)) return done(failure<PinStatus>(*error));
+        agent_.unblockCodeStatus(cardId, done);
+    });
+}
+
 // ---- spending PIN tries ---------------------------------------------------------------------
 
 void CardAccess::verifyPin(const Principal& principal, const std::string& cardId, std::optional<Secret> pin,
@@ -406,6 +414,14 @@ void CardAccess::startPinFlow(std::shared_ptr<PinFlow> flow)
     try {
         flow->grant = grantOf(flow->principal);
         flow->source = options_.policy->pinSource(flow->principal, flow->grant.get(), flow->grant.paired);
+        if (flow->options.pinpad) {
+            if (flow->principal.isLocalClient()) {
+                flow->source = PinSource::Pinpad;
+            } else if (flow->source != PinSource::Pinpad) {
+                throw Error(ErrorCode::PinSourceMismatch, "this origin's PIN is not entered on the reader's PIN pad: "
+                                                          "only inkan on this computer may choose the PIN pad");
+            }
+        }
 
         // Step 3, the part that needs no card: is the PIN where it should be?
         const bool fromRequest = flow->source == PinSource::Request;

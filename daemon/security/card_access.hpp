@@ -42,6 +42,10 @@ namespace inkan::security {
 struct PinRequestOptions {
     /// "acknowledgeLowTries": true — spend one of the last few tries anyway.
     bool acknowledgeLowTries = false;
+    /// "pinpad": true — the user types the PIN on the reader's PIN pad. The
+    /// local client's choice; a web origin's PIN source is its policy's, so
+    /// from one this must agree with it (else PIN_SOURCE_MISMATCH).
+    bool pinpad = false;
 };
 
 /// What a principal may do, for GET /v1/access.
@@ -84,6 +88,7 @@ public:
     void certificate(const Principal& principal, const std::string& cardId, const std::string& certId,
                      Completion<CertificateSummary> done);
     void pinStatus(const Principal& principal, const std::string& cardId, Completion<PinStatus> done);
+    void unblockCodeStatus(const Principal& principal, const std::string& cardId, Completion<PinStatus> done);
 
     // Spending PIN tries ("pin"; sign is "sign"). A PIN argument is nullopt
     // when the request carried none: required for the request source,

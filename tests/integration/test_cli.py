@@ -232,7 +232,8 @@ class ReadingTest(CliStackTestCase):
     def test_pin_status_text_and_json(self):
         result = self.inkan("pin", "status")
         self.assertExit(result, EXIT_OK)
-        self.assertIn("10 of 10 tries left", result.stdout)
+        self.assertIn("PIN: 10 of 10 tries left", result.stdout)
+        self.assertIn("Unblock code: 10 of 10 tries left", result.stdout)
         result = self.inkan("pin", "status", "--json")
         self.assertEqual(json.loads(result.stdout), {"triesLeft": 10, "maxTries": 10, "blocked": False})
 
@@ -398,6 +399,16 @@ class PinTest(CliStackTestCase):
         result = self.inkan("pin", "unblock", stdin=f"{DEMO_UNBLOCK}\n{DEMO_PIN}\n")
         self.assertExit(result, EXIT_OK)
         self.assertIn("PIN unblocked", result.stdout)
+
+    def test_unblocking_warns_at_the_unblock_codes_last_tries_and_then_goes_ahead(self):
+        for _ in range(7):
+            self.client.post(f"/v1/cards/{self.card_id}/pin/unblock", {"unblockCode": "87654321", "newPin": DEMO_PIN})
+        self.assertEqual(self.client.get(f"/v1/cards/{self.card_id}/unblock-code").json()["triesLeft"], 3)
+        self.assertIn("Unblock code: 3 of 10 tries left", self.inkan("pin", "status").stdout)
+        result = self.inkan("pin", "unblock", stdin=f"{DEMO_UNBLOCK}\n{DEMO_PIN}\n")
+        self.assertExit(result, EXIT_OK)
+        self.assertIn("only 3 tries left of the unblock code", result.stderr)
+        self.assertEqual(self.client.get(f"/v1/cards/{self.card_id}/unblock-code").json()["triesLeft"], 10)
         self.assertEqual(self.pin_status(), {"triesLeft": 10, "maxTries": 10, "blocked": False})
 
     def test_pin_change_without_the_new_pin_sends_nothing(self):

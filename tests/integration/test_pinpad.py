@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import ssl
 import subprocess
 import threading
 import unittest
 
 from harness import BIN_DIR, DEMO_PIN, DEMO_UNBLOCK, b64, unb64, verify_signature, wait_for
+from test_cli import run_inkan
 from test_security import VERIFY_WITH_PIN, SecurityStackTestCase
 
 PAD_PORTAL = "https://pad.example.jp"  # its PIN is typed on the reader
@@ -190,6 +192,38 @@ class PinpadReaderTest(SecurityStackTestCase):
         self.assertEqual(self.pad_sign(b"back again")[1].status, 200)
 
 
+    def inkan(self, *args) -> subprocess.CompletedProcess:
+        return run_inkan("--state-dir", self.daemon.state, "--port", self.daemon.port, "--card", self.card_id, *args)
+
+    def test_12_inkan_signs_and_changes_the_pin_on_the_pad(self):
+        document = self.work / "form.xml"
+        document.write_text("<申請書>法人設立</申請書>")
+        self.type_on_keypad(DEMO_PIN)
+        result = self.inkan("sign", document, "--pinpad")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("Type the PIN for card", result.stderr)
+        self.assertIn("PIN pad", result.stderr)
+        signature = (self.work / "form.xml.sig").read_bytes()
+        pem = (self.work / "form.xml.cert.pem").read_text()
+        verified = verify_signature(ssl.PEM_cert_to_DER_cert(pem), hashlib.sha256(document.read_bytes()).digest(), signature,
+                                    "SHA-256", self.work)
+        self.assertEqual(verified.returncode, 0, verified.stdout + verified.stderr)
+
+        self.type_on_keypad(DEMO_PIN, "13579", "13579")
+        result = self.inkan("pin", "change", "--pinpad")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("PIN changed", result.stdout)
+        self.type_on_keypad("13579", DEMO_PIN, DEMO_PIN)
+        self.assertEqual(self.inkan("pin", "change", "--pinpad").returncode, 0)
+
+        # Cancel on the pad: the CLI says so and spends nothing.
+        self.type_on_keypad("CANCEL")
+        result = self.inkan("sign", document, "--pinpad")
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn("PIN_CANCELLED", result.stderr)
+        self.assertEqual(self.pin_status()["triesLeft"], 10)
+
+
 class NoPinpadTest(SecurityStackTestCase):
     """vpcd has no PIN pad: an origin whose PIN belongs on one is refused before the card is asked."""
 
@@ -203,6 +237,9 @@ class NoPinpadTest(SecurityStackTestCase):
         self.assertFalse(card["pinpad"])
         before = self.vcard.apdu_count()
         r = self.page(PAD_PORTAL).post(f"/v1/cards/{self.card_id}/sign", self.sign_body(pin=None))
+        self.assertProblem(r, 503, "PINPAD_UNAVAILABLE")
+        # The local client asking for the PIN pad gets the same answer.
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pinpad": True})
         self.assertProblem(r, 503, "PINPAD_UNAVAILABLE")
         self.assertNothingReachedTheCard(before)
 

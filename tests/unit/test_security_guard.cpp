@@ -480,6 +480,39 @@ TEST_SUITE("security card access")
         CHECK(h.agent.pinsSeen.empty());
     }
 
+    TEST_CASE("the local client may choose the PIN pad; a page may not choose it against its policy")
+    {
+        Harness h;
+        const auto request = [] {
+            SignRequest r;
+            r.digest = Bytes(32, 7);
+            return r;
+        };
+        Result<SignResult> noPad;
+        h.access->sign(kLocal, std::string(kCardId), request(), PinRequestOptions{false, true}, noPad.completion());
+        CHECK(noPad.code() == ErrorCode::PinpadUnavailable);
+
+        h.agent.readerHasPinpad = true;
+        h.agent.typedOnPinpad = std::string(kRightPin);
+        h.agent.calls.clear();
+        Result<SignResult> signed_;
+        h.access->sign(kLocal, std::string(kCardId), request(), PinRequestOptions{false, true}, signed_.completion());
+        CHECK(signed_.value.has_value());
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus", "sign(pinpad)"});
+
+        // A PIN value and the PIN pad at once: which one?
+        Result<PinStatus> both;
+        h.access->verifyPin(kLocal, std::string(kCardId), Secret("1234"), PinRequestOptions{false, true}, both.completion());
+        CHECK(both.code() == ErrorCode::PinSourceMismatch);
+
+        // The page's PIN comes from the request (its policy): it cannot move it to the pad.
+        h.agent.calls.clear();
+        Result<SignResult> page;
+        h.access->sign(kPage, std::string(kCardId), request(), PinRequestOptions{false, true}, page.completion());
+        CHECK(page.code() == ErrorCode::PinSourceMismatch);
+        CHECK(h.agent.calls.empty());
+    }
+
     TEST_CASE("an origin without a grant, or without the operation, reaches nothing")
     {
         PolicySettings settings;

@@ -1,5 +1,7 @@
 // `inkan pin status|change|unblock`. The secrets are read by SecretInput
 // (terminal without echo, or stdin lines) and sent in a wiped RequestBody.
+#include <memory>
+
 #include "client-sdk/cli/commands.hpp"
 #include "client-sdk/cli/commands/pin_guard.hpp"
 #include "client-sdk/cli/request_body.hpp"
@@ -29,31 +31,63 @@ ExitCode status(Session& session)
     } else {
         session.out() << "PIN: " << pinSummary(response.json) << '\n';
     }
+    const nlohmann::json code = session.api().get(session.cardPath() + "/unblock-code", "reading the unblock code's status…").json;
+    session.out() << "Unblock code: " << pinSummary(code)
+                  << (flagOf(code, "blocked") ? " — the card must be reissued" : "") << '\n';
     return ExitCode::Ok;
 }
 
-ExitCode change(Session& session)
+/// What `pin change` and `pin unblock` may be told on the command line.
+struct PinOptions {
+    bool pinpad = false;  // the user types everything on the reader's PIN pad
+};
+
+void notePinpad(Session& session, const std::string& what)
+{
+    session.note("Type " + what + " on the reader's PIN pad.");
+}
+
+ExitCode changePin(Session& session, const PinOptions& options)
 {
     const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, "the PIN change");
+    nlohmann::json fields = nlohmann::json::object();
+    if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
+    if (options.pinpad) {
+        fields["pinpad"] = true;
+        notePinpad(session, "the current PIN, then the new PIN twice,");
+        RequestBody body(fields);
+        printPinResult(session, session.api().post(session.cardPath() + "/pin/change", body, "changing the PIN on the card…"),
+                       "PIN changed");
+        return ExitCode::Ok;
+    }
     SecretInput input;
     Secret pin = input.ask("Current PIN: ");
     Secret newPin = input.askNew("New PIN: ", "New PIN again: ");
-    nlohmann::json fields = nlohmann::json::object();
-    if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
     RequestBody body(fields, {{"pin", pin}, {"newPin", newPin}});
     ApiResponse response = session.api().post(session.cardPath() + "/pin/change", body, "changing the PIN on the card…");
     printPinResult(session, response, "PIN changed");
     return ExitCode::Ok;
 }
 
-ExitCode unblock(Session& session)
+ExitCode unblockPin(Session& session, const PinOptions& options)
 {
     nlohmann::json pin = session.api().get(session.cardPath() + "/pin", "reading the PIN status…").json;
     if (!flagOf(pin, "blocked")) session.note("The PIN is not blocked (" + pinSummary(pin) + "); unblocking sets a new PIN all the same.");
+    const nlohmann::json codeStatus = checkUnblockCodeBeforeSpendingATry(session);
+    nlohmann::json fields = nlohmann::json::object();
+    if (fewTriesLeft(codeStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
+    if (options.pinpad) {
+        fields["pinpad"] = true;
+        notePinpad(session, "the unblock code, then the new PIN twice,");
+        RequestBody body(fields);
+        printPinResult(session, session.api().post(session.cardPath() + "/pin/unblock", body, "unblocking the PIN on the card…"),
+                       "PIN unblocked and set");
+        return ExitCode::Ok;
+    }
     SecretInput input;
     Secret unblockCode = input.ask("Unblock code: ");
     Secret newPin = input.askNew("New PIN: ", "New PIN again: ");
-    RequestBody body(nlohmann::json::object(), {{"unblockCode", unblockCode}, {"newPin", newPin}});
+    RequestBody body(fields, {{"unblockCode", unblockCode}, {"newPin", newPin}});
     ApiResponse response = session.api().post(session.cardPath() + "/pin/unblock", body, "unblocking the PIN on the card…");
     printPinResult(session, response, "PIN unblocked and set");
     return ExitCode::Ok;
@@ -61,18 +95,25 @@ ExitCode unblock(Session& session)
 
 constexpr const char* kSecretsFooter =
     "Secrets are never taken from the command line. On a terminal they are asked without echo;\n"
-    "otherwise they are read from stdin, one line each, in the order of the prompts.";
+    "otherwise they are read from stdin, one line each, in the order of the prompts.\n"
+    "With --pinpad they are typed on the reader's PIN pad and never reach this computer.";
 
 }  // namespace
 
 void addPinCommands(Commands& commands)
 {
     CLI::App& pin = commands.group(commands.root(), "pin", "Show, change or unblock the card's PIN");
-    commands.add(pin, "status", "Show how many PIN tries are left (spends none)", status);
-    commands.add(pin, "change", "Change the PIN: asks for the current PIN and the new one (twice on a terminal)", change)
-        .footer(kSecretsFooter);
-    commands.add(pin, "unblock", "Set a new PIN with the unblock code: asks for the code and the new PIN (twice on a terminal)", unblock)
-        .footer(kSecretsFooter);
+    commands.add(pin, "status", "Show how many PIN and unblock code tries are left (spends none)", status);
+    auto options = std::make_shared<PinOptions>();
+    CLI::App& change = commands.add(pin, "change", "Change the PIN: asks for the current PIN and the new one (twice on a terminal)",
+                                    [options](Session& session) { return changePin(session, *options); });
+    change.add_flag("--pinpad", options->pinpad, "Type the PINs on the reader's PIN pad");
+    change.footer(kSecretsFooter);
+    CLI::App& unblock = commands.add(pin, "unblock",
+                                     "Set a new PIN with the unblock code: asks for the code and the new PIN (twice on a terminal)",
+                                     [options](Session& session) { return unblockPin(session, *options); });
+    unblock.add_flag("--pinpad", options->pinpad, "Type the unblock code and the new PIN on the reader's PIN pad");
+    unblock.footer(kSecretsFooter);
 }
 
 }  // namespace inkan::cli

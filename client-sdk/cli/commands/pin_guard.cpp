@@ -21,24 +21,44 @@ bool fewTriesLeft(const nlohmann::json& pin)
     return left && *left <= kFewTriesLeft;
 }
 
+namespace {
+
+// A counter that is blocked is answered with the same problem document inkand
+// answers it with, so scripts see one shape whichever side noticed first.
+[[noreturn]] void throwBlocked(const char* code, const char* type, const char* title, const std::string& detail)
+{
+    nlohmann::json document = {{"type", type}, {"title", title}, {"status", 423}, {"detail", detail}, {"code", code}};
+    throw ApiProblem(Problem::fromResponse(423, document.dump()));
+}
+
+}  // namespace
+
 nlohmann::json checkPinBeforeSpendingATry(Session& session, const std::string& operation)
 {
     nlohmann::json pin = session.api().get(session.cardPath() + "/pin", "reading the PIN status…").json;
     if (flagOf(pin, "blocked")) {
-        // The same problem document inkand answers a blocked PIN with (423,
-        // PIN_BLOCKED), so scripts see one shape whichever side noticed first.
-        nlohmann::json document = {{"type", "urn:inkan:problem:pin-blocked"},
-                                   {"title", "PIN blocked"},
-                                   {"status", 423},
-                                   {"detail", "the PIN is blocked; nothing was sent to the card"},
-                                   {"code", "PIN_BLOCKED"}};
-        throw ApiProblem(Problem::fromResponse(423, document.dump()));
+        throwBlocked("PIN_BLOCKED", "urn:inkan:problem:pin-blocked", "PIN blocked",
+                     "the PIN is blocked; nothing was sent to the card");
     }
-    if (auto left = numberOf(pin, "triesLeft"); left && *left <= kFewTriesLeft) {
-        session.warn("only " + triesLeftText(static_cast<int>(*left)) + " before the card locks; a wrong PIN for " + operation
-                     + " spends one of them");
+    if (fewTriesLeft(pin)) {
+        session.warn("only " + triesLeftText(static_cast<int>(*numberOf(pin, "triesLeft"))) + " before the card locks; a wrong PIN for "
+                     + operation + " spends one of them");
     }
     return pin;
+}
+
+nlohmann::json checkUnblockCodeBeforeSpendingATry(Session& session)
+{
+    nlohmann::json code = session.api().get(session.cardPath() + "/unblock-code", "reading the unblock code's status…").json;
+    if (flagOf(code, "blocked")) {
+        throwBlocked("UNBLOCK_CODE_BLOCKED", "urn:inkan:problem:unblock-code-blocked", "Unblock code blocked",
+                     "the unblock code is blocked; the card must be reissued; nothing was sent to the card");
+    }
+    if (fewTriesLeft(code)) {
+        session.warn("only " + triesLeftText(static_cast<int>(*numberOf(code, "triesLeft")))
+                     + " of the unblock code before the card can only be reissued; a wrong code spends one of them");
+    }
+    return code;
 }
 
 }  // namespace inkan::cli

@@ -20,6 +20,10 @@ std::string pinSummary(const nlohmann::json& pin);
 /// a warning on stderr when only a few tries are left.
 nlohmann::json checkPinBeforeSpendingATry(Session& session, const std::string& operation);
 
+/// The same for the unblock code's own counter (GET …/unblock-code):
+/// Failure(PinRefused) as UNBLOCK_CODE_BLOCKED when it is blocked.
+nlohmann::json checkUnblockCodeBeforeSpendingATry(Session& session);
+
 /// Whether `pin` (a PIN status) has kFewTriesLeft or fewer tries left: the
 /// user has been warned, and the request says so to inkand's PIN guard
 /// ("acknowledgeLowTries", docs/security.md), which refuses otherwise.

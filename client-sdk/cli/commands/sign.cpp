@@ -21,6 +21,7 @@ struct SignOptions {
     std::string digestAlgorithm = "SHA-256";
     std::string output;       // the signature file; default FILE.sig
     std::string certificate;  // empty: the card's signing certificate, chosen by inkand
+    bool pinpad = false;      // the PIN is typed on the reader's PIN pad
 };
 
 Bytes decodedMember(const nlohmann::json& answer, const char* name)
@@ -51,14 +52,22 @@ ExitCode sign(Session& session, const SignOptions& options)
     requireWritableDirectory(certificateFile);
 
     const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, "signing");
-    SecretInput input;
-    Secret pin = input.ask("PIN for card " + session.cardId() + ": ");
-
     nlohmann::json fields = {{"digest", base64Encode(digest)}, {"digestAlgorithm", options.digestAlgorithm}};
     if (!options.certificate.empty()) fields["certificate"] = options.certificate;
     if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
-    RequestBody body(fields, {{"pin", pin}});
-    ApiResponse response = session.api().post(session.cardPath() + "/sign", body, "signing on the card…");
+
+    ApiResponse response = [&] {
+        if (options.pinpad) {
+            fields["pinpad"] = true;
+            session.note("Type the PIN for card " + session.cardId() + " on the reader's PIN pad.");
+            RequestBody body(fields);
+            return session.api().post(session.cardPath() + "/sign", body, "signing on the card…");
+        }
+        SecretInput input;
+        Secret pin = input.ask("PIN for card " + session.cardId() + ": ");
+        RequestBody body(fields, {{"pin", pin}});
+        return session.api().post(session.cardPath() + "/sign", body, "signing on the card…");
+    }();
 
     Bytes signature = decodedMember(response.json, "signature");
     Certificate certificate = Certificate::fromDer(decodedMember(response.json, "certificate"));
@@ -86,8 +95,10 @@ void addSignCommand(Commands& commands)
         ->capture_default_str();
     command.add_option("-o,--output", options->output, "Signature file (default: FILE.sig)");
     command.add_option("--cert", options->certificate, "Certificate id whose key signs (default: the card's signing certificate)");
+    command.add_flag("--pinpad", options->pinpad, "Type the PIN on the reader's PIN pad (it never reaches this computer)");
     command.footer(
-        "The PIN is asked on the terminal without echo, or read as one line from stdin.\n"
+        "The PIN is asked on the terminal without echo, or read as one line from stdin;\n"
+        "with --pinpad it is typed on the reader's PIN pad.\n"
         "The signature is RSASSA-PKCS1-v1_5 over the file's digest; check it with\n"
         "  openssl x509 -in FILE.cert.pem -pubkey -noout > pubkey.pem\n"
         "  openssl dgst -sha256 -verify pubkey.pem -signature FILE.sig FILE");

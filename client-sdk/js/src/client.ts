@@ -245,6 +245,11 @@ export class InkanClient {
     return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin`, ...options });
   }
 
+  /** The unblock code's tries left (after its last one the card must be reissued), read without spending one. */
+  async unblockCodeStatus(cardId: string, options: CallOptions = {}): Promise<PinStatus> {
+    return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/unblock-code`, ...options });
+  }
+
   /** Verifies the PIN (the card then allows one signature without `pin`). */
   async verifyPin(cardId: string, pin: string, options: CallOptions = {}): Promise<PinStatus> {
     const body: VerifyPinRequest = { pin: requireString(pin, 'pin') };

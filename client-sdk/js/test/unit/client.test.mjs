@@ -81,6 +81,7 @@ describe('requests', () => {
     await client.access();
     await client.certificate(CARD, 'sign');
     await client.pinStatus(CARD);
+    await client.unblockCodeStatus(CARD);
     await client.verifyPin(CARD, '1234');
     await client.changePin(CARD, '1234', '5678');
     await client.unblockPin(CARD, '12345678', '1234');
