@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps npm-deps configure build run test unit clean bench
+.PHONY: all deps npm-deps configure build run test unit clean bench fuzz
 
 all: build
 
@@ -38,6 +38,9 @@ unit: build
 
 bench: build
 	@./tests/bench/run.sh $(BUILD_DIR)
+
+fuzz:
+	@./scripts/fuzz.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -1,11 +1,13 @@
 #!/bin/sh
-# Install the Debian 12 packages inkan needs to build, run and test, if missing.
+# Install the Debian 12 packages inkan needs to build, run and test, if missing,
+# and any packages named as arguments (e.g. scripts/fuzz.sh's clang).
 # Idempotent and quiet when everything is there. Run as root or with sudo.
 set -eu
 
 PACKAGES="cmake ninja-build g++ pkg-config ccache make
 libboost1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev
-pcscd vsmartcard-vpcd openssl curl python3 procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime"
+pcscd vsmartcard-vpcd openssl curl python3 procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime
+$*"
 
 missing=""
 for p in $PACKAGES; do

@@ -3,15 +3,10 @@
 // Everything here takes bytes from outside (a card, a portal, a file): it must
 // never crash, hang or read out of bounds, whatever the input.
 //
-// libFuzzer (clang), all of daemon/cert/ instrumented:
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//       tests/fuzz/fuzz_cert.cpp daemon/cert/*.cpp daemon/error.cpp -lssl -lcrypto -o fuzz_cert
-//   ./fuzz_cert -max_total_time=60 CORPUS_DIR
-// Without libFuzzer, a replay driver (runs each file given once):
-//   g++ -std=c++20 -DINKAN_FUZZ_STANDALONE -fsanitize=address,undefined -I. \
-//       tests/fuzz/fuzz_cert.cpp daemon/cert/*.cpp daemon/error.cpp -lssl -lcrypto -o fuzz_cert
-//   ./fuzz_cert FILE...
-// Seeds: the DER leaves of tests/pki/make-test-pki.sh (leaves/*.der).
+// libFuzzer (clang, with ASan and UBSan): `make fuzz` (scripts/fuzz.sh) builds and runs it.
+// Without libFuzzer: the replay driver (tests/fuzz/replay_driver.cpp), built by
+// CMake as fuzz_cert_replay and run over tests/fuzz/seeds/cert/ by ctest (fuzz.replay).
+// Seeds: tests/fuzz/seeds/cert/ (certificates of tests/pki/make-test-pki.sh).
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -99,20 +94,3 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
 }
-
-#ifdef INKAN_FUZZ_STANDALONE
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <vector>
-
-int main(int argc, char** argv) {
-    for (int i = 1; i < argc; ++i) {
-        std::ifstream in(argv[i], std::ios::binary);
-        const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
-        LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
-        std::cout << argv[i] << ": ok\n";
-    }
-    return 0;
-}
-#endif

@@ -4,14 +4,9 @@
 // It must never crash or read out of bounds, and what it accepts must be a
 // real instant that a canonical rewrite parses back to the same value.
 //
-// libFuzzer (clang):
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. \
-//       tests/fuzz/fuzz_rfc3339.cpp daemon/service/rfc3339.cpp -o fuzz_rfc3339
-//   ./fuzz_rfc3339 -max_total_time=60
-// Without libFuzzer, a replay driver (runs each file given once):
-//   g++ -std=c++20 -DINKAN_FUZZ_STANDALONE -fsanitize=address,undefined -I. \
-//       tests/fuzz/fuzz_rfc3339.cpp daemon/service/rfc3339.cpp -o fuzz_rfc3339
-//   ./fuzz_rfc3339 FILE...
+// libFuzzer (clang, with ASan and UBSan): `make fuzz` (scripts/fuzz.sh) builds and runs it.
+// Without libFuzzer: the replay driver (tests/fuzz/replay_driver.cpp), built by
+// CMake as fuzz_rfc3339_replay and run over tests/fuzz/seeds/rfc3339/ by ctest (fuzz.replay).
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -42,21 +37,3 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (inkan::service::parseRfc3339(canonical) != parsed) std::abort();
     return 0;
 }
-
-#ifdef INKAN_FUZZ_STANDALONE
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <vector>
-
-int main(int argc, char** argv)
-{
-    for (int i = 1; i < argc; ++i) {
-        std::ifstream in(argv[i], std::ios::binary);
-        const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
-        LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
-        std::cout << argv[i] << ": ok\n";
-    }
-    return 0;
-}
-#endif

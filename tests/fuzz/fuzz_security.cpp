@@ -6,16 +6,9 @@
 // idempotent and yields what a browser would send; an accepted origin never
 // contains what an origin cannot (path, user info, spaces).
 //
-// libFuzzer (clang):
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. $(pkg-config --cflags libpcsclite) \
-//       tests/fuzz/fuzz_security.cpp daemon/security/origin.cpp daemon/security/assuan.cpp \
-//       daemon/pcsc/pinpad.cpp -lcrypto -o fuzz_security
-//   ./fuzz_security -max_total_time=60
-// Without libFuzzer, a replay driver (runs each file given once):
-//   g++ -std=c++20 -DINKAN_FUZZ_STANDALONE -fsanitize=address,undefined -I. \
-//       tests/fuzz/fuzz_security.cpp daemon/security/origin.cpp daemon/security/assuan.cpp \
-//       daemon/pcsc/pinpad.cpp -lcrypto -o fuzz_security
-//   ./fuzz_security FILE...
+// libFuzzer (clang, with ASan and UBSan): `make fuzz` (scripts/fuzz.sh) builds and runs it.
+// Without libFuzzer: the replay driver (tests/fuzz/replay_driver.cpp), built by
+// CMake as fuzz_security_replay and run over tests/fuzz/seeds/security/ by ctest (fuzz.replay).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -49,21 +42,3 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)inkan::pcsc::part10::parseFeatures(inkan::pcsc::ByteView(data, size));
     return 0;
 }
-
-#ifdef INKAN_FUZZ_STANDALONE
-#include <fstream>
-#include <iostream>
-#include <iterator>
-#include <vector>
-
-int main(int argc, char** argv)
-{
-    for (int i = 1; i < argc; ++i) {
-        std::ifstream in(argv[i], std::ios::binary);
-        const std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)), {});
-        LLVMFuzzerTestOneInput(bytes.data(), bytes.size());
-        std::cout << argv[i] << ": ok\n";
-    }
-    return 0;
-}
-#endif
