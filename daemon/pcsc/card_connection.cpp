@@ -2,8 +2,8 @@
 
 #include <array>
 #include <chrono>
-#include <thread>
 #include <string>
+#include <thread>
 
 #include <reader.h>  // pcsc-lite: CM_IOCTL_GET_FEATURE_REQUEST (PC/SC part 10 §2.2)
 

@@ -286,6 +286,15 @@ TEST_SUITE("api routes")
         CHECK(f.agent.lastCardId == kCardId);
     }
 
+    TEST_CASE("GET the unblock code's status answers its own counter")
+    {
+        Fixture f;
+        f.agent.unblockCode = PinStatus{3, 10, false};
+        const Response r = f.call("GET", "/v1/cards/" + std::string(kCardId) + "/unblock-code");
+        CHECK(bodyOf(r) == json{{"triesLeft", 3}, {"maxTries", 10}, {"blocked", false}});
+        CHECK(f.agent.calls.back() == "unblockCodeStatus");
+    }
+
     TEST_CASE("PIN verify, change and unblock hand the values to the agent and answer the PIN status")
     {
         Fixture f;
