@@ -42,9 +42,34 @@ struct PinOptions {
     bool pinpad = false;  // the user types everything on the reader's PIN pad
 };
 
-void notePinpad(Session& session, const std::string& what)
+/// A PIN change or unblock: the current value (the PIN or the unblock code),
+/// then the new PIN twice.
+struct PinReplacement {
+    const char* path;          // below the card
+    const char* currentField;  // "pin" or "unblockCode"
+    const char* currentPrompt;
+    const char* onThePad;      // what the user types on the pad, for the note
+    const char* progress;
+    const char* done;
+};
+
+ExitCode replacePin(Session& session, const PinReplacement& what, nlohmann::json fields, const PinOptions& options)
 {
-    session.note("Type " + what + " on the reader's PIN pad.");
+    ApiResponse response = [&] {
+        if (options.pinpad) {
+            fields["pinpad"] = true;
+            session.note(std::string("Type ") + what.onThePad + " on the reader's PIN pad.");
+            RequestBody body(fields);
+            return session.api().post(session.cardPath() + what.path, body, what.progress);
+        }
+        SecretInput input;
+        Secret current = input.ask(what.currentPrompt);
+        Secret newPin = input.askNew("New PIN: ", "New PIN again: ");
+        RequestBody body(fields, {{what.currentField, current}, {"newPin", newPin}});
+        return session.api().post(session.cardPath() + what.path, body, what.progress);
+    }();
+    printPinResult(session, response, what.done);
+    return ExitCode::Ok;
 }
 
 ExitCode changePin(Session& session, const PinOptions& options)
@@ -52,21 +77,10 @@ ExitCode changePin(Session& session, const PinOptions& options)
     const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, "the PIN change");
     nlohmann::json fields = nlohmann::json::object();
     if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
-    if (options.pinpad) {
-        fields["pinpad"] = true;
-        notePinpad(session, "the current PIN, then the new PIN twice,");
-        RequestBody body(fields);
-        printPinResult(session, session.api().post(session.cardPath() + "/pin/change", body, "changing the PIN on the card…"),
-                       "PIN changed");
-        return ExitCode::Ok;
-    }
-    SecretInput input;
-    Secret pin = input.ask("Current PIN: ");
-    Secret newPin = input.askNew("New PIN: ", "New PIN again: ");
-    RequestBody body(fields, {{"pin", pin}, {"newPin", newPin}});
-    ApiResponse response = session.api().post(session.cardPath() + "/pin/change", body, "changing the PIN on the card…");
-    printPinResult(session, response, "PIN changed");
-    return ExitCode::Ok;
+    return replacePin(session,
+                      {"/pin/change", "pin", "Current PIN: ", "the current PIN, then the new PIN twice,",
+                       "changing the PIN on the card…", "PIN changed"},
+                      std::move(fields), options);
 }
 
 ExitCode unblockPin(Session& session, const PinOptions& options)
@@ -76,21 +90,10 @@ ExitCode unblockPin(Session& session, const PinOptions& options)
     const nlohmann::json codeStatus = checkUnblockCodeBeforeSpendingATry(session);
     nlohmann::json fields = nlohmann::json::object();
     if (fewTriesLeft(codeStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
-    if (options.pinpad) {
-        fields["pinpad"] = true;
-        notePinpad(session, "the unblock code, then the new PIN twice,");
-        RequestBody body(fields);
-        printPinResult(session, session.api().post(session.cardPath() + "/pin/unblock", body, "unblocking the PIN on the card…"),
-                       "PIN unblocked and set");
-        return ExitCode::Ok;
-    }
-    SecretInput input;
-    Secret unblockCode = input.ask("Unblock code: ");
-    Secret newPin = input.askNew("New PIN: ", "New PIN again: ");
-    RequestBody body(fields, {{"unblockCode", unblockCode}, {"newPin", newPin}});
-    ApiResponse response = session.api().post(session.cardPath() + "/pin/unblock", body, "unblocking the PIN on the card…");
-    printPinResult(session, response, "PIN unblocked and set");
-    return ExitCode::Ok;
+    return replacePin(session,
+                      {"/pin/unblock", "unblockCode", "Unblock code: ", "the unblock code, then the new PIN twice,",
+                       "unblocking the PIN on the card…", "PIN unblocked and set"},
+                      std::move(fields), options);
 }
 
 constexpr const char* kSecretsFooter =
