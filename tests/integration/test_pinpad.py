@@ -51,6 +51,20 @@ class PinpadReaderTest(SecurityStackTestCase):
         body = {"digest": b64(digest), "digestAlgorithm": "SHA-256"}
         return digest, self.page(PAD_PORTAL).post(f"/v1/cards/{self.card_id}/sign", body)
 
+    def entries_awaited(self) -> int:
+        """How many PIN entries the reader has waited for (its lines in pcscd's log)."""
+        return (self.work / "pcscd.log").read_text(errors="replace").count("waiting up to")
+
+    def sign_while_the_reader_waits(self, text: bytes):
+        """Starts a page's signature and returns once the reader waits for the PIN:
+        the thread, and a dict that gets the answer as "r"."""
+        result = {}
+        before = self.entries_awaited()
+        thread = threading.Thread(target=lambda: result.setdefault("r", self.pad_sign(text)[1]))
+        thread.start()
+        wait_for(lambda: self.entries_awaited() > before, 20, what="the reader to wait for the PIN")
+        return thread, result
+
     def tearDown(self):
         self.keypad.write_text("")
         self.restore_pin()
@@ -111,12 +125,7 @@ class PinpadReaderTest(SecurityStackTestCase):
         self.assertEqual(self.pin_status()["triesLeft"], 10)
 
     def test_6_the_request_waits_while_the_user_types(self):
-        result = {}
-        waiting_before = (self.work / "pcscd.log").read_text(errors="replace").count("waiting up to")
-        thread = threading.Thread(target=lambda: result.setdefault("r", self.pad_sign(b"typed late")[1]))
-        thread.start()
-        wait_for(lambda: (self.work / "pcscd.log").read_text(errors="replace").count("waiting up to") > waiting_before,
-                 20, what="the reader to wait for the PIN")
+        thread, result = self.sign_while_the_reader_waits(b"typed late")
         self.assertNotIn("r", result)
         self.type_on_keypad(DEMO_PIN)
         thread.join(40)
@@ -147,12 +156,12 @@ class PinpadReaderTest(SecurityStackTestCase):
         for _ in range(7):
             self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": "0000", "acknowledgeLowTries": True})
         self.assertEqual(self.pin_status()["triesLeft"], 3)
-        waiting_before = (self.work / "pcscd.log").read_text(errors="replace").count("waiting up to")
+        waiting_before = self.entries_awaited()
         self.type_on_keypad(DEMO_PIN)
         _, r = self.pad_sign()
         self.assertEqual(self.assertProblem(r, 409, "PIN_GUARD")["triesLeft"], 3)
         self.assertEqual(self.keypad_left(), DEMO_PIN + "\n", "the reader was never asked for the PIN")
-        self.assertEqual((self.work / "pcscd.log").read_text(errors="replace").count("waiting up to"), waiting_before)
+        self.assertEqual(self.entries_awaited(), waiting_before)
 
     def test_9_a_blocked_pin_is_unblocked_on_the_pad(self):
         for _ in range(10):
@@ -176,12 +185,7 @@ class PinpadReaderTest(SecurityStackTestCase):
 
 
     def test_11_the_card_pulled_out_while_the_reader_waits_is_card_removed(self):
-        result = {}
-        waiting_before = (self.work / "pcscd.log").read_text(errors="replace").count("waiting up to")
-        thread = threading.Thread(target=lambda: result.setdefault("r", self.pad_sign(b"pulled out")[1]))
-        thread.start()
-        wait_for(lambda: (self.work / "pcscd.log").read_text(errors="replace").count("waiting up to") > waiting_before,
-                 20, what="the reader to wait for the PIN")
+        thread, result = self.sign_while_the_reader_waits(b"pulled out")
         self.vcard.remove()
         thread.join(40)
         self.assertProblem(result["r"], 409, "CARD_REMOVED")
