@@ -1,11 +1,5 @@
-// inkan-vcard — the card's side of pcscd's vpcd driver (vsmartcard).
-//
-// The card is a TCP client of vpcd; connecting inserts the card, closing the
-// socket removes it. vpcd speaks first. Every message, both ways, is a 2-byte
-// big-endian length and the payload. A 1-byte payload is a control message:
-// 00 power off, 01 power on, 02 reset (none answered), 04 "send your ATR"
-// (answered with the ATR). Any other payload is a command APDU, answered with
-// the response APDU.
+// inkan-vcard — the card's side of pcscd's vpcd driver (vsmartcard): a TCP
+// client of vpcd, speaking the protocol of tools/vpcd_protocol.hpp.
 #pragma once
 
 #include <cstdint>
@@ -15,18 +9,13 @@
 #include "tools/vcard/bytes.hpp"
 #include "tools/vcard/event_log.hpp"
 #include "tools/vcard/virtual_card.hpp"
+#include "tools/vpcd_protocol.hpp"
 
 namespace inkan::vcard {
 
 namespace vpcd {
 
-inline constexpr std::uint16_t kDefaultPort = 35963;  // slot 0; slot 1 listens on 35964
-inline constexpr std::uint8_t kControlPowerOff = 0x00;
-inline constexpr std::uint8_t kControlPowerOn = 0x01;
-inline constexpr std::uint8_t kControlReset = 0x02;
-inline constexpr std::uint8_t kControlGetAtr = 0x04;
-inline constexpr std::size_t kLengthPrefix = 2;
-inline constexpr std::size_t kMaxPayload = 0xFFFF;
+using namespace ::inkan::vpcd;  // the protocol's constants
 
 /// Length prefix + payload. Throws std::length_error above kMaxPayload.
 Bytes frame(ByteView payload);

@@ -1,13 +1,6 @@
 // inkan-vpinpad — the card slot: the reader's end of vsmartcard's vpcd
-// protocol, so the same virtual cards (inkan-vcard --port N) plug in.
-//
-// The reader listens on 127.0.0.1:PORT; a card connecting is a card
-// inserted, its connection closing is the card removed. Every message,
-// both ways, is a 2-byte big-endian length and the payload. The reader
-// speaks first: 1-byte payloads are control messages (00 power off,
-// 01 power on, 02 reset — none answered; 04 "your ATR" — answered with the
-// ATR); any longer payload is a command APDU, answered with the response.
-// (See tools/vcard/vpcd_link.hpp for the card's end.)
+// protocol (tools/vpcd_protocol.hpp), so the same virtual cards
+// (inkan-vcard --port N) plug in. The reader listens on 127.0.0.1:PORT.
 #pragma once
 
 #include <chrono>
@@ -17,20 +10,12 @@
 #include <vector>
 
 #include "daemon/file_descriptor.hpp"
+#include "tools/vpcd_protocol.hpp"
 
 namespace inkan::vpinpad {
 
 using Bytes = std::vector<std::uint8_t>;
 using ByteView = std::span<const std::uint8_t>;
-
-namespace vpcd {
-inline constexpr std::uint8_t kPowerOff = 0x00;
-inline constexpr std::uint8_t kPowerOn = 0x01;
-inline constexpr std::uint8_t kReset = 0x02;
-inline constexpr std::uint8_t kGetAtr = 0x04;
-inline constexpr std::size_t kLengthPrefix = 2;
-inline constexpr std::size_t kMaxPayload = 0xFFFF;
-}  // namespace vpcd
 
 /// The card went away mid-conversation (closed, reset, silent too long).
 /// The slot is empty afterwards.
@@ -60,7 +45,7 @@ public:
     /// Throws CardLost.
     void sendControl(std::uint8_t control);
 
-    /// One message and its answer (an APDU, or vpcd::kGetAtr). The outgoing
+    /// One message and its answer (an APDU, or vpcd::kControlGetAtr). The outgoing
     /// frame is wiped after sending: it may carry a PIN block. Throws CardLost.
     Bytes exchange(ByteView payload);
 

@@ -86,6 +86,7 @@ namespace {
 
 using namespace inkan::vpinpad;
 namespace p10 = inkan::vpinpad::part10;
+namespace vpcd = inkan::vpcd;
 
 static_assert(p10::kGetFeatureRequest == CM_IOCTL_GET_FEATURE_REQUEST);
 static_assert(p10::kFeatureVerifyPinDirect == FEATURE_VERIFY_PIN_DIRECT);
@@ -243,7 +244,7 @@ RESPONSECODE powerUp(Reader& reader, std::uint8_t how, PUCHAR atr, PDWORD atrLen
     if (!reader.slot.cardPresent()) return IFD_ERROR_POWER_ACTION;
     // vpcd's order: power on (or reset), then ask for the ATR.
     reader.slot.sendControl(how);
-    const std::uint8_t getAtr[] = {vpcd::kGetAtr};
+    const std::uint8_t getAtr[] = {vpcd::kControlGetAtr};
     Bytes answer = reader.slot.exchange(getAtr);
     if (answer.empty() || answer.size() > MAX_ATR_SIZE) {
         logf("the card sent an ATR of %zu bytes", answer.size());
@@ -317,7 +318,7 @@ RESPONSECODE IFDHCloseChannel(DWORD Lun)
     const auto found = gReaders.find(Lun);
     if (found == gReaders.end()) return IFD_NO_SUCH_DEVICE;
     try {
-        if (found->second->slot.cardPresent()) found->second->slot.sendControl(vpcd::kPowerOff);
+        if (found->second->slot.cardPresent()) found->second->slot.sendControl(vpcd::kControlPowerOff);
     } catch (const std::exception&) {
         // Closing anyway.
     }
@@ -372,11 +373,11 @@ RESPONSECODE IFDHPowerICC(DWORD Lun, DWORD Action, PUCHAR Atr, PDWORD AtrLength)
     *AtrLength = 0;
     return guarded("IFDHPowerICC", Lun, IFD_ERROR_POWER_ACTION, [&](Reader& reader) -> RESPONSECODE {
         switch (Action) {
-        case IFD_POWER_UP: return powerUp(reader, vpcd::kPowerOn, Atr, AtrLength);
-        case IFD_RESET: return powerUp(reader, vpcd::kReset, Atr, AtrLength);
+        case IFD_POWER_UP: return powerUp(reader, vpcd::kControlPowerOn, Atr, AtrLength);
+        case IFD_RESET: return powerUp(reader, vpcd::kControlReset, Atr, AtrLength);
         case IFD_POWER_DOWN:
             reader.atr.clear();
-            if (reader.slot.cardPresent()) reader.slot.sendControl(vpcd::kPowerOff);
+            if (reader.slot.cardPresent()) reader.slot.sendControl(vpcd::kControlPowerOff);
             return IFD_SUCCESS;
         default: return IFD_NOT_SUPPORTED;
         }
