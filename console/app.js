@@ -219,8 +219,11 @@ function renderReaders() {
   for (const reader of status.readers) {
     let presence = t('readers.empty');
     if (reader.cardPresent) presence = reader.cardId ? `${t('readers.cardPresent')} (${reader.cardId})` : t('readers.unsupported');
-    list.append(h('li', { dataset: { present: reader.cardPresent ? 'yes' : 'no' } },
-      h('span', { class: 'reader-name' }, reader.name), ' ', h('span', { class: 'badge' }, presence)));
+    const item = h('li', { dataset: { present: reader.cardPresent ? 'yes' : 'no' } },
+      h('span', { class: 'reader-name' }, reader.name), ' ', h('span', { class: 'badge' }, presence));
+    // A reader with its own keypad: PINs typed there never reach the computer.
+    if (reader.pinpad) item.append(' ', h('span', { class: 'badge pinpad' }, t('readers.pinpad')));
+    list.append(item);
   }
   fill($('readers'), pcsc, list);
 }

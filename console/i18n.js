@@ -30,6 +30,7 @@ const MESSAGES = {
     'readers.cardPresent': 'カードあり',
     'readers.empty': 'カードなし',
     'readers.unsupported': '対応していないカード',
+    'readers.pinpad': 'PINパッド付き',
     'readers.version': 'inkand バージョン',
 
     'cards.heading': 'カード',
@@ -177,6 +178,7 @@ const MESSAGES = {
     'readers.cardPresent': 'card present',
     'readers.empty': 'empty',
     'readers.unsupported': 'unsupported card',
+    'readers.pinpad': 'PIN pad',
     'readers.version': 'inkand version',
 
     'cards.heading': 'Cards',

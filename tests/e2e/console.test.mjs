@@ -84,6 +84,9 @@ describe('the local console', () => {
     assert.match(card, new RegExp(CORPORATE_NAME));
     assert.match(card, /10 \/ 10 回/);
     assert.match(await page.textContent('h1'), /inkan コンソール/);
+    // The card sits in the virtual reader with a PIN pad (tools/vpinpad): the list marks it.
+    const reader = page.locator('ul.readers li', { hasText: env.cardId });
+    assert.match(await reader.textContent(), /PINパッド付き/);
 
     await cardArticle().getByRole('button', { name: /証明書「sign」の詳細を表示/ }).click();
     await page.waitForSelector('dl.registry', { timeout: TIMEOUT });
