@@ -4,6 +4,9 @@
 #  2. inkan-vcard, the virtual card, if no physical card is present;
 #  3. inkand, printing where things are and a curl line that signs a digest.
 # Ctrl-C stops inkand and the virtual card started here.
+# INKAN_VIRTUAL_PINPAD=1: pcscd also gets tools/vpinpad, a virtual reader with
+# a PIN pad, and the virtual card goes into it; "typing" on its keypad is
+# appending a line to a file (printed below). pcscd must not be running yet.
 set -euo pipefail
 
 BUILD_DIR=${1:-build}
@@ -12,6 +15,9 @@ STATE_HOME=${XDG_STATE_HOME:-$HOME/.local/state}
 INKAN_STATE=${INKAN_STATE_DIR:-$STATE_HOME/inkan}
 VCARD_STATE=${INKAN_VCARD_STATE:-$STATE_HOME/inkan-vcard}
 PORT=${INKAN_PORT:-24713}
+VIRTUAL_PINPAD=${INKAN_VIRTUAL_PINPAD:-0}
+VPINPAD_PORT=35970
+KEYPAD="$VCARD_STATE/keypad"
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
@@ -26,14 +32,27 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # 1. PC/SC service.
-if ! pgrep -x pcscd >/dev/null; then
+if [ "$VIRTUAL_PINPAD" = 1 ]; then
+    if pgrep -x pcscd >/dev/null; then
+        say "INKAN_VIRTUAL_PINPAD=1 needs to start pcscd itself: stop the running pcscd first"
+        exit 1
+    fi
+    conf="$VCARD_STATE/reader.conf.d"
+    mkdir -p "$conf"
+    cp /etc/reader.conf.d/* "$conf/"
+    sed -e "s|@LIBPATH@|$(cd "$BUILD_DIR" && pwd)/lib/libinkan-vpinpad.so|" -e "s|/tmp/inkan-vpinpad/keypad|$KEYPAD|" \
+        tools/vpinpad/inkan-vpinpad.conf > "$conf/inkan-vpinpad"
+    say "starting pcscd (with vpcd and the virtual PIN pad reader)"
+    $SUDO pcscd --config "$conf"
+    for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
+elif ! pgrep -x pcscd >/dev/null; then
     say "starting pcscd (with the vpcd virtual reader)"
     $SUDO pcscd
     for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
 fi
 
 # 2. The virtual card, unless a physical card is present.
-physical=$(python3 scripts/pcsc-cards.py | grep -v '^Virtual PCD' || true)
+physical=$(python3 scripts/pcsc-cards.py | grep -v '^Virtual PCD\|^Inkan Virtual PinPad' || true)
 if [ -n "$physical" ]; then
     say "using the card in: ${physical%%$'\t'*}"
 elif pgrep -x inkan-vcard >/dev/null; then
@@ -41,7 +60,9 @@ elif pgrep -x inkan-vcard >/dev/null; then
 else
     mkdir -p "$VCARD_STATE"
     say "no physical card: starting the virtual card (state $VCARD_STATE, PIN 1234, unblock code 12345678)"
-    "$BIN/inkan-vcard" --state "$VCARD_STATE" --log "$VCARD_STATE/apdu.log" &
+    vcard_port=()
+    [ "$VIRTUAL_PINPAD" = 1 ] && vcard_port=(--port "$VPINPAD_PORT")
+    "$BIN/inkan-vcard" --state "$VCARD_STATE" --log "$VCARD_STATE/apdu.log" "${vcard_port[@]}" &
     children+=($!)
 fi
 
@@ -83,6 +104,10 @@ if [ -n "$card_id" ]; then
     echo "  printf 'hello inkan' | openssl dgst -sha256 -binary > digest.bin && openssl x509 -inform DER -in cert.der -out cert.pem && openssl pkeyutl -verify -certin -inkey cert.pem -in digest.bin -sigfile sig.bin -pkeyopt digest:sha256"
 else
     say "no card is listed yet; insert one and see $URL/cards"
+fi
+if [ "$VIRTUAL_PINPAD" = 1 ]; then
+    say "the card is in the virtual PIN pad reader; to type on its keypad (then OK): echo 1234 >> $KEYPAD"
+    say "  (CANCEL or TIMEOUT on a line press Cancel or let it time out); allow a page with \"pinSource\": \"pinpad\""
 fi
 say "Ctrl-C stops inkand"
 wait "$inkand_pid"
