@@ -1,14 +1,15 @@
 // The example portal (client-sdk/examples/portal) in Debian's Chromium, driven
 // by playwright-core, against the real stack that tests/integration/test_browser.py
 // started. The page is served over HTTPS from https://portal.test:PORT (allowlisted
-// in inkand) and from https://evil.test:PORT (not allowlisted); both names map to
-// 127.0.0.1 with --host-resolver-rules. Chromium trusts the portal's test CA and
+// in inkand), https://pad.test:PORT (allowlisted, its PIN typed on the reader's PIN
+// pad) and https://evil.test:PORT (not allowlisted); the names map to 127.0.0.1
+// with --host-resolver-rules. Chromium trusts the portal's test CA and
 // inkand's local CA only through the NSS database under $HOME (no
 // --ignore-certificate-errors): the trust path users get with `inkan trust install`.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash, X509Certificate, verify } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -27,6 +28,7 @@ const env = {
   cardId: required('INKAN_CARD_ID', RUNNER),
   pin: required('INKAN_PIN', RUNNER),
   apduLog: required('INKAN_APDU_LOG', RUNNER),
+  keypad: required('INKAN_KEYPAD', RUNNER),  // the virtual PIN pad reader's keypad: a line is what the user types
   vcardPid: Number(required('INKAN_VCARD_PID', RUNNER)),
   screenshots: required('SCREENSHOT_DIR', RUNNER),
   work: required('E2E_WORK_DIR'),
@@ -35,6 +37,7 @@ const env = {
 
 const PORTAL = `https://portal.test:${env.portalPort}`;
 const EVIL = `https://evil.test:${env.portalPort}`;
+const PAD = `https://pad.test:${env.portalPort}`;
 const PAGE = `/examples/portal/index.html?port=${env.inkanPort}`;
 const CORPORATE_NAME = '株式会社いんかん商事';
 const WRONG_PIN = '9999';
@@ -49,6 +52,20 @@ function apduCount() {
   let text = '';
   try { text = readFileSync(env.apduLog, 'utf8'); } catch { return 0; }
   return text.split('\n').filter((line) => line.trim() && !line.includes(' # ')).length;
+}
+
+/** What a portal's back end does with the page's result: the signature over `text` verifies (openssl, node). */
+function assertVerifies(text, signature, certificate) {
+  const dir = mkdtempSync(join(env.work, 'verify-'));
+  writeFileSync(join(dir, 'document.txt'), text);
+  writeFileSync(join(dir, 'signature.bin'), signature);
+  writeFileSync(join(dir, 'certificate.der'), certificate);
+  execFileSync('openssl', ['x509', '-inform', 'DER', '-in', join(dir, 'certificate.der'), '-pubkey', '-noout', '-out', join(dir, 'public.pem')]);
+  const out = execFileSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'public.pem'), '-signature', join(dir, 'signature.bin'), join(dir, 'document.txt')], { encoding: 'utf8' });
+  assert.match(out, /Verified OK/);
+  const x509 = new X509Certificate(certificate);
+  assert.ok(verify('sha256', Buffer.from(text, 'utf8'), x509.publicKey, signature));
+  assert.match(x509.subject, new RegExp(CORPORATE_NAME));
 }
 
 let server;
@@ -81,7 +98,7 @@ before(async () => {
   server = await startPortalServer();
   context = await launchChromium({
     workDir: env.work,
-    extraArgs: ['--host-resolver-rules=MAP portal.test 127.0.0.1, MAP evil.test 127.0.0.1'],
+    extraArgs: ['--host-resolver-rules=MAP portal.test 127.0.0.1, MAP pad.test 127.0.0.1, MAP evil.test 127.0.0.1'],
     viewport: { width: 1000, height: 1100 },
   });
 });
@@ -125,17 +142,7 @@ describe('the example portal on an allowlisted https origin', () => {
       assert.equal(await page.textContent('#signer'), CORPORATE_NAME);
       await screenshot(page, 'portal-signed');
 
-      // Server side: what a portal's back end does with the page's result.
-      const dir = mkdtempSync(join(env.work, 'verify-'));
-      writeFileSync(join(dir, 'document.txt'), text);
-      writeFileSync(join(dir, 'signature.bin'), signature);
-      writeFileSync(join(dir, 'certificate.der'), certificate);
-      execFileSync('openssl', ['x509', '-inform', 'DER', '-in', join(dir, 'certificate.der'), '-pubkey', '-noout', '-out', join(dir, 'public.pem')]);
-      const out = execFileSync('openssl', ['dgst', '-sha256', '-verify', join(dir, 'public.pem'), '-signature', join(dir, 'signature.bin'), join(dir, 'document.txt')], { encoding: 'utf8' });
-      assert.match(out, /Verified OK/);
-      const x509 = new X509Certificate(certificate);
-      assert.ok(verify('sha256', Buffer.from(text, 'utf8'), x509.publicKey, signature));
-      assert.match(x509.subject, new RegExp(CORPORATE_NAME));
+      assertVerifies(text, signature, certificate);
     } finally {
       await page.close();
     }
@@ -187,6 +194,29 @@ describe('the example portal on an allowlisted https origin', () => {
       assert.equal(await item.locator('.corporate-name').textContent(), CORPORATE_NAME);
       if (mode === 'events') await page.locator(`#events li[data-type="card-inserted"]`).first().waitFor({ timeout: TIMEOUT });
       await screenshot(page, 'portal-card-reinserted');
+    } finally {
+      await page.close();
+    }
+  });
+});
+
+describe('a portal whose PIN is typed on the reader\'s PIN pad', () => {
+  it('shows no PIN field, points to the reader, and signs with what the user typed there', async () => {
+    const page = await openPortal(PAD);
+    try {
+      await page.locator(`[data-card-id="${env.cardId}"]`).waitFor({ timeout: TIMEOUT }).catch(async (e) => { throw new Error(`${e.message}; page shows ${await pageError(page)}`); });
+      assert.ok(await page.isHidden('#pin'), 'no PIN field');
+      assert.match(await page.textContent('#pin-pinpad:not([hidden])'), /PIN パッド/);
+      const text = `役員変更登記申請 ${new Date().toISOString()}`;
+      await page.fill('#document', text);
+      await page.selectOption('#algorithm', 'SHA-256');
+      appendFileSync(env.keypad, `${env.pin}\n`);  // the user types the PIN on the reader, then OK
+      await page.click('#sign');
+      await page.waitForSelector('#result:not([hidden])', { timeout: TIMEOUT }).catch(async (e) => { throw new Error(`${e.message}; page shows ${await pageError(page)}`); });
+      assert.equal(readFileSync(env.keypad, 'utf8'), '', 'the reader took the PIN from its keypad');
+      assertVerifies(text, Buffer.from(await page.textContent('#signature'), 'base64'),
+        Buffer.from(await page.textContent('#certificate'), 'base64'));
+      await screenshot(page, 'portal-pinpad-signed');
     } finally {
       await page.close();
     }

@@ -1,7 +1,9 @@
 """The example portal in a real browser: Debian's Chromium driven by playwright-core.
 
-This module starts the stack with one allowlisted origin, https://portal.test:PORT,
-makes a test CA and a certificate for portal.test and evil.test, and an NSS database
+This module starts the stack with two allowlisted origins, https://portal.test:PORT (the
+page sends the PIN) and https://pad.test:PORT (the PIN is typed on the reader's PIN pad:
+the card sits in tools/vpinpad, the virtual PIN pad reader), makes a test CA and a
+certificate for portal.test, pad.test and evil.test, and an NSS database
 under a scratch HOME that trusts the test CA (certutil) and inkand's local CA
 (`inkan trust install --nssdb`, the way users get it). Then tests/e2e/portal.test.mjs
 serves the page on both names and drives Chromium through it. Screenshots go to
@@ -23,6 +25,7 @@ E2E = REPO / "tests" / "e2e"
 CHROMIUM = Path(os.environ.get("INKAN_CHROMIUM", "/usr/bin/chromium"))
 PORTAL_PORT = free_port()
 PORTAL_ORIGIN = f"https://portal.test:{PORTAL_PORT}"
+PAD_ORIGIN = f"https://pad.test:{PORTAL_PORT}"
 NODE_TIMEOUT = 420
 NSS_CA_NAME = "inkan test portal CA"
 
@@ -32,7 +35,7 @@ def run(*args, **kw):
 
 
 def make_portal_pki(directory: Path) -> tuple[Path, Path, Path]:
-    """A throw-away CA and a server certificate for portal.test and evil.test (openssl)."""
+    """A throw-away CA and a server certificate for portal.test, pad.test and evil.test (openssl)."""
     ca_key, ca_pem = directory / "portal-ca.key", directory / "portal-ca.pem"
     key, csr, pem = directory / "portal.key", directory / "portal.csr", directory / "portal.pem"
     ext = directory / "portal-ext.cnf"
@@ -42,14 +45,18 @@ def make_portal_pki(directory: Path) -> tuple[Path, Path, Path]:
     run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
         "-keyout", key, "-out", csr, "-subj", "/CN=portal.test")
     ext.write_text("basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                   "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:portal.test,DNS:evil.test\n")
+                   "extendedKeyUsage=serverAuth\nsubjectAltName=DNS:portal.test,DNS:pad.test,DNS:evil.test\n")
     run("openssl", "x509", "-req", "-in", csr, "-CA", ca_pem, "-CAkey", ca_key, "-CAcreateserial",
         "-out", pem, "-days", "2", "-extfile", ext)
     return ca_pem, pem, key
 
 
 class PortalInChromiumTest(StackTestCase):
-    inkand_args = ("--allow-origin", PORTAL_ORIGIN)
+    pinpad_reader = True
+    inkand_config = {
+        "allowedOrigins": [PORTAL_ORIGIN,
+                           {"origin": PAD_ORIGIN, "operations": ["read", "sign"], "pinSource": "pinpad"}],
+    }
 
     @classmethod
     def setUpClass(cls):
@@ -94,6 +101,7 @@ class PortalInChromiumTest(StackTestCase):
             INKAN_TOKEN=self.daemon.token,
             NODE_EXTRA_CA_CERTS=str(self.daemon.ca_file),  # node's own requests (the approval); Chromium uses the NSS db
             INKAN_APDU_LOG=str(self.vcard.log),
+            INKAN_KEYPAD=str(self.keypad),
             INKAN_VCARD_PID=str(self.vcard.proc.pid),
             SCREENSHOT_DIR=str(screenshots),
             E2E_WORK_DIR=str(self.work),

@@ -263,7 +263,8 @@ async function readAccess() {
   const outside = state.pinSource !== 'request';
   $('pin').hidden = outside;
   $('pin-label').hidden = outside;
-  $('pin-outside').hidden = !outside;
+  $('pin-outside').hidden = state.pinSource !== 'pinentry';
+  $('pin-pinpad').hidden = state.pinSource !== 'pinpad';
 }
 
 async function pair() {
