@@ -115,10 +115,7 @@ void applyFile(Config& config, const fs::path& file)
     const std::string where = "config file " + file.string();
     for (const auto& [key, value] : json.items()) {
         if (key == kPortKey) {
-            if (!value.is_number_integer() || value.get<long long>() < kMinPort || value.get<long long>() > kMaxPort) {
-                throw ConfigError(where + ": \"port\" must be an integer from 1 to 65535");
-            }
-            config.port = static_cast<std::uint16_t>(value.get<long long>());
+            config.port = static_cast<std::uint16_t>(integerIn(value, kMinPort, kMaxPort, where + ": \"port\""));
         } else if (applySecurityKey(config.security, key, value, where)) {
             // allowedOrigins and the other keys of docs/security.md: daemon/security/policy.cpp.
         } else if (key == kExpiryWarningDaysKey) {

@@ -18,6 +18,7 @@
 #include <openssl/x509.h>
 
 #include "tests/unit/temp_dir.hpp"
+#include "tests/unit/vcard_state.hpp"
 #include "daemon/card/reference_card.hpp"
 #include "daemon/cert/certificate.hpp"
 #include "daemon/error.hpp"
@@ -248,8 +249,10 @@ bool verifySignature(const Bytes& certificateDer, const Bytes& digest, const Byt
     return EVP_PKEY_verify(context.get(), signature.data(), signature.size(), digest.data(), digest.size()) == 1;
 }
 
+// A fresh card of its own for each test: a copy of the run's generated card.
 inkan::vcard::CardStore openStore(const std::filesystem::path& stateDir)
 {
+    std::filesystem::copy(inkan::test::generatedCardState(), stateDir, std::filesystem::copy_options::recursive);
     inkan::vcard::StoreOptions options;
     options.stateDir = stateDir;
     return inkan::vcard::CardStore::open(options);

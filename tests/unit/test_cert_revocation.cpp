@@ -60,6 +60,13 @@ std::function<std::chrono::system_clock::time_point()> clockAhead(std::chrono::h
     return [offset] { return std::chrono::system_clock::now() + offset; };
 }
 
+/// An unknown verdict for `cause`; the checker's detail is printed when it is not.
+void checkUnknown(const RevocationResult& result, UnknownCause cause) {
+    INFO(result.detail);
+    CHECK(result.status == RevocationStatus::Unknown);
+    CHECK(result.cause == cause);
+}
+
 }  // namespace
 
 // --- OCSP ---------------------------------------------------------------------
@@ -128,9 +135,7 @@ TEST_CASE("OCSP: a responder that is down gives unknown (responderDown), never g
     config.timeout = kDeadServerTimeout;
     config.ocspUrl = "http://127.0.0.1:" + std::to_string(inkan::testing::freeLoopbackPort()) + "/";
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::ResponderDown);
+    checkUnknown(result, UnknownCause::ResponderDown);
     CHECK(inkan::cert::unknownCauseName(result.cause) == "responderDown");
     CHECK_FALSE(result.source.has_value());
 }
@@ -141,9 +146,7 @@ TEST_CASE("OCSP: a response past nextUpdate is stale, hence unknown") {
     RevocationConfig config = ocspOnly();
     config.clock = clockAhead(std::chrono::hours(72));  // nextUpdate is one day ahead
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::Stale);
+    checkUnknown(result, UnknownCause::Stale);
 }
 
 TEST_CASE("OCSP: a replayed response with another request's nonce is refused") {
@@ -154,9 +157,7 @@ TEST_CASE("OCSP: a replayed response with another request's nonce is refused") {
     RevocationConfig config = ocspOnly();
     config.ocspUrl = "http://127.0.0.1:" + std::to_string(port) + "/";
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::NonceMismatch);
+    checkUnknown(result, UnknownCause::NonceMismatch);
 }
 
 TEST_CASE("OCSP: a pre-produced response without nonce is accepted unless the nonce is required") {
@@ -183,9 +184,7 @@ TEST_CASE("OCSP: a response for another certificate does not vouch for this one"
     RevocationConfig config = ocspOnly();
     config.ocspUrl = "http://127.0.0.1:" + std::to_string(port) + "/";
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::MalformedResponse);
+    checkUnknown(result, UnknownCause::MalformedResponse);
 }
 
 TEST_CASE("OCSP: a signer without id-kp-OCSPSigning is not authorized") {
@@ -195,9 +194,7 @@ TEST_CASE("OCSP: a signer without id-kp-OCSPSigning is not authorized") {
     RevocationConfig config = ocspOnly();
     config.ocspUrl = "http://127.0.0.1:" + std::to_string(port) + "/";
     const auto result = check(config, "revoked");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::UnauthorizedResponder);
+    checkUnknown(result, UnknownCause::UnauthorizedResponder);
 }
 
 TEST_CASE("OCSP: a signer certified by another CA is not authorized") {
@@ -207,9 +204,7 @@ TEST_CASE("OCSP: a signer certified by another CA is not authorized") {
     RevocationConfig config = ocspOnly();
     config.ocspUrl = "http://127.0.0.1:" + std::to_string(port) + "/";
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::UnauthorizedResponder);
+    checkUnknown(result, UnknownCause::UnauthorizedResponder);
 }
 
 TEST_CASE("OCSP: the issuing CA may sign its own responses") {
@@ -234,9 +229,7 @@ TEST_CASE("OCSP: a response with a corrupted signature is refused (badSignature)
     RevocationConfig config = ocspOnly();
     config.ocspUrl = "http://127.0.0.1:" + std::to_string(port) + "/";
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::BadSignature);
+    checkUnknown(result, UnknownCause::BadSignature);
 }
 
 TEST_CASE("OCSP: a certificate the responder has no record of is notKnownToResponder") {
@@ -247,9 +240,7 @@ TEST_CASE("OCSP: a certificate the responder has no record of is notKnownToRespo
     RevocationChecker checker(config);
     // The OCSP signer was issued by the CA outside its database.
     const auto result = checker.check(pki.pemAsDer("ocsp/signer.pem"), issuer(), trust());
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::NotKnownToResponder);
+    checkUnknown(result, UnknownCause::NotKnownToResponder);
 }
 
 TEST_CASE("OCSP: a responder for another CA is not authorized to answer for this certificate") {
@@ -261,9 +252,7 @@ TEST_CASE("OCSP: a responder for another CA is not authorized to answer for this
     // The responder speaks for the issuing CA only; its signed "unknown" about
     // a certificate of another CA carries no authority.
     const auto result = checker.check(pki.leaf("unknown-issuer"), pki.pemAsDer("other-ca.pem"), trust());
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::UnauthorizedResponder);
+    checkUnknown(result, UnknownCause::UnauthorizedResponder);
 }
 
 TEST_CASE("OCSP: a responder answering tryLater gives responderError") {
@@ -276,18 +265,14 @@ TEST_CASE("OCSP: a responder answering tryLater gives responderError") {
     RevocationConfig config = ocspOnly();
     config.ocspUrl = "http://127.0.0.1:" + std::to_string(port) + "/";
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::ResponderError);
+    checkUnknown(result, UnknownCause::ResponderError);
 }
 
 TEST_CASE("OCSP: only http:// URLs are fetched") {
     RevocationConfig config = ocspOnly();
     config.ocspUrl = "https://127.0.0.1:1/";
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::UnsupportedUrl);
+    checkUnknown(result, UnknownCause::UnsupportedUrl);
     config.ocspUrl = "http://user@127.0.0.1:1/";
     CHECK(check(config, "good").cause == UnknownCause::UnsupportedUrl);
     config.ocspUrl = "ldap://127.0.0.1/cn=x";
@@ -330,9 +315,7 @@ TEST_CASE("CRL: a CRL past its nextUpdate is stale, hence unknown") {
     RevocationConfig config = crlOnly();
     config.clock = clockAhead(std::chrono::hours(72));  // -crldays 1
     const auto result = check(config, "revoked");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::Stale);
+    checkUnknown(result, UnknownCause::Stale);
 }
 
 TEST_CASE("CRL: a CRL with a corrupted signature is refused (badSignature)") {
@@ -344,9 +327,7 @@ TEST_CASE("CRL: a CRL with a corrupted signature is refused (badSignature)") {
     RevocationConfig config = crlOnly();
     config.crlUrl = "http://127.0.0.1:" + std::to_string(pki.crlPort) + "/tampered.crl";
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::BadSignature);
+    checkUnknown(result, UnknownCause::BadSignature);
 }
 
 TEST_CASE("CRL: another CA's CRL does not speak for this certificate") {
@@ -356,9 +337,7 @@ TEST_CASE("CRL: another CA's CRL does not speak for this certificate") {
     config.crlUrl = pki.crlUrl();
     RevocationChecker checker(config);
     const auto result = checker.check(pki.leaf("unknown-issuer"), pki.pemAsDer("other-ca.pem"), trust());
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::UnauthorizedResponder);
+    checkUnknown(result, UnknownCause::UnauthorizedResponder);
 }
 
 TEST_CASE("CRL: something that is not a CRL is malformedResponse; a missing file responderDown") {
@@ -437,17 +416,13 @@ TEST_CASE("both sources down: unknown, with the telling cause") {
     RevocationConfig config;
     config.timeout = kDeadServerTimeout;
     const auto result = check(config, "good");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::ResponderDown);
+    checkUnknown(result, UnknownCause::ResponderDown);
     CHECK(result.attempts.size() == 2);
 }
 
 TEST_CASE("a certificate with neither AIA nor CDP has noSource") {
     const auto result = check(RevocationConfig{}, "jpki");
-    INFO(result.detail);
-    CHECK(result.status == RevocationStatus::Unknown);
-    CHECK(result.cause == UnknownCause::NoSource);
+    checkUnknown(result, UnknownCause::NoSource);
     CHECK(inkan::cert::unknownCauseName(result.cause) == "noSource");
 }
 

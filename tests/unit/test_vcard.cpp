@@ -14,6 +14,7 @@
 #include <openssl/x509.h>
 
 #include "tests/unit/temp_dir.hpp"
+#include "tests/unit/vcard_state.hpp"
 #include "tools/vcard/card_store.hpp"
 #include "tools/vcard/openssl_handles.hpp"
 #include "tools/vcard/virtual_card.hpp"
@@ -44,22 +45,10 @@ struct TempDir : inkan::test::TempDir {
     TempDir() : inkan::test::TempDir("inkan-vcard-test") {}
 };
 
-/// One generated card (two RSA key generations), copied into each test's own dir.
-const fs::path& templateState()
-{
-    static TempDir dir;
-    static const fs::path state = [] {
-        const fs::path p = dir.path / "state";
-        (void)CardStore::open(StoreOptions{p, {}, {}, {}, {}});
-        return p;
-    }();
-    return state;
-}
-
 fs::path freshStateIn(const TempDir& tmp)
 {
     const fs::path state = tmp.path / "state";
-    fs::copy(templateState(), state, fs::copy_options::recursive);
+    fs::copy(inkan::test::generatedCardState(), state, fs::copy_options::recursive);
     return state;
 }
 

@@ -22,6 +22,7 @@
 #include <openssl/x509v3.h>
 
 #include "tests/unit/temp_dir.hpp"
+#include "tests/unit/vcard_state.hpp"
 #include "tools/vcard/card_store.hpp"
 #include "tools/vcard/demo_credentials.hpp"
 #include "tools/vcard/der.hpp"
@@ -41,18 +42,6 @@ namespace {
 struct TempDir : inkan::test::TempDir {
     TempDir() : inkan::test::TempDir("inkan-vcard-store") {}
 };
-
-/// One generated state dir shared by the read-only tests of this file.
-const fs::path& sharedState()
-{
-    static TempDir dir;
-    static const fs::path state = [] {
-        const fs::path p = dir.path / "state";
-        (void)CardStore::open(StoreOptions{p, {}, {}, {}, {}});
-        return p;
-    }();
-    return state;
-}
 
 std::string readText(const fs::path& p)
 {
@@ -216,7 +205,7 @@ TEST_SUITE("vcard.demo_credentials")
 
     TEST_CASE("the demo leaf looks like a 商業登記電子証明書 issued by a clearly-demo CA")
     {
-        auto store = CardStore::open(StoreOptions{sharedState(), {}, {}, {}, {}});
+        auto store = CardStore::open(StoreOptions{inkan::test::generatedCardState(), {}, {}, {}, {}});
         const auto leaf = parseDer(store.signingCertificate());
         REQUIRE(leaf);
         REQUIRE(store.caCertificate());
@@ -249,7 +238,7 @@ TEST_SUITE("vcard.demo_credentials")
 
     TEST_CASE("the demo leaf carries the three registry extensions, critical, with the demo company")
     {
-        auto store = CardStore::open(StoreOptions{sharedState(), {}, {}, {}, {}});
+        auto store = CardStore::open(StoreOptions{inkan::test::generatedCardState(), {}, {}, {}, {}});
         const auto leaf = parseDer(store.signingCertificate());
         bool critical = false;
 
@@ -274,7 +263,7 @@ TEST_SUITE("vcard.store")
 {
     TEST_CASE("a new state dir holds private files with private modes and no PIN in clear")
     {
-        const auto& state = sharedState();
+        const auto& state = inkan::test::generatedCardState();
         CHECK(modeOf(state) == fs::perms::owner_all);
         CHECK(modeOf(state / "card.json") == (fs::perms::owner_read | fs::perms::owner_write));
         CHECK(modeOf(state / "signing-key.pem") == (fs::perms::owner_read | fs::perms::owner_write));
@@ -317,7 +306,7 @@ TEST_SUITE("vcard.store")
     TEST_CASE("--serial overrides the serial for this run only")
     {
         TempDir tmp;
-        fs::copy(sharedState(), tmp.path / "s", fs::copy_options::recursive);
+        fs::copy(inkan::test::generatedCardState(), tmp.path / "s", fs::copy_options::recursive);
         StoreOptions options{tmp.path / "s", {}, {}, {}, {}};
         const auto stored = CardStore::open(options).serial();
         options.serialOverride = parseCardSerial("0011223344556677");
@@ -341,7 +330,7 @@ TEST_SUITE("vcard.store")
                                           std::string(R"({"format":1,"serial":"00","pins":{}})")}) {
             CAPTURE(content);
             TempDir tmp;
-            fs::copy(sharedState(), tmp.path / "s", fs::copy_options::recursive);
+            fs::copy(inkan::test::generatedCardState(), tmp.path / "s", fs::copy_options::recursive);
             std::ofstream(tmp.path / "s" / "card.json", std::ios::trunc) << content;
             CHECK_THROWS_AS(CardStore::open(StoreOptions{tmp.path / "s", {}, {}, {}, {}}), StoreError);
         }
@@ -350,7 +339,7 @@ TEST_SUITE("vcard.store")
     TEST_CASE("out-of-range tries in card.json are refused")
     {
         TempDir tmp;
-        fs::copy(sharedState(), tmp.path / "s", fs::copy_options::recursive);
+        fs::copy(inkan::test::generatedCardState(), tmp.path / "s", fs::copy_options::recursive);
         auto json = nlohmann::json::parse(readText(tmp.path / "s" / "card.json"));
         json["pins"]["user"]["triesLeft"] = 11;
         std::ofstream(tmp.path / "s" / "card.json", std::ios::trunc) << json.dump();
@@ -360,7 +349,7 @@ TEST_SUITE("vcard.store")
     TEST_CASE("--key/--cert replace the card's credentials; EF C002 is absent without --ca-cert")
     {
         TempDir tmp;
-        const auto& shared = sharedState();
+        const auto& shared = inkan::test::generatedCardState();
         StoreOptions options{tmp.path / "s", shared / "signing-key.pem", shared / "signing-cert.pem", {}, {}};
         auto store = CardStore::open(options);
         CHECK(store.signingCertificate() == CardStore::open(StoreOptions{shared, {}, {}, {}, {}}).signingCertificate());
@@ -383,7 +372,7 @@ TEST_SUITE("vcard.store")
     TEST_CASE("a DER certificate file is accepted as well as PEM")
     {
         TempDir tmp;
-        const auto& shared = sharedState();
+        const auto& shared = inkan::test::generatedCardState();
         const Bytes der = CardStore::open(StoreOptions{shared, {}, {}, {}, {}}).signingCertificate();
         std::ofstream(tmp.path / "leaf.der", std::ios::binary).write(reinterpret_cast<const char*>(der.data()),
                                                                        static_cast<std::streamsize>(der.size()));
@@ -394,7 +383,7 @@ TEST_SUITE("vcard.store")
     TEST_CASE("a key that does not match the certificate is refused")
     {
         TempDir tmp;
-        const auto& shared = sharedState();
+        const auto& shared = inkan::test::generatedCardState();
         // The CA key against the leaf certificate: a valid RSA-2048 key, the wrong one.
         CHECK_THROWS_AS(CardStore::open(StoreOptions{tmp.path / "s", shared / "demo-ca-key.pem",
                                                      shared / "signing-cert.pem", {}, {}}),
@@ -407,7 +396,7 @@ TEST_SUITE("vcard.store")
         ossl::PkeyPtr ec(EVP_EC_gen("P-256"));
         REQUIRE(ec);
         writePem(tmp.path / "ec.pem", ec.get());
-        const auto& shared = sharedState();
+        const auto& shared = inkan::test::generatedCardState();
         CHECK_THROWS_AS(CardStore::open(StoreOptions{tmp.path / "s", tmp.path / "ec.pem", shared / "signing-cert.pem", {}, {}}),
                         StoreError);
         std::ofstream(tmp.path / "junk") << "not a key";
@@ -421,7 +410,7 @@ TEST_SUITE("vcard.store")
     TEST_CASE("a state dir whose key went missing is refused rather than silently re-keyed")
     {
         TempDir tmp;
-        fs::copy(sharedState(), tmp.path / "s", fs::copy_options::recursive);
+        fs::copy(inkan::test::generatedCardState(), tmp.path / "s", fs::copy_options::recursive);
         fs::remove(tmp.path / "s" / "signing-key.pem");
         CHECK_THROWS_AS(CardStore::open(StoreOptions{tmp.path / "s", {}, {}, {}, {}}), StoreError);
     }
@@ -511,7 +500,7 @@ TEST_SUITE("vcard.vpcd")
     TEST_CASE("control messages drive the card's power; 04 is answered with the ATR; APDUs with the response")
     {
         TempDir tmp;
-        fs::copy(sharedState(), tmp.path / "s", fs::copy_options::recursive);
+        fs::copy(inkan::test::generatedCardState(), tmp.path / "s", fs::copy_options::recursive);
         auto store = CardStore::open(StoreOptions{tmp.path / "s", {}, {}, {}, {}});
         VirtualCard card(store);
         EventLog log(tmp.path / "log");
