@@ -19,6 +19,7 @@
 #include "daemon/pcsc/bytes.hpp"
 #include "daemon/pcsc/scard_call.hpp"
 #include "daemon/service/card_events.hpp"
+#include "daemon/service/completion_task.hpp"
 #include "daemon/service/worker.hpp"
 
 namespace inkan::service {
@@ -26,17 +27,6 @@ namespace inkan::service {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-template <class T>
-Outcome<T> failure(std::exception_ptr error)
-{
-    return Outcome<T>(std::in_place_index<1>, std::move(error));
-}
-
-std::exception_ptr makeError(ErrorCode code, std::string message)
-{
-    return std::make_exception_ptr(Error(code, std::move(message)));
-}
 
 Error shuttingDown() { return Error(ErrorCode::Busy, "inkand is shutting down"); }
 std::exception_ptr shuttingDownError() { return std::make_exception_ptr(shuttingDown()); }
@@ -52,54 +42,6 @@ bool isPinVerdict(ErrorCode code)
 {
     return code == ErrorCode::PinIncorrect || code == ErrorCode::PinBlocked || code == ErrorCode::UnblockCodeIncorrect
         || code == ErrorCode::UnblockCodeBlocked || code == ErrorCode::PinRequired;
-}
-
-// An operation that produces a T, completed exactly once: by run(), by fail(),
-// or (should the task be dropped by a bug) by its destructor.
-template <class T, class Body>
-class OperationTask final : public Worker::Task {
-public:
-    OperationTask(Body body, Completion<T> done) : body_(std::move(body)), done_(std::move(done)) {}
-    ~OperationTask() override
-    {
-        if (done_) deliver(failure<T>(makeError(ErrorCode::Internal, "the operation was dropped")));
-    }
-
-    void run() override { deliver(compute()); }
-    void fail(std::exception_ptr reason) noexcept override { deliver(failure<T>(std::move(reason))); }
-
-private:
-    Outcome<T> compute()
-    {
-        try {
-            return Outcome<T>(std::in_place_index<0>, body_());
-        } catch (...) {
-            return failure<T>(std::current_exception());
-        }
-    }
-
-    void deliver(Outcome<T> outcome) noexcept
-    {
-        auto done = std::move(done_);
-        done_ = nullptr;
-        if (!done) return;
-        try {
-            done(std::move(outcome));
-        } catch (const std::exception& e) {
-            std::cerr << "inkand: a completion threw: " << e.what() << '\n';
-        } catch (...) {
-            std::cerr << "inkand: a completion threw\n";
-        }
-    }
-
-    Body body_;
-    Completion<T> done_;
-};
-
-template <class T, class Body>
-std::unique_ptr<Worker::Task> makeTask(Body body, Completion<T> done)
-{
-    return std::make_unique<OperationTask<T, Body>>(std::move(body), std::move(done));
 }
 
 // A task without a caller waiting for it (reading a newly inserted card).
@@ -351,7 +293,7 @@ private:
     template <class T, class Body>
     void answer(Body body, Completion<T> done)
     {
-        auto task = makeTask<T>(std::move(body), std::move(done));
+        auto task = makeCompletionTask<T>(std::move(body), std::move(done));
         bool refuse = false;
         {
             const std::lock_guard lock(mutex_);
@@ -420,7 +362,7 @@ private:
         // The card outlives every task of its worker (its destructor joins
         // the worker), so the task can hold it by reference.
         Card& target = *card;
-        auto task = makeTask<T>(
+        auto task = makeCompletionTask<T>(
             [this, &target, operation = std::move(operation), body = std::move(body)]() mutable -> T {
                 return runOperation<T>(target, operation, body);
             },

@@ -10,11 +10,11 @@
 #include <optional>
 #include <thread>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "daemon/error.hpp"
 #include "daemon/service/card_agent.hpp"
+#include "daemon/service/completion_task.hpp"
 #include "daemon/service/worker.hpp"
 
 namespace inkan::service {
@@ -57,52 +57,12 @@ private:
     std::vector<std::thread> threads_;  // last: started once everything above exists
 };
 
-/// A task that completes `done` exactly once with `body()`'s value or what it
-/// threw, or with the reason it failed without running.
-template <class T, class Body>
-class CompletionTask final : public TaskPool::Task {
-public:
-    CompletionTask(Body body, Completion<T> done) : body_(std::move(body)), done_(std::move(done)) {}
-
-    void run() override
-    {
-        Outcome<T> outcome = [this]() -> Outcome<T> {
-            try {
-                return Outcome<T>(std::in_place_index<0>, body_());
-            } catch (...) {
-                return Outcome<T>(std::in_place_index<1>, std::current_exception());
-            }
-        }();
-        deliver(std::move(outcome));
-    }
-    void fail(std::exception_ptr reason) noexcept override
-    {
-        deliver(Outcome<T>(std::in_place_index<1>, std::move(reason)));
-    }
-
-private:
-    void deliver(Outcome<T> outcome) noexcept
-    {
-        auto done = std::move(done_);
-        done_ = nullptr;
-        if (!done) return;
-        try {
-            done(std::move(outcome));
-        } catch (...) {
-            // A completion must not throw; nothing is left to tell.
-        }
-    }
-
-    Body body_;
-    Completion<T> done_;
-};
-
 /// Runs `body` on `pool` and completes `done` with its outcome; when the pool
 /// refuses, `done` gets the refusal at once, on the caller's thread.
 template <class T, class Body>
 void runOnPool(TaskPool& pool, Body body, Completion<T> done)
 {
-    auto task = pool.post(std::make_unique<CompletionTask<T, Body>>(std::move(body), std::move(done)));
+    auto task = pool.post(makeCompletionTask<T>(std::move(body), std::move(done)));
     if (task) task->fail(std::make_exception_ptr(pool.refusal()));
 }
 
