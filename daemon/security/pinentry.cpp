@@ -288,6 +288,21 @@ bool sameSecret(const Secret& a, const Secret& b) noexcept
 
 }  // namespace
 
+namespace {
+
+// What every dialog starts with: the greeting, then its timeout, title and
+// description (the description is what the user must see, so it is required).
+void introduce(Session& session, std::chrono::seconds timeout, const std::string& title, const std::string& description,
+               Clock::time_point deadline)
+{
+    session.expectGreeting(deadline);
+    session.optionalSet(kSetTimeout, std::to_string(timeout.count()), deadline);
+    session.optionalSet(kSetTitle, title, deadline);
+    session.requiredSet(kSetDescription, description, deadline);
+}
+
+}  // namespace
+
 Pinentry::Pinentry(Options options) : options_(std::move(options)) {}
 
 bool Pinentry::available() const
@@ -300,10 +315,7 @@ Secret Pinentry::getPin(const PinPrompt& prompt, const Abandoned& abandoned) con
     if (!available()) throw unavailable("no pinentry program at " + options_.program.string());
     Session session(options_.program, abandoned);
     const auto setupDeadline = Clock::now() + kSetupLimit;
-    session.expectGreeting(setupDeadline);
-    session.optionalSet(kSetTimeout, std::to_string(options_.timeout.count()), setupDeadline);
-    session.optionalSet(kSetTitle, prompt.title, setupDeadline);
-    session.requiredSet(kSetDescription, prompt.description, setupDeadline);
+    introduce(session, options_.timeout, prompt.title, prompt.description, setupDeadline);
     session.optionalSet(kSetPrompt, prompt.prompt, setupDeadline);
     session.optionalSet(kSetOk, prompt.okLabel, setupDeadline);
     session.optionalSet(kSetError, prompt.errorText, setupDeadline);
@@ -335,10 +347,7 @@ ConfirmAnswer Pinentry::confirm(const ConfirmPrompt& prompt, const Abandoned& ab
     if (!available()) throw unavailable("no pinentry program at " + options_.program.string());
     Session session(options_.program, abandoned);
     const auto setupDeadline = Clock::now() + kSetupLimit;
-    session.expectGreeting(setupDeadline);
-    session.optionalSet(kSetTimeout, std::to_string(options_.timeout.count()), setupDeadline);
-    session.optionalSet(kSetTitle, prompt.title, setupDeadline);
-    session.requiredSet(kSetDescription, prompt.description, setupDeadline);
+    introduce(session, options_.timeout, prompt.title, prompt.description, setupDeadline);
     session.optionalSet(kSetOk, prompt.okLabel, setupDeadline);
     // Without its "not OK" button the dialog cannot tell a no from a dismissal.
     session.requiredSet(kSetNotOk, prompt.notOkLabel, setupDeadline);

@@ -17,6 +17,8 @@ import hashlib
 import http.client
 import json
 import os
+import pty
+import select
 import shutil
 import signal
 import socket
@@ -331,6 +333,51 @@ def verify_signature(cert_der: bytes, digest: bytes, signature: bytes, algorithm
     md = algorithm.replace("-", "").lower()
     return subprocess.run(["openssl", "pkeyutl", "-verify", "-certin", "-inkey", str(cert_pem), "-in", str(work / "verify-digest.bin"),
                            "-sigfile", str(work / "verify-sig.bin"), "-pkeyopt", f"digest:{md}"], capture_output=True, text=True)
+
+
+# ---- the inkan command line, as a user runs it -----------------------------
+
+def run_inkan(*args, stdin: str | None = None, env_extra=None, cwd=None) -> subprocess.CompletedProcess:
+    """Runs inkan; stdin is a pipe (so secrets are read as lines) or /dev/null."""
+    env = {k: v for k, v in os.environ.items() if k not in ("INKAN_STATE_DIR", "XDG_STATE_HOME")}
+    env.update(env_extra or {})
+    return subprocess.run([str(BIN_DIR / "inkan"), *map(str, args)], input=stdin if stdin is not None else None,
+                          stdin=None if stdin is not None else subprocess.DEVNULL,
+                          capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+
+
+def run_on_terminal(*args, answers=(), prompt_end=b": ", timeout=60.0) -> tuple[int, str]:
+    """Runs inkan with a pseudo-terminal as its controlling terminal and stdin/stdout/stderr.
+
+    Each answer is typed after the next prompt (output ending in `prompt_end`) appears.
+    Returns the exit code and everything the terminal displayed.
+    """
+    env = {k: v for k, v in os.environ.items() if k not in ("INKAN_STATE_DIR", "XDG_STATE_HOME")}
+    pid, master = pty.fork()
+    if pid == 0:  # the child: pty.fork made the pty its controlling terminal
+        os.execve(str(BIN_DIR / "inkan"), [str(BIN_DIR / "inkan"), *map(str, args)], env)
+    transcript, pending, answered_at = b"", list(answers), -1
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.2)
+            if ready:
+                try:
+                    data = os.read(master, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not data:
+                    break
+                transcript += data
+            if pending and transcript.endswith(prompt_end) and len(transcript) != answered_at:
+                answered_at = len(transcript)
+                os.write(master, pending.pop(0).encode() + b"\n")
+        else:
+            os.kill(pid, signal.SIGKILL)
+    finally:
+        os.close(master)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), transcript.decode(errors="replace")
 
 
 class StackTestCase(unittest.TestCase):

@@ -23,56 +23,14 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import ARTIFACTS, BIN_DIR, DEMO_PIN, DEMO_UNBLOCK, StackTestCase, free_port, wait_for
+from harness import (ARTIFACTS, BIN_DIR, DEMO_PIN, DEMO_UNBLOCK, StackTestCase, free_port, run_inkan, run_on_terminal,
+                     wait_for)
 
 INKAN = BIN_DIR / "inkan"
 NICKNAME = "inkan local CA"
 
 # The documented exit codes (docs/cli.md).
 EXIT_OK, EXIT_USAGE, EXIT_UNREACHABLE, EXIT_API, EXIT_PIN, EXIT_LOCAL = 0, 1, 2, 3, 4, 5
-
-
-def run_inkan(*args, stdin: str | None = None, env_extra=None, cwd=None) -> subprocess.CompletedProcess:
-    """Runs inkan; stdin is a pipe (so secrets are read as lines) or /dev/null."""
-    env = {k: v for k, v in os.environ.items() if k not in ("INKAN_STATE_DIR", "XDG_STATE_HOME")}
-    env.update(env_extra or {})
-    return subprocess.run([str(INKAN), *map(str, args)], input=stdin if stdin is not None else None,
-                          stdin=None if stdin is not None else subprocess.DEVNULL,
-                          capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
-
-
-def run_on_terminal(*args, answers=(), timeout=60.0) -> tuple[int, str]:
-    """Runs inkan with a pseudo-terminal as its controlling terminal and stdin/stdout/stderr.
-
-    Each answer is typed after the next prompt (output ending in ": ") appears.
-    Returns the exit code and everything the terminal displayed.
-    """
-    env = {k: v for k, v in os.environ.items() if k not in ("INKAN_STATE_DIR", "XDG_STATE_HOME")}
-    pid, master = pty.fork()
-    if pid == 0:  # the child: pty.fork made the pty its controlling terminal
-        os.execve(str(INKAN), [str(INKAN), *map(str, args)], env)
-    transcript, pending, answered_at = b"", list(answers), -1
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    data = os.read(master, 4096)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not data:
-                    break
-                transcript += data
-            if pending and transcript.endswith(b": ") and len(transcript) != answered_at:
-                answered_at = len(transcript)
-                os.write(master, pending.pop(0).encode() + b"\n")
-        else:
-            os.kill(pid, signal.SIGKILL)
-    finally:
-        os.close(master)
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), transcript.decode(errors="replace")
 
 
 def describe(result: subprocess.CompletedProcess) -> str:

@@ -16,8 +16,7 @@ import subprocess
 import threading
 import unittest
 
-from harness import BIN_DIR, DEMO_PIN, DEMO_UNBLOCK, b64, unb64, verify_signature, wait_for
-from test_cli import run_inkan
+from harness import DEMO_PIN, DEMO_UNBLOCK, b64, run_inkan, unb64, verify_signature, wait_for
 from test_security import VERIFY_WITH_PIN, SecurityStackTestCase
 
 PAD_PORTAL = "https://pad.example.jp"  # its PIN is typed on the reader
@@ -78,8 +77,7 @@ class PinpadReaderTest(SecurityStackTestCase):
         access = self.page(PAD_PORTAL).get("/v1/access").json()
         self.assertEqual(access["pinSource"], "pinpad")
         # inkan status marks the reader.
-        status = subprocess.run([str(BIN_DIR / "inkan"), "--state-dir", str(self.daemon.state), "--port",
-                                 str(self.daemon.port), "status"], capture_output=True, text=True, timeout=30)
+        status = run_inkan("--state-dir", self.daemon.state, "--port", self.daemon.port, "status")
         self.assertEqual(status.returncode, 0, status.stderr)
         line = next(line for line in status.stdout.splitlines() if self.card_id in line)
         self.assertTrue(line.startswith("Inkan Virtual PinPad") and line.rstrip().endswith("yes"), line)

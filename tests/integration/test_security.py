@@ -11,15 +11,13 @@ import hashlib
 import http.client
 import json
 import os
-import pty
-import select
 import stat
 import subprocess
-import time
 import unittest
 import urllib.parse
 
-from harness import BIN_DIR, DEMO_PIN, Client, StackTestCase, b64, unb64, verify_signature, wait_for
+from harness import (BIN_DIR, DEMO_PIN, Client, StackTestCase, b64, run_inkan, run_on_terminal, unb64, verify_signature,
+                     wait_for)
 
 PORTAL = "https://portal.example.jp"          # allowlisted: read and sign (the default)
 PORTAL_B = "https://bidding.example.jp"       # allowlisted: used for the wrong-PIN rate limit
@@ -455,37 +453,12 @@ class PairCommandTest(SecurityStackTestCase):
     inkand_config = {"pinentryProgram": None}
 
     def inkan(self, *args, stdin: str | None = None) -> subprocess.CompletedProcess:
-        env = {k: v for k, v in os.environ.items() if k not in ("INKAN_STATE_DIR", "XDG_STATE_HOME")}
-        return subprocess.run([str(BIN_DIR / "inkan"), "--state-dir", str(self.daemon.state), "--port", str(self.daemon.port),
-                               *args], input=stdin, stdin=None if stdin is not None else subprocess.DEVNULL,
-                              capture_output=True, text=True, env=env, timeout=60)
+        return run_inkan("--state-dir", self.daemon.state, "--port", self.daemon.port, *args, stdin=stdin)
 
     def on_terminal(self, *args, answer: str) -> tuple[int, str]:
         """Runs inkan on a pseudo-terminal and types `answer` after its question."""
-        pid, master = pty.fork()
-        if pid == 0:
-            os.execv(str(BIN_DIR / "inkan"), [str(BIN_DIR / "inkan"), "--state-dir", str(self.daemon.state),
-                                              "--port", str(self.daemon.port), *args])
-        screen, answered = b"", False
-        deadline = time.monotonic() + 30
-        try:
-            while time.monotonic() < deadline:
-                ready, _, _ = select.select([master], [], [], 0.2)
-                if ready:
-                    try:
-                        data = os.read(master, 4096)
-                    except OSError:
-                        break
-                    if not data:
-                        break
-                    screen += data
-                if not answered and b"[y/N]" in screen:
-                    os.write(master, answer.encode() + b"\n")
-                    answered = True
-        finally:
-            os.close(master)
-        _, status = os.waitpid(pid, 0)
-        return os.waitstatus_to_exitcode(status), screen.decode(errors="replace")
+        return run_on_terminal("--state-dir", self.daemon.state, "--port", self.daemon.port, *args, answers=[answer],
+                               prompt_end=b"[y/N] ", timeout=30)
 
     def ask(self, origin: str) -> dict:
         r = self.page(origin).post("/v1/pairings", {})
