@@ -2,6 +2,8 @@
 
 #include <optional>
 
+#include "daemon/hex.hpp"
+
 namespace inkan::api {
 
 namespace {
@@ -32,14 +34,6 @@ std::optional<std::vector<std::string_view>> splitPath(std::string_view path)
     return segments;
 }
 
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 }  // namespace
 
 std::optional<std::string> decodePathSegment(std::string_view segment, bool allowSlash)
@@ -51,8 +45,8 @@ std::optional<std::string> decodePathSegment(std::string_view segment, bool allo
         char c = segment[i];
         if (c == '%') {
             if (i + 2 >= segment.size()) return std::nullopt;
-            const int high = hexValue(segment[i + 1]);
-            const int low = hexValue(segment[i + 2]);
+            const int high = hexDigitValue(segment[i + 1]);
+            const int low = hexDigitValue(segment[i + 2]);
             if (high < 0 || low < 0) return std::nullopt;
             c = static_cast<char>(high * 16 + low);
             i += 2;

@@ -5,6 +5,8 @@
 
 #include <openssl/crypto.h>
 
+#include "daemon/hex.hpp"
+
 namespace inkan::security::assuan {
 
 namespace {
@@ -21,14 +23,6 @@ constexpr std::string_view kComment = "#";
 constexpr std::string_view kInquire = "INQUIRE";
 
 bool needsEscape(unsigned char c) { return c < 0x20 || c == 0x7F || c == static_cast<unsigned char>(kEscape); }
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 /// Whether `line` is `keyword` alone or followed by a space.
 bool startsWithKeyword(std::string_view line, std::string_view keyword, std::string_view& rest)
@@ -128,8 +122,8 @@ std::optional<Secret> decodeData(std::string_view escaped)
         char c = escaped[i];
         if (c == kEscape) {
             const bool complete = i + 2 < escaped.size();
-            const int high = complete ? hexValue(escaped[i + 1]) : -1;
-            const int low = complete ? hexValue(escaped[i + 2]) : -1;
+            const int high = complete ? hexDigitValue(escaped[i + 1]) : -1;
+            const int low = complete ? hexDigitValue(escaped[i + 2]) : -1;
             if (high < 0 || low < 0) {
                 ok = false;
                 break;

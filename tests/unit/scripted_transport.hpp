@@ -11,6 +11,7 @@
 
 #include <doctest/doctest.h>
 
+#include "daemon/hex.hpp"
 #include "daemon/pcsc/transport.hpp"
 #include "daemon/service/card_agent.hpp"
 
@@ -24,7 +25,8 @@ inline Bytes hex(std::string_view text)
     int high = -1;
     for (const char c : text) {
         if (std::isspace(static_cast<unsigned char>(c))) continue;
-        const int v = std::isdigit(static_cast<unsigned char>(c)) ? c - '0' : std::toupper(c) - 'A' + 10;
+        const int v = hexDigitValue(c);
+        if (v < 0) throw std::invalid_argument("not a hex digit");
         if (high < 0) {
             high = v;
         } else {

@@ -1,6 +1,8 @@
 // inkan-vcard — byte buffers and their hex form.
 #include "tools/vcard/bytes.hpp"
 
+#include "daemon/hex.hpp"
+
 namespace inkan::vcard {
 
 std::string toHex(ByteView bytes)
@@ -15,18 +17,6 @@ std::string toHex(ByteView bytes)
     return out;
 }
 
-namespace {
-
-int hexValue(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-}  // namespace
-
 std::optional<Bytes> fromHex(std::string_view text)
 {
     Bytes out;
@@ -34,7 +24,7 @@ std::optional<Bytes> fromHex(std::string_view text)
     int high = -1;
     for (const char c : text) {
         if (c == ' ') continue;
-        const int v = hexValue(c);
+        const int v = hexDigitValue(c);
         if (v < 0) return std::nullopt;
         if (high < 0) {
             high = v;
