@@ -166,7 +166,9 @@ struct TestPki {
     int ocspPort = 0;
     int crlPort = 0;
 
-    std::filesystem::path scriptDir() const { return std::filesystem::path(__FILE__).parent_path(); }
+    // From the build's source directory (tests/CMakeLists.txt), not __FILE__:
+    // a compiler cache may compile with relative paths.
+    std::filesystem::path scriptDir() const { return std::filesystem::path(INKAN_SOURCE_DIR) / "tests" / "pki"; }
     std::filesystem::path trustDir() const { return dir / "trust"; }
     std::filesystem::path wwwDir() const { return dir / "www"; }
     std::filesystem::path log() const { return dir / "commands.log"; }

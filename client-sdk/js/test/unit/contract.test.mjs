@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 
 import { parseYaml, YamlSubsetError } from '../../scripts/yaml-subset.mjs';
 import { generate } from '../../scripts/generate-types.mjs';
+import { requireOrSkip } from '../require.mjs';
 
 const OPENAPI = new URL('../../../../openapi.yaml', import.meta.url);
 const DECLARATIONS = new URL('../../dist/generated/openapi.d.ts', import.meta.url);
@@ -69,10 +70,7 @@ describe('YAML subset reader', () => {
 
   it('reads openapi.yaml exactly as PyYAML does (where PyYAML is installed)', (t) => {
     const python = spawnSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding="utf-8"))))', OPENAPI.pathname], { encoding: 'utf8' });
-    if (python.status !== 0) {
-      t.skip('python3 with PyYAML (Debian python3-yaml) not available');
-      return;
-    }
+    if (!requireOrSkip(t, python.status === 0, 'python3 with PyYAML (Debian python3-yaml) not available')) return;
     // PyYAML reads YAML 1.1; openapi.yaml uses nothing where 1.1 and 1.2 differ.
     assert.deepEqual(parseYaml(readFileSync(OPENAPI, 'utf8')), JSON.parse(python.stdout));
   });
