@@ -1,7 +1,11 @@
 // The one mapping of inkan::Error to HTTP status and problem+json.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,7 +50,41 @@ const std::vector<Expectation> kAll = {
     {ErrorCode::Busy, 503, "BUSY", "urn:inkan:problem:busy"},
     {ErrorCode::PcscUnavailable, 503, "PCSC_UNAVAILABLE", "urn:inkan:problem:pcsc-unavailable"},
     {ErrorCode::ReaderUnavailable, 503, "READER_UNAVAILABLE", "urn:inkan:problem:reader-unavailable"},
+    {ErrorCode::OperationForbidden, 403, "OPERATION_FORBIDDEN", "urn:inkan:problem:operation-forbidden"},
+    {ErrorCode::CardBlockedByPolicy, 403, "CARD_BLOCKED_BY_POLICY", "urn:inkan:problem:card-blocked-by-policy"},
+    {ErrorCode::PinRateLimited, 429, "PIN_RATE_LIMITED", "urn:inkan:problem:pin-rate-limited"},
+    {ErrorCode::PinCancelled, 409, "PIN_CANCELLED", "urn:inkan:problem:pin-cancelled"},
+    {ErrorCode::PinEntryTimeout, 409, "PIN_ENTRY_TIMEOUT", "urn:inkan:problem:pin-entry-timeout"},
+    {ErrorCode::PinEntryUnavailable, 503, "PIN_ENTRY_UNAVAILABLE", "urn:inkan:problem:pin-entry-unavailable"},
+    {ErrorCode::PinSourceMismatch, 400, "PIN_SOURCE_MISMATCH", "urn:inkan:problem:pin-source-mismatch"},
+    {ErrorCode::PinpadUnavailable, 503, "PINPAD_UNAVAILABLE", "urn:inkan:problem:pinpad-unavailable"},
+    {ErrorCode::PairingRateLimited, 429, "PAIRING_RATE_LIMITED", "urn:inkan:problem:pairing-rate-limited"},
+    {ErrorCode::PairingCodeIncorrect, 403, "PAIRING_CODE_INCORRECT", "urn:inkan:problem:pairing-code-incorrect"},
+    {ErrorCode::PairingNotPending, 409, "PAIRING_NOT_PENDING", "urn:inkan:problem:pairing-not-pending"},
+    {ErrorCode::AlreadyPaired, 409, "ALREADY_PAIRED", "urn:inkan:problem:already-paired"},
 };
+
+// Every value of ErrorCode, found without a list that could fall behind:
+// errorCodeName() names each enumerator (a switch the compiler checks for
+// completeness) and answers "INTERNAL" past the last one, and the
+// enumerators are numbered from 0 without gaps.
+std::vector<ErrorCode> everyErrorCode()
+{
+    std::vector<ErrorCode> codes;
+    for (int value = 0;; ++value) {
+        const auto code = static_cast<ErrorCode>(value);
+        if (code != ErrorCode::Internal && errorCodeName(code) == errorCodeName(ErrorCode::Internal)) break;
+        codes.push_back(code);
+    }
+    return codes;
+}
+
+std::string readSourceFile(const char* relative)
+{
+    std::ifstream in(std::string(INKAN_SOURCE_DIR) + "/" + relative, std::ios::binary);
+    REQUIRE_MESSAGE(in.good(), relative);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
 
 }  // namespace
 
@@ -69,6 +107,24 @@ TEST_SUITE("api problem")
             CHECK_FALSE(body.contains("triesLeft"));
             CHECK_FALSE(body.contains("statusWord"));
         }
+    }
+
+    TEST_CASE("the table above, docs/errors.md and openapi.yaml cover every error code")
+    {
+        const auto codes = everyErrorCode();
+        CHECK(codes.size() > 30);
+        CHECK(codes.back() != ErrorCode::Internal);
+        const auto errorsDoc = readSourceFile("docs/errors.md");
+        const auto contract = readSourceFile("openapi.yaml");
+        for (const auto code : codes) {
+            const std::string name(errorCodeName(code));
+            CAPTURE(name);
+            const auto row = std::find_if(kAll.begin(), kAll.end(), [&](const Expectation& e) { return e.code == code; });
+            CHECK_MESSAGE(row != kAll.end(), "add a row for this code to kAll");
+            CHECK_MESSAGE(errorsDoc.find("`" + name + "`") != std::string::npos, "docs/errors.md does not describe it");
+            CHECK_MESSAGE(contract.find(name) != std::string::npos, "openapi.yaml does not name it");
+        }
+        CHECK(kAll.size() == codes.size());
     }
 
     TEST_CASE("triesLeft and statusWord appear when the error carries them")
