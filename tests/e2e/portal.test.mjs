@@ -16,6 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { launchChromium, required } from './chromium.mjs';
 
 import { startServer } from '../../client-sdk/examples/serve.mjs';
+import { countApdus } from '../../client-sdk/js/test/apdu-log.mjs';
 
 const RUNNER = 'tests/integration/test_browser.py';
 
@@ -49,9 +50,7 @@ function startPortalServer() {
 }
 
 function apduCount() {
-  let text = '';
-  try { text = readFileSync(env.apduLog, 'utf8'); } catch { return 0; }
-  return text.split('\n').filter((line) => line.trim() && !line.includes(' # ')).length;
+  return countApdus(env.apduLog);
 }
 
 /** What a portal's back end does with the page's result: the signature over `text` verifies (openssl, node). */

@@ -55,6 +55,7 @@ class EventStream:
         self.status = self.response.status
         self.headers = self.response.headers
         self.last_id: str | None = None
+        self.raw = b""  # every byte of the stream read so far
 
     def body(self) -> bytes:
         """The whole body of a refusal (a problem+json answer)."""
@@ -72,6 +73,7 @@ class EventStream:
                 raise TimeoutError(f"no complete block within {timeout}s") from e
             if not raw:
                 raise EOFError("the event stream ended")
+            self.raw += raw
             line = raw.decode("utf-8").rstrip("\r\n")
             if line == "":
                 if seen:

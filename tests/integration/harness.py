@@ -18,6 +18,7 @@ import http.client
 import json
 import os
 import pty
+import re
 import select
 import shutil
 import signal
@@ -25,7 +26,6 @@ import socket
 import ssl
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
 from pathlib import Path
@@ -39,6 +39,8 @@ VPCD_PORT_2 = 35964  # slot 1
 VPINPAD_PORT = 35970  # tools/vpinpad: the virtual reader with a PIN pad
 VPINPAD_DRIVER = BUILD_DIR / "lib" / "libinkan-vpinpad.so"
 STACK_LOCK = "/tmp/inkan-integration-stack.lock"
+# Only a safety net: the wait ends when pcscd is ready or has exited.
+PCSCD_START_TIMEOUT = 120
 DEMO_PIN = "1234"
 DEMO_UNBLOCK = "12345678"
 
@@ -53,6 +55,46 @@ def unb64(text: str) -> bytes:
     return base64.b64decode(text, validate=True)
 
 
+class NotApplicable(unittest.SkipTest):
+    """A test that cannot apply to this machine at all (not a missing
+    dependency): run_module.py lets it stay a skip under CI=true."""
+
+    def __init__(self, reason: str):
+        super().__init__("not applicable: " + reason)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI") == "true"
+
+
+def run_node_tests(files, *, cwd: Path, env: dict, log_name: str, timeout: int, context=lambda: "") -> str:
+    """Runs `node --test` on `files` (spec reporter) and returns its report.
+    A failing run fails the calling test, with `context()` appended (e.g. the
+    daemon's log); a run with skipped tests skips it (SkipTest), which
+    run_module.py turns into a failure under CI=true."""
+    node = shutil.which("node") or shutil.which("nodejs")
+    if not node:
+        raise unittest.SkipTest("node is not installed (scripts/install-deps.sh installs it)")
+    result = subprocess.run([node, "--test", "--test-reporter=spec", *map(str, files)], cwd=cwd, env=env,
+                            capture_output=True, text=True, timeout=timeout)
+    report = result.stdout + result.stderr
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / log_name).write_text(report)
+    print(report)
+    if result.returncode != 0:
+        raise AssertionError(f"node --test failed ({result.returncode}):\n{report}\n{context()}")
+    skipped = [int(n) for n in re.findall(r"^\S*\s*skipped (\d+)$", report, re.MULTILINE)]
+    if not skipped:
+        raise AssertionError(f"node --test printed no summary:\n{report}")
+    if skipped[-1] > 0:
+        raise unittest.SkipTest(f"{skipped[-1]} node test(s) skipped; see {ARTIFACTS / log_name}")
+    return report
+
+
+class StopWaiting(AssertionError):
+    """Raised by a wait_for predicate when waiting longer cannot help."""
+
+
 def wait_for(predicate, timeout=20.0, interval=0.1, what="condition"):
     """Poll `predicate` until it returns a truthy value; fail with `what` after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -62,6 +104,8 @@ def wait_for(predicate, timeout=20.0, interval=0.1, what="condition"):
             value = predicate()
             if value:
                 return value
+        except StopWaiting:
+            raise
         except Exception as e:  # noqa: BLE001 - remembered for the failure message
             last_error = e
         time.sleep(interval)
@@ -143,9 +187,19 @@ class Pcscd:
         with open(self.log_dir / "pcscd.log", "ab") as log:
             self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         self.owned = True
-        wait_for(lambda: Path("/run/pcscd/pcscd.comm").exists() and port_listening(VPCD_PORT), 15, what="pcscd to listen for vpcd")
-        if self.keypad:
-            wait_for(lambda: port_listening(VPINPAD_PORT), 15, what="pcscd to load the virtual PIN pad reader")
+        # Ready when it listens for its card readers' cards: vpcd's slot, and
+        # the PIN pad reader's when asked for. A slow machine takes as long
+        # as it takes; a pcscd that exits instead fails at once, with its log.
+        ports = [VPCD_PORT] + ([VPINPAD_PORT] if self.keypad else [])
+        wait_for(lambda: self.alive() and Path("/run/pcscd/pcscd.comm").exists() and all(map(port_listening, ports)),
+                 PCSCD_START_TIMEOUT, what="pcscd to load its readers (vpcd" + (", the virtual PIN pad" if self.keypad else "") + ")")
+
+    def alive(self) -> bool:
+        """True while the pcscd started here runs; raises with its log once it has exited."""
+        if self.proc.poll() is None:
+            return True
+        log = (self.log_dir / "pcscd.log").read_text(errors="replace")
+        raise StopWaiting(f"pcscd exited ({self.proc.returncode}) while starting:\n{log[-4000:]}")
 
     def stop(self):
         stop_process(self.proc)
@@ -199,9 +253,9 @@ class VirtualCard:
         self.proc.send_signal(signal.SIGUSR2)
 
     def apdu_lines(self) -> list[str]:
-        """Every APDU exchanged so far (control events, marked '#', left out)."""
-        if not self.log.exists():
-            return []
+        """Every APDU exchanged so far (control events, marked '#', left out).
+        The log exists from the card's start on: failing to read it fails the
+        test, since a count of 0 would pass every "nothing reached the card"."""
         return [line for line in self.log.read_text().splitlines() if line.strip() and " # " not in line]
 
     def apdu_count(self) -> int:
@@ -231,7 +285,7 @@ class Inkand:
 
     def _ready(self):
         if self.proc.poll() is not None:
-            raise AssertionError(f"inkand exited with {self.proc.returncode}:\n{self.output()}")
+            raise StopWaiting(f"inkand exited with {self.proc.returncode}:\n{self.output()}")
         return "inkand ready" in self.output()[self.output_offset:]
 
     def output(self) -> str:
@@ -239,6 +293,29 @@ class Inkand:
 
     def stop(self, sig=signal.SIGTERM, timeout=15) -> int:
         return stop_process(self.proc, sig, timeout)
+
+    def written(self) -> dict[str, bytes]:
+        """Everything inkand itself has written: its stdout and stderr (one
+        file) and every file of its state directory, by name."""
+        files = {"inkand output": self.stdout_path.read_bytes()}
+        for path in sorted(self.state.rglob("*")):
+            if path.is_file():
+                files[str(path.relative_to(self.state))] = path.read_bytes()
+        return files
+
+    def assert_secrets_not_written(self, secrets, also: dict[str, bytes] | None = None):
+        """Fails when one of `secrets` appears, as text, in ASCII hex or in
+        base64, in what inkand wrote (written()) or in `also` (what the test
+        received from it: answers, the event stream). Use secrets long and
+        random enough not to occur by chance in keys, tokens or serials."""
+        places = {**self.written(), **(also or {})}
+        for secret in secrets:
+            raw = secret.encode()
+            forms = {raw, raw.hex().encode(), raw.hex().upper().encode(), base64.b64encode(raw).rstrip(b"=")}
+            for name, content in places.items():
+                for form in forms:
+                    if form in content:
+                        raise AssertionError(f"a secret ({len(secret)} characters) appears in {name} as {form[:4]!r}...")
 
     def write_config(self, config: dict):
         """inkand's config file (read at the next start)."""
@@ -387,7 +464,10 @@ class StackTestCase(unittest.TestCase):
     # The class's card sits in the virtual PIN pad reader instead of vpcd slot 0.
     pinpad_reader = False
     inkand_args: tuple = ()
-    # Written as inkand's config file (<state>/inkand.json) before it starts; None: no file.
+    # Written as inkand's config file (<state>/inkand.json) before it starts.
+    # PIN and pairing dialogs are off unless the class names a pinentry program:
+    # whichever /usr/bin/pinentry the machine has (pinentry-tty answers "no"
+    # without a terminal) must not decide a test's outcome.
     inkand_config: dict | None = None
 
     @classmethod
@@ -404,8 +484,7 @@ class StackTestCase(unittest.TestCase):
         cls.pcscd = Pcscd(cls.work, keypad=cls.keypad)
         cls.vcard = VirtualCard(cls.work, port=VPINPAD_PORT if cls.pinpad_reader else VPCD_PORT, extra_args=cls.vcard_args)
         cls.daemon = Inkand(cls.work, extra_args=cls.inkand_args)
-        if cls.inkand_config is not None:
-            cls.daemon.write_config(cls.inkand_config)
+        cls.daemon.write_config({"pinentryProgram": None, **(cls.inkand_config or {})})
         try:
             cls.pcscd.ensure()
             cls.vcard.start()

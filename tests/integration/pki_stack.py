@@ -126,8 +126,8 @@ class TestPki:
                 "--ca-cert", str(self.dir / ca), "--serial", CARD_SERIAL]
 
     def inkand_config(self, path: Path, **overrides) -> Path:
-        """An inkand config file: trust anchors = the PKI's trust/, short revocation timeouts."""
-        config = {"trustAnchorsDir": str(self.trust_dir), "revocation": {"timeoutSeconds": 2}}
+        """An inkand config file: trust anchors = the PKI's trust/, short revocation timeouts, no dialogs."""
+        config = {"trustAnchorsDir": str(self.trust_dir), "revocation": {"timeoutSeconds": 2}, "pinentryProgram": None}
         config.update(overrides)
         path.write_text(json.dumps(config, ensure_ascii=False))
         return path

@@ -18,7 +18,7 @@ import subprocess
 import unittest
 from pathlib import Path
 
-from harness import ARTIFACTS, BIN_DIR, DEMO_PIN, StackTestCase, free_port
+from harness import ARTIFACTS, BIN_DIR, DEMO_PIN, StackTestCase, free_port, run_node_tests
 
 REPO = Path(__file__).resolve().parents[2]
 E2E = REPO / "tests" / "e2e"
@@ -107,17 +107,15 @@ class PortalInChromiumTest(StackTestCase):
             E2E_WORK_DIR=str(self.work),
             CHROMIUM=str(CHROMIUM),
         )
-        result = subprocess.run([shutil.which("node"), "--test", "--test-reporter=spec", str(E2E / "portal.test.mjs")],
-                                cwd=REPO, env=env, capture_output=True, text=True, timeout=NODE_TIMEOUT)
-        report = result.stdout + result.stderr
-        (ARTIFACTS / "browser-portal-tests.log").write_text(report)
-        print(report)
         console = self.work / "browser-console.log"
-        if console.exists():
-            shutil.copy(console, ARTIFACTS / "browser-portal-console.log")
-        self.assertEqual(result.returncode, 0,
-                         f"browser tests failed:\n{report}\n--- browser console ---\n"
-                         f"{console.read_text() if console.exists() else ''}\n--- inkand ---\n{self.daemon.output()[-4000:]}")
+        try:
+            run_node_tests([E2E / "portal.test.mjs"], cwd=REPO, env=env, log_name="browser-portal-tests.log",
+                           timeout=NODE_TIMEOUT,
+                           context=lambda: f"--- browser console ---\n{console.read_text() if console.exists() else ''}\n"
+                                           f"--- inkand ---\n{self.daemon.output()[-4000:]}")
+        finally:
+            if console.exists():
+                shutil.copy(console, ARTIFACTS / "browser-portal-console.log")
 
 
 if __name__ == "__main__":

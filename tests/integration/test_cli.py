@@ -23,8 +23,8 @@ import time
 import unittest
 from pathlib import Path
 
-from harness import (ARTIFACTS, BIN_DIR, DEMO_PIN, DEMO_UNBLOCK, StackTestCase, free_port, run_inkan, run_on_terminal,
-                     wait_for)
+from harness import (ARTIFACTS, BIN_DIR, DEMO_PIN, DEMO_UNBLOCK, StackTestCase, free_port, run_inkan,
+                     run_on_terminal)
 
 INKAN = BIN_DIR / "inkan"
 NICKNAME = "inkan local CA"

@@ -30,7 +30,7 @@ class EventsTest(StackTestCase):
         # every insertion also announces certificate-expiring.
         cls.config_dir = Path(tempfile.mkdtemp(prefix="inkan-events-config-"))
         config = cls.config_dir / "inkand.json"
-        config.write_text(json.dumps({"certificateExpiryWarningDays": 1000}))
+        config.write_text(json.dumps({"certificateExpiryWarningDays": 1000, "pinentryProgram": None}))
         cls.inkand_args = ("--config", str(config), "--allow-origin", PORTAL)
         super().setUpClass()
 

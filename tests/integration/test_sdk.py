@@ -9,12 +9,10 @@ through NODE_EXTRA_CA_CERTS, as a Node.js script using the SDK would.
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import unittest
 from pathlib import Path
 
-from harness import ARTIFACTS, BIN_DIR, DEMO_PIN, StackTestCase
+from harness import BIN_DIR, DEMO_PIN, StackTestCase, run_node_tests
 
 REPO = Path(__file__).resolve().parents[2]
 SDK = REPO / "client-sdk" / "js"
@@ -23,18 +21,10 @@ ALLOWED_ORIGIN = "https://portal.test:8443"
 NODE_TIMEOUT = 300
 
 
-def node_or_skip() -> str:
-    node = shutil.which("node") or shutil.which("nodejs")
-    if not node:
-        raise unittest.SkipTest("node is not installed (scripts/install-deps.sh installs it)")
-    return node
-
-
 class SdkAgainstInkandTest(StackTestCase):
     inkand_args = ("--allow-origin", ALLOWED_ORIGIN)
 
     def test_node_suite_against_inkand(self):
-        node = node_or_skip()
         if not (SDK / "dist" / "index.js").exists():
             self.fail(f"{SDK / 'dist' / 'index.js'} is missing: run `make build` (target inkan_client_js)")
         tests = sorted(str(p) for p in (SDK / "test" / "stack").glob("*.test.mjs"))
@@ -52,12 +42,8 @@ class SdkAgainstInkandTest(StackTestCase):
             INKAN_TEST_BIN_DIR=str(BIN_DIR),
             INKAN_TEST_STATE_DIR=str(self.daemon.state),
         )
-        result = subprocess.run([node, "--test", "--test-reporter=spec", *tests], cwd=SDK, env=env,
-                                capture_output=True, text=True, timeout=NODE_TIMEOUT)
-        report = result.stdout + result.stderr
-        (ARTIFACTS / "sdk-node-tests.log").write_text(report)
-        print(report)
-        self.assertEqual(result.returncode, 0, f"SDK tests failed:\n{report}\n--- inkand ---\n{self.daemon.output()[-4000:]}")
+        run_node_tests(tests, cwd=SDK, env=env, log_name="sdk-node-tests.log", timeout=NODE_TIMEOUT,
+                       context=lambda: f"--- inkand ---\n{self.daemon.output()[-4000:]}")
 
 
 if __name__ == "__main__":

@@ -338,6 +338,11 @@ describe('pairing', () => {
     assert.equal(response.status, 200, await response.text());
   }
 
+  /** The user's decision `ms` after the code is shown; awaited by the test, so its failure is the test's own. */
+  function later(ms, act) {
+    return new Promise((resolve) => { setTimeout(resolve, ms); }).then(act);
+  }
+
   it('an unknown origin learns where it stands from access() and gets nothing else', async () => {
     const page = new InkanClient({ port: stack.port, fetch: fetchAsOrigin('https://newcomer.test') });
     const access = await page.access();
@@ -349,13 +354,15 @@ describe('pairing', () => {
     const origin = 'https://newcomer.test';
     const page = new InkanClient({ port: stack.port, fetch: fetchAsOrigin(origin) });
     const shown = [];
+    let decided;
     const pairing = await page.pair({
       pollIntervalMs: 200,
       onCode: (p) => {
         shown.push(p);
-        setTimeout(() => decide(p, 'approve').catch((e) => shown.push(e)), 300);
+        decided = later(300, () => decide(p, 'approve'));
       },
     });
+    await decided;
     assert.equal(shown.length, 1);
     assert.match(shown[0].code, /\S/);
     assert.equal(shown[0].origin, origin);
@@ -367,7 +374,10 @@ describe('pairing', () => {
 
   it('a denied pairing is PAIRING_DENIED and the origin stays refused', async () => {
     const page = new InkanClient({ port: stack.port, fetch: fetchAsOrigin('https://refused.test') });
-    await rejectsWith(page.pair({ pollIntervalMs: 200, onCode: (p) => { setTimeout(() => decide(p, 'deny'), 300); } }), 'PAIRING_DENIED');
+    let decided;
+    await rejectsWith(page.pair({ pollIntervalMs: 200, onCode: (p) => { decided = later(300, () => decide(p, 'deny')); } }),
+      'PAIRING_DENIED');
+    await decided;
     await rejectsWith(page.cards(), 'ORIGIN_NOT_PAIRED');
   });
 });

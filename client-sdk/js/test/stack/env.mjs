@@ -1,6 +1,7 @@
 // What tests/integration/test_sdk.py passes to the node tests about the stack it started.
 import { webcrypto } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+
+import { countApdus } from '../apdu-log.mjs';
 
 // Node 18 has WebCrypto only as node:crypto's webcrypto; browsers and Node 19+ as globalThis.crypto.
 if (!globalThis.crypto) globalThis.crypto = webcrypto;
@@ -24,11 +25,9 @@ export const stack = {
   stateDir: process.env.INKAN_TEST_STATE_DIR,
 };
 
-/** APDUs the virtual card has exchanged (its log, control events marked ' # ' left out), as the harness counts them. */
+/** APDUs the virtual card has exchanged so far (apdu-log.mjs). */
 export function apduCount() {
-  let text = '';
-  try { text = readFileSync(stack.apduLog, 'utf8'); } catch { return 0; }
-  return text.split('\n').filter((line) => line.trim() && !line.includes(' # ')).length;
+  return countApdus(stack.apduLog);
 }
 
 /** A fetch that sends `Origin: origin` like a browser page would (Node's fetch sends none). */
