@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "api/console.hpp"
+#include "api/console_session.hpp"
 #include "api/event_stream.hpp"
 #include "api/handlers.hpp"
 #include "api/log.hpp"
@@ -64,8 +65,9 @@ Api::Api(CardAgent& agent, GateOptions gate, std::string version, service::Event
     registerCardRoutes(router_, security_->cards(), std::move(version), certificates.expiry);
     registerPairingRoutes(router_, *security_);
     registerCertificateRoutes(router_, security_->cards(), certificates);
-    if (events) registerEventRoutes(router_, *events);
+    if (events) registerEventRoutes(router_, *events, &gate_.consoleSessions());
     registerConsoleRoutes(router_);
+    registerConsoleSessionRoutes(router_, gate_);
 }
 
 void Api::handle(const Request& request, Respond respond) const

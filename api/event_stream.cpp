@@ -56,8 +56,9 @@ struct EventStream::Waker {
 };
 
 EventStream::EventStream(service::EventBus& bus, std::optional<std::string_view> lastEventId,
-                         std::chrono::milliseconds heartbeat)
-    : waker_(std::make_shared<Waker>()), heartbeat_(heartbeat), resumed_(lastEventId.has_value())
+                         std::chrono::milliseconds heartbeat, std::function<bool()> stillAllowed)
+    : waker_(std::make_shared<Waker>()), heartbeat_(heartbeat), stillAllowed_(std::move(stillAllowed)),
+      resumed_(lastEventId.has_value())
 {
     subscription_ = bus.subscribe(lastEventId, [waker = waker_] { (*waker)(); });
 }
@@ -69,6 +70,7 @@ void EventStream::start(std::function<void()> wake) { waker_->set(std::move(wake
 ResponseStream::Chunk EventStream::next(bool idle)
 {
     Chunk chunk;
+    if (subscription_ && stillAllowed_ && !stillAllowed_()) subscription_.reset();
     if (!subscription_) {
         chunk.end = true;
         return chunk;
@@ -102,16 +104,20 @@ void EventStream::stop() noexcept
     subscription_.reset();
 }
 
-void registerEventRoutes(Router& router, service::EventBus& bus)
+void registerEventRoutes(Router& router, service::EventBus& bus, security::ConsoleSessions* sessions)
 {
-    router.add("GET", "/v1/events", [&bus](const RequestContext& context, Respond respond) {
+    router.add("GET", "/v1/events", [&bus, sessions](const RequestContext& context, Respond respond) {
         const Headers& headers = context.request.headers;
         if (headers.count(kLastEventId) > 1) throw Error(ErrorCode::BadRequest, "the Last-Event-ID header appears more than once");
         const std::optional<std::string_view> lastEventId = headers.get(kLastEventId);
 
         Response response;
         response.contentType = std::string(kEventStreamContentType);
-        response.stream = std::make_shared<EventStream>(bus, lastEventId);
+        std::function<bool()> stillAllowed;
+        if (sessions && context.caller.kind == Caller::Kind::OwnOrigin) {
+            stillAllowed = [sessions, id = context.caller.session] { return sessions->isLive(id); };
+        }
+        response.stream = std::make_shared<EventStream>(bus, lastEventId, kEventHeartbeatInterval, std::move(stillAllowed));
         respond(std::move(response));
     });
 }

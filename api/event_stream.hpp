@@ -12,6 +12,7 @@
 
 #include "api/http_message.hpp"
 #include "api/router.hpp"
+#include "daemon/security/console_sessions.hpp"
 #include "daemon/service/event_bus.hpp"
 
 namespace inkan::api {
@@ -23,8 +24,9 @@ inline constexpr std::chrono::milliseconds kEventHeartbeatInterval{15'000};
 /// How long a client waits before reconnecting (the stream's `retry:` field).
 inline constexpr std::chrono::milliseconds kEventRetryDelay{2'000};
 
-/// Register GET /v1/events. `bus` must outlive the router.
-void registerEventRoutes(Router& router, service::EventBus& bus);
+/// Register GET /v1/events. `bus` (and `sessions`, when given) must outlive
+/// the router. With `sessions`, the console's stream ends with its session.
+void registerEventRoutes(Router& router, service::EventBus& bus, security::ConsoleSessions* sessions = nullptr);
 
 /// One event in text/event-stream framing: "id: N\nevent: TYPE\ndata: JSON\n\n".
 std::string formatEvent(const service::Event& event);
@@ -33,8 +35,10 @@ std::string formatEvent(const service::Event& event);
 /// bus has too many readers), so a refusal is an ordinary problem response.
 class EventStream final : public ResponseStream {
 public:
+    /// `stillAllowed`, when set, is asked before each write: once it says no
+    /// (the console's session ended), the stream ends.
     EventStream(service::EventBus& bus, std::optional<std::string_view> lastEventId,
-                std::chrono::milliseconds heartbeat = kEventHeartbeatInterval);
+                std::chrono::milliseconds heartbeat = kEventHeartbeatInterval, std::function<bool()> stillAllowed = {});
     ~EventStream() override;
 
     void start(std::function<void()> wake) override;
@@ -48,6 +52,7 @@ private:
     std::shared_ptr<Waker> waker_;
     std::unique_ptr<service::Subscription> subscription_;
     std::chrono::milliseconds heartbeat_;
+    std::function<bool()> stillAllowed_;
     bool resumed_;
     bool started_ = false;
 };

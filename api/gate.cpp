@@ -20,9 +20,10 @@ constexpr std::string_view kContentType = "Content-Type";
 constexpr std::string_view kInkanClient = "Inkan-Client";
 constexpr std::string_view kAllow = "Allow";
 constexpr std::string_view kVary = "Vary";
-// Fetch Metadata (W3C): set by the browser itself, never by a page's script.
-constexpr std::string_view kSecFetchSite = "Sec-Fetch-Site";
-constexpr std::string_view kSameOrigin = "same-origin";
+constexpr std::string_view kCookie = "Cookie";  // RFC 6265 §5.4
+// The console's session cookie: "__Host-" (RFC 6265bis §4.1.3.2) and the port,
+// so inkands on two ports in one browser keep their sessions apart.
+constexpr std::string_view kSessionCookiePrefix = "__Host-inkan-console-";
 
 constexpr std::string_view kBearerScheme = "Bearer";  // RFC 6750 §2.1; scheme names are case-insensitive
 constexpr std::string_view kJsonMediaType = "application/json";
@@ -62,6 +63,8 @@ constexpr int kNoContent = 204;
 constexpr std::string_view kPairingsPath = "/v1/pairings";
 constexpr std::string_view kAccessPath = "/v1/access";
 constexpr std::string_view kPost = "POST";
+// Where the console page trades its login code for a session (api/console_session.cpp).
+constexpr std::string_view kConsoleSessionPath = "/v1/console/session";
 
 /// POST /v1/pairings, GET /v1/pairings/{id}, GET /v1/access, and their preflights.
 bool isPairingRoute(const Request& request)
@@ -101,11 +104,34 @@ Error unauthorized(std::string message)
     return Error(ErrorCode::Unauthorized, std::move(message));
 }
 
+constexpr std::string_view kOpenTheConsole =
+    "open the console with `inkan console`, which logs it in (docs/security.md \"The console logs in\")";
+
+/// The value of cookie `name` in one Cookie header ("a=1; b=2", RFC 6265 §4.2.1),
+/// and how often it occurs there.
+void findCookie(std::string_view header, std::string_view name, std::optional<std::string_view>& value, int& count)
+{
+    while (!header.empty()) {
+        const std::size_t semicolon = header.find(';');
+        const std::string_view pair = trim(header.substr(0, semicolon));
+        const std::size_t equals = pair.find('=');
+        if (equals != std::string_view::npos && trim(pair.substr(0, equals)) == name) {
+            value = trim(pair.substr(equals + 1));
+            ++count;
+        }
+        if (semicolon == std::string_view::npos) break;
+        header.remove_prefix(semicolon + 1);
+    }
+}
+
 }  // namespace
 
 Gate::Gate(GateOptions options)
     : port_(options.port), allowedOrigins_(std::move(options.allowedOrigins)), token_(std::move(options.token)),
-      pairings_(std::move(options.pairings)), allowInsecureLocalhostOrigins_(options.allowInsecureLocalhostOrigins)
+      pairings_(std::move(options.pairings)), allowInsecureLocalhostOrigins_(options.allowInsecureLocalhostOrigins),
+      consoleSessions_(options.consoleSessions ? std::move(options.consoleSessions)
+                                               : std::make_shared<security::ConsoleSessions>()),
+      sessionCookieName_(std::string(kSessionCookiePrefix) + std::to_string(port_))
 {
     const std::string port = std::to_string(port_);
     // RFC 9110 §7.2: Host is uri-host [":" port]; only these three name this daemon.
@@ -119,20 +145,33 @@ Admission Gate::admit(const Request& request) const
     checkHost(request);
     Admission admission;
     const std::optional<std::string> origin = checkOrigin(request);
-    if (origin) {
-        admission.caller = Caller{classifyOrigin(*origin, request), *origin};
+    const std::optional<std::string> session = consoleSession(request);
+    if (origin && isOwnOrigin(*origin)) {
+        admission.caller = ownOriginCaller(request, *origin, session);
+        if (request.method == kOptions) {
+            admission.preflight = true;
+            return admission;
+        }
+    } else if (origin) {
+        admission.caller = Caller{classifyOrigin(*origin, request), *origin, {}};
         // Browsers send preflights without credentials; the origin check above is their gate.
         if (request.method == kOptions) {
             admission.preflight = true;
             return admission;
         }
-    } else if (isOwnPageRead(request)) {
-        admission.caller = Caller{Caller::Kind::OwnOrigin, {}};
+    } else if (session && request.method == kGet) {
+        // Browsers send no Origin with same-origin GETs (Fetch standard, "append
+        // a request Origin header"): the console's reads are known by the
+        // session cookie alone, which SameSite=Strict keeps off other sites'
+        // requests. Anything that acts carries an Origin and is checked above.
+        admission.caller = Caller{Caller::Kind::OwnOrigin, ownOriginOfHost(request), *session};
     } else if (request.method == kGet && isConsolePath(request.path())) {
-        admission.caller = Caller{Caller::Kind::Public, {}};
+        admission.caller = Caller{Caller::Kind::Public, {}, {}};
+    } else if (sessionCookie(request) && !request.headers.get(kAuthorization)) {
+        throw unauthorized("the console session is unknown or has expired: " + std::string(kOpenTheConsole));
     } else {
         checkToken(request);
-        admission.caller = Caller{Caller::Kind::LocalClient, {}};
+        admission.caller = Caller{Caller::Kind::LocalClient, {}, {}};
         if (request.method == kOptions) {
             admission.preflight = true;
             return admission;
@@ -193,16 +232,46 @@ bool Gate::isOwnOrigin(std::string_view origin) const
     return std::find(ownOrigins_.begin(), ownOrigins_.end(), origin) != ownOrigins_.end();
 }
 
-bool Gate::isOwnPageRead(const Request& request) const
+Caller Gate::ownOriginCaller(const Request& request, std::string origin, const std::optional<std::string>& session) const
 {
-    // Browsers send no Origin with same-origin GETs (Fetch standard, "append a
-    // request Origin header"), so the console's reads are recognised by the
-    // Sec-Fetch-Site the browser adds: "same-origin" means the page that asked
-    // has exactly inkand's origin (the Host check above has pinned the name),
-    // which no other site can claim. Only for GET: anything that acts carries
-    // an Origin and is checked as such.
-    return request.method == kGet && request.headers.count(kSecFetchSite) == 1 &&
-           request.headers.get(kSecFetchSite) == kSameOrigin;
+    if (session) return Caller{Caller::Kind::OwnOrigin, std::move(origin), *session};
+    // The page and its files hold no secret; fetching them as a module script may carry the Origin.
+    if (request.method == kGet && isConsolePath(request.path())) return Caller{Caller::Kind::Public, std::move(origin), {}};
+    if (request.method == kPost && request.path() == kConsoleSessionPath) {
+        return Caller{Caller::Kind::ConsoleLogin, std::move(origin), {}};
+    }
+    // The Origin alone is what any local process can write: no standing, the card untouched.
+    throw unauthorized(std::string(sessionCookie(request) ? "the console session is unknown or has expired: "
+                                                          : "inkand's own origin needs a console session: ") +
+                       std::string(kOpenTheConsole));
+}
+
+std::optional<std::string_view> Gate::sessionCookie(const Request& request) const
+{
+    std::optional<std::string_view> value;
+    int count = 0;
+    for (const auto& [name, field] : request.headers.fields()) {
+        if (equalsIgnoreCase(name, kCookie)) findCookie(field, sessionCookieName_, value, count);
+    }
+    // Two cookies of that name could be read differently elsewhere: neither counts.
+    if (count != 1 || !value || value->empty()) return std::nullopt;
+    return value;
+}
+
+std::optional<std::string> Gate::consoleSession(const Request& request) const
+{
+    const auto value = sessionCookie(request);
+    if (!value) return std::nullopt;
+    return consoleSessions_->identify(*value);
+}
+
+std::string Gate::ownOriginOfHost(const Request& request) const
+{
+    const std::string_view host = request.headers.get(kHost).value_or("");
+    for (std::size_t i = 0; i < allowedHosts_.size(); ++i) {
+        if (equalsIgnoreCase(host, allowedHosts_[i])) return ownOrigins_[i];
+    }
+    return ownOrigins_.front();
 }
 
 void Gate::checkToken(const Request& request) const

@@ -11,8 +11,12 @@
 //      /v1/access). classifyOrigin() is the one place this is decided.
 //   3. A request without Origin (curl, scripts, the CLI) carries the local API
 //      token; allowlisted browser origins are authorized by their origin.
-//      inkand's own origin (the console page it serves) is authorized like an
-//      allowlisted one, and the console's files need no token at all.
+//      inkand's own origin (the console page it serves) has no standing by
+//      itself — any local process can write that Origin: the console's
+//      requests (with that Origin, or same-origin GETs without one) are
+//      admitted only with a live console session cookie
+//      (daemon/security/console_sessions.hpp). Sec-Fetch-* headers grant
+//      nothing. The console's files need no credentials at all.
 //   4. Requests that act (non-GET/OPTIONS) carry a JSON body and the
 //      Inkan-Client header, so HTML forms (no preflight) cannot reach us.
 // The outcome is a Caller, which handlers and later policies (pairing,
@@ -29,6 +33,7 @@
 
 #include "api/http_message.hpp"
 #include "daemon/secret.hpp"
+#include "daemon/security/console_sessions.hpp"
 #include "daemon/security/pairing_store.hpp"
 
 namespace inkan::api {
@@ -45,6 +50,8 @@ struct GateOptions {
     /// --allow-insecure-localhost-origins: http://localhost and http://127.0.0.1
     /// origins may ask for pairing and stay paired (development only).
     bool allowInsecureLocalhostOrigins = false;
+    /// The console's login codes and sessions; null: the Api makes one.
+    std::shared_ptr<security::ConsoleSessions> consoleSessions;
 };
 
 /// Who is calling, as established by the gate.
@@ -53,11 +60,13 @@ struct Caller {
         LocalClient,    // no Origin; proved possession of the local token
         BrowserOrigin,  // a page of an allowlisted or paired origin
         PairingCandidate,  // a page of any other trustworthy origin: may only ask for pairing
-        OwnOrigin,      // inkand's own page, the console (origin https://127.0.0.1:PORT etc.)
+        OwnOrigin,      // inkand's own page, the console, with a live session (origin https://127.0.0.1:PORT etc.)
+        ConsoleLogin,   // inkand's own page without a session: may only trade a login code
         Public,         // no credentials: a GET of the console's page or files, nothing else
     };
     Kind kind = Kind::LocalClient;
-    std::string origin;  // for BrowserOrigin; for OwnOrigin when the browser sent it
+    std::string origin;   // for BrowserOrigin, PairingCandidate, OwnOrigin, ConsoleLogin
+    std::string session;  // for OwnOrigin: the public id of its console session
 };
 
 struct Admission {
@@ -85,6 +94,12 @@ public:
     /// origin. Safe to call from any thread.
     void seal(Response& response, const std::optional<std::string>& corsOrigin) const;
 
+    /// "__Host-inkan-console-PORT": the console's session cookie (RFC 6265bis
+    /// §4.1.3.2: the __Host- prefix binds it to Secure, Path=/ and no Domain).
+    const std::string& sessionCookieName() const noexcept { return sessionCookieName_; }
+    security::ConsoleSessions& consoleSessions() const noexcept { return *consoleSessions_; }
+    std::uint16_t port() const noexcept { return port_; }
+
 private:
     void checkHost(const Request& request) const;
     std::optional<std::string> checkOrigin(const Request& request) const;
@@ -96,7 +111,15 @@ private:
     /// Allowlisted (config) or paired (and still trustworthy under this run's settings).
     bool isAllowedOrigin(std::string_view origin) const;
     bool isOwnOrigin(std::string_view origin) const;
-    bool isOwnPageRead(const Request& request) const;
+    /// inkand's own page: a live session, the console's files, or the trade
+    /// of a login code; anything else is UNAUTHORIZED.
+    Caller ownOriginCaller(const Request& request, std::string origin, const std::optional<std::string>& session) const;
+    /// The console session cookie's value, when the request carries exactly one.
+    std::optional<std::string_view> sessionCookie(const Request& request) const;
+    /// The public id of the request's live console session, if any.
+    std::optional<std::string> consoleSession(const Request& request) const;
+    /// The own origin named by the request's (already checked) Host.
+    std::string ownOriginOfHost(const Request& request) const;
 
     std::uint16_t port_;
     std::vector<std::string> allowedHosts_;
@@ -105,6 +128,8 @@ private:
     Secret token_;
     std::shared_ptr<const security::PairingStore> pairings_;
     bool allowInsecureLocalhostOrigins_;
+    std::shared_ptr<security::ConsoleSessions> consoleSessions_;
+    std::string sessionCookieName_;
 };
 
 }  // namespace inkan::api

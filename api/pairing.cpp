@@ -131,6 +131,7 @@ void registerPairingRoutes(Router& router, security::Security& security)
         case Caller::Kind::OwnOrigin:
             throw Error(ErrorCode::AlreadyPaired, "this origin may use inkand already; GET /v1/access says what it may do");
         case Caller::Kind::LocalClient:
+        case Caller::Kind::ConsoleLogin:
         case Caller::Kind::Public:
             throw Error(ErrorCode::BadRequest, "pairing is for web pages: the request must come with their Origin");
         }

@@ -13,9 +13,10 @@ security::Principal principalOf(const Caller& caller)
 {
     switch (caller.kind) {
     case Caller::Kind::LocalClient: return security::Principal::localClient();
-    case Caller::Kind::OwnOrigin: return security::Principal::console(caller.origin);
+    case Caller::Kind::OwnOrigin: return security::Principal::console(caller.origin, caller.session);
     case Caller::Kind::BrowserOrigin:
     case Caller::Kind::PairingCandidate:
+    case Caller::Kind::ConsoleLogin:
     case Caller::Kind::Public: return security::Principal::webOrigin(caller.origin);
     }
     return security::Principal::webOrigin(caller.origin);

@@ -77,7 +77,7 @@ std::string_view problemTitle(ErrorCode code) noexcept
 {
     switch (code) {
     case ErrorCode::BadRequest: return "Bad request";
-    case ErrorCode::Unauthorized: return "Missing or wrong API token";
+    case ErrorCode::Unauthorized: return "Missing or wrong credentials (API token or console session)";
     case ErrorCode::HostForbidden: return "Host not allowed";
     case ErrorCode::OriginForbidden: return "Origin not allowed";
     case ErrorCode::NotFound: return "Not found";

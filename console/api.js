@@ -1,5 +1,8 @@
 // The console talks to inkand's /v1 API like any client, as inkand's own
 // origin: reads are same-origin GETs, actions carry the Inkan-Client header.
+// What gives it standing is its session cookie (HttpOnly: never seen here),
+// which same-origin requests carry (credentials: 'same-origin'); a page
+// without a session gets UNAUTHORIZED and shows how to log in.
 
 const CLIENT = 'inkan-console';
 
@@ -24,7 +27,7 @@ async function answer(response) {
 async function send(path, init) {
   let response;
   try {
-    response = await fetch(path, { cache: 'no-store', credentials: 'omit', ...init });
+    response = await fetch(path, { cache: 'no-store', credentials: 'same-origin', ...init });
   } catch (error) {
     throw new ApiError(0, { detail: String(error) });
   }
@@ -41,6 +44,19 @@ export function postJson(path, body) {
     headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'Inkan-Client': CLIENT },
     body: JSON.stringify(body),
   });
+}
+
+export function deleteJson(path) {
+  return send(path, {
+    method: 'DELETE',
+    headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'Inkan-Client': CLIENT },
+    body: '{}',
+  });
+}
+
+/** The answer of a page without (or with an ended) session. */
+export function isLoggedOut(error) {
+  return error instanceof ApiError && error.status === 401;
 }
 
 /** "/v1/cards/{id}/..." with every id percent-encoded as one path segment. */

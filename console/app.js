@@ -1,7 +1,12 @@
 // The inkan console: readers, cards, certificates and the PIN, kept current
 // by inkand's event stream. Plain ES modules, no framework, no build step.
+//
+// It logs in first (docs/security.md "The console logs in"): `inkan console`
+// opens it at /#login=CODE; the code leaves the address bar at once and is
+// traded for a session cookie. Without a session the page shows only how to
+// open it with `inkan console`, and asks inkand for nothing else.
 
-import { ApiError, cardPath, getJson, postJson } from './api.js';
+import { ApiError, cardPath, deleteJson, getJson, isLoggedOut, postJson } from './api.js';
 import { definitions, fill, h } from './dom.js';
 import { followEvents } from './events.js';
 import { formatDateTime, language, setLanguage, t, translateStatic } from './i18n.js';
@@ -26,7 +31,11 @@ const state = {
   pinMessage: null,        // { kind: 'ok' | 'error', text: () => string } (in the language shown)
   pinBusy: false,
   activity: [],            // { time, text }, newest first
+  login: null,             // while logged out: 'none' | 'failed' | 'ended' (why), with `loginProblem`
+  loginProblem: null,      // () => string, or null
 };
+
+let events = null;         // the followed event stream, once logged in
 
 const $ = (id) => document.getElementById(id);
 
@@ -50,6 +59,10 @@ async function refresh() {
         state.cards = cards.cards ?? [];
         state.unreachable = false;
       } catch (error) {
+        if (isLoggedOut(error)) {
+          showLogin('ended');
+          return;
+        }
         state.unreachable = error instanceof ApiError && error.status === 0;
         if (!state.unreachable) console.warn('refresh failed', error);
       }
@@ -74,9 +87,11 @@ async function loadPairings() {
   try {
     state.pairings = await getJson('/v1/pairings');
   } catch (error) {
+    if (isLoggedOut(error)) return showLogin('ended');
     state.pairings = { error };
   }
   renderPairings();
+  return undefined;
 }
 
 async function showCertificate(cardId, certId) {
@@ -88,6 +103,7 @@ async function showCertificate(cardId, certId) {
   try {
     state.certificate = await getJson(cardPath(cardId, 'certificates', certId));
   } catch (error) {
+    if (isLoggedOut(error)) return showLogin('ended');
     state.certificate = { error };
   }
   renderCertificate();
@@ -141,6 +157,10 @@ function onEvent(event) {
 }
 
 function onConnection(connection) {
+  if (connection === 'loggedOut') {
+    showLogin('ended');
+    return;
+  }
   state.connection = connection;
   renderConnection();
   // (Re)connected: what happened while the stream was down is read afresh.
@@ -150,6 +170,7 @@ function onConnection(connection) {
 // --- Rendering ----------------------------------------------------------------------
 
 function render() {
+  if (state.login) return;  // logged out: only the login panel is shown
   renderConnection();
   renderNotices();
   renderReaders();
@@ -163,7 +184,8 @@ function render() {
 
 function renderConnection() {
   const element = $('connection');
-  const connection = state.unreachable ? 'lost' : state.connection;
+  let connection = state.unreachable ? 'lost' : state.connection;
+  if (state.login) connection = 'loggedOut';
   element.dataset.state = connection;
   element.textContent = t(`connection.${connection}`);
 }
@@ -409,6 +431,7 @@ function renderSelftest() {
 }
 
 function renderPairings() {
+  if (state.login) return;
   const pairings = state.pairings;
   if (!pairings) {
     fill($('pairings'));
@@ -495,6 +518,11 @@ async function changePin(event) {
       card.pin = pin;
       state.pinMessage = { kind: 'ok', text: () => t('pin.changed') };
     } catch (error) {
+      if (isLoggedOut(error)) {
+        state.pinBusy = false;
+        showLogin('ended');
+        return;
+      }
       const triesBefore = card.pin?.triesLeft;
       state.pinMessage = { kind: 'error', text: () => pinErrorText(error, triesBefore) };
       if (Number.isInteger(error.triesLeft) && card.pin) card.pin.triesLeft = error.triesLeft;
@@ -520,6 +548,7 @@ async function runValidation(event) {
   try {
     state.validation = await getJson(path);
   } catch (error) {
+    if (isLoggedOut(error)) return showLogin('ended');
     state.validation = { error };
   }
   renderValidation();
@@ -537,6 +566,7 @@ async function runSelftest(event) {
   try {
     state.selftest = await postJson(cardPath(card.id, 'selftest'), pin ? { pin } : {});
   } catch (error) {
+    if (isLoggedOut(error)) return showLogin('ended');
     state.selftest = { error };
   }
   renderSelftest();
@@ -547,17 +577,106 @@ function switchLanguage() {
   const button = $('language');
   button.lang = language() === 'ja' ? 'en' : 'ja';
   translateStatic();
+  if (state.login) {
+    renderLogin();
+    return;
+  }
   render();
   renderPairings();
 }
 
+// --- Login ------------------------------------------------------------------------------
+
+/** The code of /#login=CODE, taken out of the address bar (and so out of history) at once. */
+function takeLoginCode() {
+  const prefix = '#login=';
+  const { hash, pathname, search } = window.location;
+  if (!hash.startsWith(prefix)) return null;
+  window.history.replaceState(null, '', pathname + search);
+  return hash.slice(prefix.length);
+}
+
+/** Everything but the login panel, which is shown instead while there is no session. */
+function contentSections() {
+  return [...$('main').children].filter((element) => element.id !== 'login');
+}
+
+function renderLogin() {
+  const problem = $('login-problem');
+  problem.hidden = !state.loginProblem;
+  problem.textContent = state.loginProblem ? state.loginProblem() : '';
+  renderConnection();
+}
+
+/** No session (any more): forget what was shown, stop asking inkand, explain how to log in. */
+function showLogin(reason, problem = null) {
+  events?.stop();
+  events = null;
+  Object.assign(state, {
+    login: reason, status: null, cards: [], selected: null, certificate: null, validation: null, selftest: null,
+    pairings: null, pinMessage: null, activity: [],
+  });
+  state.loginProblem = problem ?? ({ failed: () => t('login.failed'), ended: () => t('login.ended') })[reason] ?? null;
+  for (const section of contentSections()) {
+    section.hidden = true;
+    // Nothing the session could read stays in the page.
+    for (const filled of section.querySelectorAll('#cards, #readers, #certificate, #pairings, #activity, #notice-list, #pin-card, #selftest-result, #validation-result')) {
+      filled.replaceChildren();
+    }
+  }
+  $('version').textContent = '–';
+  $('logout').hidden = true;
+  $('login').hidden = false;
+  renderLogin();
+}
+
+/** Trade the code of the address, if any; then whether this page has a session. */
+async function logIn() {
+  const code = takeLoginCode();
+  let failed = false;
+  if (code !== null) {
+    try {
+      await postJson('/v1/console/session', { code });
+    } catch (error) {
+      // A used or expired code; a session this browser still has goes on below.
+      failed = isLoggedOut(error);
+    }
+  }
+  try {
+    await getJson('/v1/access');
+  } catch (error) {
+    if (isLoggedOut(error)) {
+      showLogin(failed ? 'failed' : 'none');
+      return false;
+    }
+    // inkand unreachable or the like: the page shows it as it always did.
+  }
+  return true;
+}
+
+async function logOut() {
+  try {
+    await deleteJson('/v1/console/session');
+  } catch (error) {
+    if (!isLoggedOut(error)) console.warn('logout failed', error);
+  }
+  showLogin('ended');
+}
+
 // --- Start ------------------------------------------------------------------------------
 
-function start() {
+async function start() {
   setLanguage(language());
   $('language').lang = language() === 'ja' ? 'en' : 'ja';
   translateStatic();
   $('language').addEventListener('click', switchLanguage);
+  // A new login address typed into this tab changes only the fragment: start afresh with it.
+  window.addEventListener('hashchange', () => {
+    if (window.location.hash.startsWith('#login=')) window.location.reload();
+  });
+  if (!await logIn()) return;
+  $('logout').hidden = false;
+  $('logout').addEventListener('click', logOut);
   $('pin-form').addEventListener('submit', changePin);
   $('pin-card').addEventListener('change', () => {
     state.pinMessage = null;
@@ -566,7 +685,7 @@ function start() {
   $('validation-form').addEventListener('submit', runValidation);
   $('selftest-form').addEventListener('submit', runSelftest);
   render();
-  followEvents({ onEvent, onState: onConnection });
+  events = followEvents({ onEvent, onState: onConnection });
   refresh();
   loadPairings();
 }

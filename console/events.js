@@ -5,10 +5,13 @@ const DEFAULT_RETRY_MS = 2000;
 // inkand sends a heartbeat every 15 s; silence this long means the connection is gone.
 const SILENCE_LIMIT_MS = 45000;
 
+const UNAUTHORIZED = 401;
+
 /**
  * Follow the stream until stop() is called.
  * onEvent({ id, type, data }) for every event (data parsed from JSON);
- * onState('live' | 'reconnecting') when the connection comes and goes.
+ * onState('live' | 'reconnecting') when the connection comes and goes;
+ * onState('loggedOut') once inkand refuses the session, which ends following.
  */
 export function followEvents({ onEvent, onState }) {
   let stopped = false;
@@ -22,7 +25,12 @@ export function followEvents({ onEvent, onState }) {
     const headers = { Accept: 'text/event-stream' };
     if (lastEventId !== null) headers['Last-Event-ID'] = lastEventId;
     try {
-      const response = await fetch('/v1/events', { headers, cache: 'no-store', credentials: 'omit', signal: controller.signal });
+      const response = await fetch('/v1/events', { headers, cache: 'no-store', credentials: 'same-origin', signal: controller.signal });
+      if (response.status === UNAUTHORIZED) {
+        stopped = true;
+        onState('loggedOut');
+        return;
+      }
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
       onState('live');
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -15,6 +15,14 @@ const MESSAGES = {
     'connection.live': 'リアルタイム更新中',
     'connection.reconnecting': '再接続中…',
     'connection.lost': 'inkand に接続できません。起動しているか確認してください。',
+    'connection.loggedOut': 'ログインしていません',
+
+    'login.heading': 'コンソールへのログイン',
+    'login.explain': 'このコンソールは、inkand を動かしているユーザーだけが開けます。端末で次のコマンドを実行すると、ログインした状態のコンソールがブラウザーで開きます。',
+    'login.print': 'ブラウザーを自動で開けない環境では、次のコマンドが表示するアドレスをこのブラウザーで開いてください(1 回だけ、60 秒以内に有効です)。',
+    'login.failed': 'このログイン用アドレスは期限切れか、すでに使われています。もう一度 inkan console を実行してください。',
+    'login.ended': 'ログインの有効期限が切れたか、ログアウトしました。もう一度 inkan console を実行してください。',
+    'logout': 'ログアウト',
 
     'notices.heading': 'お知らせ',
     'notice.pinBlocked': 'カード {card} の PIN がロックされています。ロック解除用コード(PUK)で解除するか、カードの発行元のヘルプデスクにお問い合わせください。',
@@ -163,6 +171,14 @@ const MESSAGES = {
     'connection.live': 'Live',
     'connection.reconnecting': 'Reconnecting…',
     'connection.lost': 'Cannot reach inkand. Check that it is running.',
+    'connection.loggedOut': 'Not logged in',
+
+    'login.heading': 'Log in to the console',
+    'login.explain': 'Only the user who runs inkand can open this console. Run this command in a terminal: it opens the console in your browser, logged in.',
+    'login.print': 'Where no browser can be started, open the address this command prints in this browser (it works once, within 60 seconds).',
+    'login.failed': 'This login address has expired or was already used. Run inkan console again.',
+    'login.ended': 'Your console session has ended (unused for a while, or logged out). Run inkan console again.',
+    'logout': 'Log out',
 
     'notices.heading': 'Notices',
     'notice.pinBlocked': 'The PIN of card {card} is blocked. Reset it with the unblock code (PUK) or contact the card issuer\'s helpdesk.',

@@ -17,7 +17,7 @@ namespace inkan {
 
 enum class ErrorCode {
     BadRequest,            // malformed input (JSON, base64, lengths)
-    Unauthorized,          // missing or wrong local token
+    Unauthorized,          // missing or wrong local token; own origin without a console session; bad login code
     HostForbidden,         // Host header is not a loopback name with our port
     OriginForbidden,       // browser origin not allowed
     NotFound,              // no such route / certificate

@@ -95,6 +95,8 @@ echo
 say "inkand is serving $URL"
 say "API token:  $TOKEN_FILE"
 say "local CA:   $CA"
+say "console:    open it, logged in (--print only prints its one-time address), with"
+echo "  $BIN/inkan --state-dir $INKAN_STATE --port $PORT console"
 if [ -n "$card_id" ]; then
     say "card:       $card_id — sign SHA-256(\"hello inkan\") with:"
     echo

@@ -54,6 +54,7 @@ void addTrustCommands(Commands& commands);
 void addEventsCommand(Commands& commands);
 void addSelfTestCommand(Commands& commands);
 void addPairCommands(Commands& commands);
+void addConsoleCommand(Commands& commands);
 
 /// Every command, in the order `inkan --help` lists them.
 inline void registerAllCommands(Commands& commands)
@@ -67,6 +68,7 @@ inline void registerAllCommands(Commands& commands)
     addTrustCommands(commands);
     addEventsCommand(commands);
     addPairCommands(commands);
+    addConsoleCommand(commands);
 }
 
 }  // namespace inkan::cli

@@ -1,6 +1,9 @@
 #include "client-sdk/cli/process.hpp"
 
 #include <cerrno>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -67,6 +70,49 @@ ProcessResult runProcess(const std::vector<std::string>& argv, const std::string
     }
     result.exitStatus = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     return result;
+}
+
+bool onPath(const std::string& program)
+{
+    const char* path = std::getenv("PATH");
+    if (!path || program.find('/') != std::string::npos) return false;
+    std::stringstream directories(path);
+    std::string directory;
+    while (std::getline(directories, directory, ':')) {
+        if (directory.empty()) continue;
+        if (::access((directory + "/" + program).c_str(), X_OK) == 0) return true;
+    }
+    return false;
+}
+
+bool startDetached(const std::vector<std::string>& argv, std::chrono::milliseconds grace)
+{
+    SpawnActions actions;
+    posix_spawn_file_actions_addopen(actions.get(), STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(actions.get(), STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawn_file_actions_addopen(actions.get(), STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID);
+
+    std::vector<char*> arguments;
+    for (const std::string& argument : argv) arguments.push_back(const_cast<char*>(argument.c_str()));
+    arguments.push_back(nullptr);
+
+    pid_t child = -1;
+    const int spawned = ::posix_spawnp(&child, arguments[0], actions.get(), &attributes, arguments.data(), environ);
+    posix_spawnattr_destroy(&attributes);
+    if (spawned != 0) return false;
+
+    constexpr std::chrono::milliseconds kPoll{50};
+    for (auto waited = std::chrono::milliseconds(0); waited < grace; waited += kPoll) {
+        int status = 0;
+        const pid_t done = ::waitpid(child, &status, WNOHANG);
+        if (done == child) return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+        if (done < 0 && errno != EINTR) return false;
+        std::this_thread::sleep_for(kPoll);
+    }
+    return true;  // still running: a browser started in the foreground
 }
 
 }  // namespace inkan::cli

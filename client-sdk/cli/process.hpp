@@ -1,9 +1,11 @@
-// inkan CLI — running a helper program (certutil, update-ca-certificates).
+// inkan CLI — running a helper program (certutil, update-ca-certificates,
+// xdg-open).
 //
 // argv goes straight to execvp: no shell, so no path or nickname is ever
 // parsed as shell syntax.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -17,5 +19,13 @@ struct ProcessResult {
 /// Runs the program with stdin from /dev/null. Failure(LocalIo) with `installHint`
 /// when the program cannot be started (not installed).
 ProcessResult runProcess(const std::vector<std::string>& argv, const std::string& installHint = {});
+
+/// Whether `program` is an executable file in a directory of $PATH.
+bool onPath(const std::string& program);
+
+/// Starts a program that may go on running (a browser): no standard streams,
+/// its own session. Waits at most `grace` for it to fail; false when it could
+/// not start or exited unsuccessfully within that time.
+bool startDetached(const std::vector<std::string>& argv, std::chrono::milliseconds grace);
 
 }  // namespace inkan::cli

@@ -149,10 +149,16 @@ struct Principal {
     };
     Kind kind = Kind::LocalClient;
     std::string origin;  // for Console and WebOrigin
+    /// For Console: the public id of its login session (console_sessions.hpp),
+    /// so two consoles, or one before and after a new login, are told apart.
+    std::string session;
 
     static Principal localClient() { return {}; }
-    static Principal console(std::string origin) { return {Kind::Console, std::move(origin)}; }
-    static Principal webOrigin(std::string origin) { return {Kind::WebOrigin, std::move(origin)}; }
+    static Principal console(std::string origin, std::string session = {})
+    {
+        return {Kind::Console, std::move(origin), std::move(session)};
+    }
+    static Principal webOrigin(std::string origin) { return {Kind::WebOrigin, std::move(origin), {}}; }
     bool isLocalClient() const noexcept { return kind == Kind::LocalClient; }
     /// The local client and the console: every operation on every card the
     /// card rules allow, without a grant. The console is still a web page: its

@@ -2,7 +2,10 @@
 // driven by playwright-core, against the real stack that
 // tests/integration/test_console.py started. Chromium trusts inkand's local CA
 // only through the NSS database under $HOME (no --ignore-certificate-errors).
+// The console logs in as a user does it: the address `inkan console --print`
+// prints; before that it shows only how to open it.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +21,9 @@ const env = {
   vcardPid: Number(required('INKAN_VCARD_PID', RUNNER)),
   screenshots: required('SCREENSHOT_DIR', RUNNER),
   work: required('E2E_WORK_DIR'),
+  inkan: required('INKAN_CLI', RUNNER),               // the inkan binary
+  stateDir: required('INKAN_CLI_STATE_DIR', RUNNER),  // inkand's state directory (its token)
+  port: required('INKAN_PORT', RUNNER),
 };
 
 const CORPORATE_NAME = '株式会社いんかん商事';   // the virtual card's demo certificate (tools/vcard)
@@ -34,6 +40,16 @@ async function screenshot(name) {
   mkdirSync(env.screenshots, { recursive: true });
   await page.screenshot({ path: join(env.screenshots, `${name}.png`), fullPage: true });
 }
+
+/** The one-time login address, as `inkan console --print` prints it. */
+function loginUrl() {
+  const printed = execFileSync(env.inkan, ['--state-dir', env.stateDir, '--port', env.port, 'console', '--print'],
+    { encoding: 'utf8', env: { ...process.env, DISPLAY: '', WAYLAND_DISPLAY: '' } }).trim();
+  assert.match(printed, new RegExp(`^https://127\\.0\\.0\\.1:${env.port}/#login=[0-9a-f]{32}$`));
+  return printed;
+}
+
+const apiAnswers = [];  // [status, path] of every /v1 answer the page got
 
 const cardArticle = () => page.locator(`article.card[data-card-id="${env.cardId}"]`);
 
@@ -59,6 +75,10 @@ before(async () => {
     }
   });
   page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+  page.on('response', (response) => {
+    const { pathname } = new URL(response.url());
+    if (pathname.startsWith('/v1/')) apiAnswers.push([response.status(), pathname]);
+  });
 });
 
 after(async () => {
@@ -74,6 +94,75 @@ describe('the local console', () => {
     assert.match(headers['content-security-policy'], /script-src 'self'/);
     assert.equal(headers['x-frame-options'], 'DENY');
     assert.equal(await page.getAttribute('html', 'lang'), 'ja');
+  });
+
+  it('without a login shows how to open it with `inkan console`, in Japanese and English, and no card data', async () => {
+    apiAnswers.length = 0;
+    await page.goto(env.url);
+    await page.waitForSelector('#login:not([hidden])', { timeout: TIMEOUT });
+    const login = await page.textContent('#login');
+    assert.match(login, /コンソールへのログイン/);
+    assert.match(login, /inkan console/);
+    assert.match(login, /inkan console --print/);
+    assert.equal(await page.getAttribute('#connection', 'data-state'), 'loggedOut');
+    assert.equal(await page.locator('article.card').count(), 0);
+    assert.equal((await page.textContent('#cards')).trim(), '');
+    assert.equal((await page.textContent('#readers')).trim(), '');
+    // Only the login panel is shown: no card, reader, PIN or pairing section.
+    for (const heading of ['#cards-heading', '#readers-heading', '#pin-heading', '#selftest-heading', '#pairings-heading',
+      '#activity-heading', '#certificate-heading', '#logout']) {
+      assert.ok(await page.locator(heading).isHidden(), `${heading} is shown without a login`);
+    }
+    assert.doesNotMatch(await page.textContent('body'), new RegExp(`${CORPORATE_NAME}|${env.cardId}`));
+    await screenshot('console-login');
+
+    await page.click('#language');
+    assert.match(await page.textContent('#login'), /Log in to the console/);
+    assert.match(await page.textContent('#login'), /Run this command in a terminal/);
+    await screenshot('console-login-en');
+    await page.click('#language');
+    assert.match(await page.textContent('#login'), /コンソールへのログイン/);
+
+    // inkand refused the page: it asked and got UNAUTHORIZED, and nothing else.
+    assert.ok(apiAnswers.length > 0);
+    for (const [status, path] of apiAnswers) assert.equal(status, 401, `${path} answered ${status}`);
+    assert.deepEqual(await context.cookies(env.url), []);
+  });
+
+  it('logs in with the address `inkan console --print` prints, and takes the code out of the address bar', async () => {
+    const url = loginUrl();
+    const code = url.split('#login=')[1];
+    await page.goto(url);
+    await cardArticle().waitFor({ timeout: TIMEOUT });
+    assert.ok(await page.locator('#login').isHidden());
+    assert.ok(await page.locator('#pin-heading').isVisible());
+    assert.ok(await page.locator('#logout').isVisible());
+    assert.equal(page.url(), env.url);
+    assert.ok(!page.url().includes(code));
+    const cookies = await context.cookies(env.url);
+    assert.equal(cookies.length, 1, JSON.stringify(cookies.map((cookie) => cookie.name)));
+    const [cookie] = cookies;
+    assert.equal(cookie.name, `__Host-inkan-console-${env.port}`);
+    assert.match(cookie.value, /^[0-9a-f]{32}$/);
+    assert.notEqual(cookie.value, code);
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.secure, true);
+    assert.equal(cookie.sameSite, 'Strict');
+    assert.equal(cookie.path, '/');
+    assert.equal(cookie.expires, -1);  // a session cookie: the browser forgets it when it closes
+    // The page's scripts cannot read it.
+    assert.equal(await page.evaluate(() => document.cookie), '');
+  });
+
+  it('refuses a used login address, but keeps the session it has', async () => {
+    const used = loginUrl();
+    await page.goto(used);
+    await cardArticle().waitFor({ timeout: TIMEOUT });
+    const other = await context.newPage();
+    await other.goto(used);
+    await other.waitForSelector('#connection[data-state="live"]', { timeout: TIMEOUT });
+    assert.ok(await other.locator('#login').isHidden());
+    await other.close();
   });
 
   it('shows the card live, with its certificate and the 商号, in Japanese', async () => {
@@ -175,6 +264,20 @@ describe('the local console', () => {
     const framed = frame ? await frame.evaluate(() => Boolean(document.getElementById('cards'))).catch(() => false) : false;
     assert.equal(framed, false);
     await framer.close();
+  });
+
+  it('logs out: the session ends, and the page shows how to log in again', async () => {
+    await page.goto(env.url);
+    await cardArticle().waitFor({ timeout: TIMEOUT });
+    await page.click('#logout');
+    await page.waitForSelector('#login:not([hidden])', { timeout: TIMEOUT });
+    assert.match(await page.textContent('#login-problem'), /ログアウト/);
+    assert.equal(await page.locator('article.card').count(), 0);
+    assert.ok(await page.locator('#cards-heading').isHidden());
+    assert.deepEqual(await context.cookies(env.url), []);
+    await page.reload();
+    await page.waitForSelector('#login:not([hidden])', { timeout: TIMEOUT });
+    assert.equal(await page.locator('article.card').count(), 0);
   });
 
   it('ran without script errors or policy violations', () => {

@@ -511,7 +511,7 @@ class UntrustedTlsTest(CliStackTestCase):
 class UsageTest(unittest.TestCase):
     COMMANDS = [[], ["status"], ["cards"], ["cert"], ["cert", "show"], ["cert", "export"], ["pin"], ["pin", "status"],
                 ["pin", "change"], ["pin", "unblock"], ["sign"], ["trust"], ["trust", "install"], ["trust", "uninstall"],
-                ["trust", "status"]]
+                ["trust", "status"], ["console"]]
 
     def test_every_command_has_help(self):
         for command in self.COMMANDS:

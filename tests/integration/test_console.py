@@ -2,7 +2,8 @@
 
 Starts the real stack, makes a scratch HOME whose NSS database trusts inkand's
 local CA (certutil, as a user's browser would), and runs the browser test
-tests/e2e/console.test.mjs (node:test + playwright-core) against it.
+tests/e2e/console.test.mjs (node:test + playwright-core) against it: first
+without a login, then logged in through `inkan console --print`'s address.
 Screenshots land in <build>/test-artifacts/screenshots/.
 """
 
@@ -12,7 +13,7 @@ import subprocess
 import unittest
 from pathlib import Path
 
-from harness import ARTIFACTS, DEMO_PIN, StackTestCase
+from harness import ARTIFACTS, BIN_DIR, DEMO_PIN, StackTestCase
 
 REPO = Path(__file__).resolve().parents[2]
 E2E = REPO / "tests" / "e2e"
@@ -64,6 +65,10 @@ class ConsoleInChromiumTest(StackTestCase):
             SCREENSHOT_DIR=str(ARTIFACTS / "screenshots"),
             E2E_WORK_DIR=str(self.work),
             CHROMIUM=str(CHROMIUM),
+            # The console logs in with the address `inkan console --print` prints.
+            INKAN_CLI=str(BIN_DIR / "inkan"),
+            INKAN_CLI_STATE_DIR=str(self.daemon.state),
+            INKAN_PORT=str(self.daemon.port),
         )
         result = subprocess.run([shutil.which("node"), "--test", "--test-reporter=spec", str(E2E / "console.test.mjs")],
                                 cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
@@ -75,7 +80,7 @@ class ConsoleInChromiumTest(StackTestCase):
         pin = self.pin_status()
         self.assertFalse(pin["blocked"])
         self.assertEqual(pin["triesLeft"], 10)
-        for name in ("console", "console-card-removed", "console-pin-incorrect", "console-en"):
+        for name in ("console-login", "console-login-en", "console", "console-card-removed", "console-pin-incorrect", "console-en"):
             self.assertTrue((ARTIFACTS / "screenshots" / f"{name}.png").exists(), name)
 
 

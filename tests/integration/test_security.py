@@ -11,13 +11,14 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import stat
 import subprocess
 import unittest
 import urllib.parse
 
-from harness import (BIN_DIR, DEMO_PIN, Client, StackTestCase, b64, run_inkan, run_on_terminal, unb64, verify_signature,
-                     wait_for)
+from harness import (BIN_DIR, DEMO_PIN, Client, Response, StackTestCase, b64, run_inkan, run_on_terminal, unb64,
+                     verify_signature, wait_for)
 
 PORTAL = "https://portal.example.jp"          # allowlisted: read and sign (the default)
 PORTAL_B = "https://bidding.example.jp"       # allowlisted: used for the wrong-PIN rate limit
@@ -50,9 +51,54 @@ class Page:
                                                       "Access-Control-Request-Headers": "content-type, inkan-client"})
 
 
+class ConsolePage(Page):
+    """Requests as inkand's own console page sends them once logged in: its session cookie on
+    every request, its own Origin on everything but GET (browsers send none with same-origin GETs)."""
+
+    def __init__(self, daemon, cookie: str | None):
+        super().__init__(daemon, f"https://127.0.0.1:{daemon.port}")
+        self.client.inkan_client = "inkan-console"
+        self.cookie = cookie
+
+    def request(self, method, path, body=None, headers=None, **kw):
+        sent = dict(headers or {})
+        if self.cookie is not None:
+            sent.setdefault("Cookie", self.cookie)
+        if method != "GET":
+            sent.setdefault("Origin", self.origin)
+        return self.client.request(method, path, body=body, headers=sent, **kw)
+
+
+LOGIN_URL = re.compile(r"^https://127\.0\.0\.1:(\d+)/#login=([0-9a-f]{32})$")
+
+
 class SecurityStackTestCase(StackTestCase):
     def page(self, origin: str) -> Page:
         return Page(self.daemon, origin)
+
+    def inkan_console(self, *args, env_extra=None):
+        """`inkan console ARGS` against this class's inkand, without a display unless env_extra gives one."""
+        env = {"DISPLAY": "", "WAYLAND_DISPLAY": "", **(env_extra or {})}
+        return run_inkan("--state-dir", self.daemon.state, "--port", self.daemon.port, "console", *args, env_extra=env)
+
+    def login_code(self) -> str:
+        """The code of the address `inkan console --print` prints."""
+        result = self.inkan_console("--print")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        match = LOGIN_URL.match(result.stdout.strip())
+        self.assertIsNotNone(match, result.stdout)
+        self.assertEqual(int(match.group(1)), self.daemon.port)
+        return match.group(2)
+
+    def trade(self, code: str, cookie: str | None = None) -> Response:
+        """The console page's POST /v1/console/session with `code`."""
+        return ConsolePage(self.daemon, cookie).post("/v1/console/session", {"code": code})
+
+    def console(self) -> ConsolePage:
+        """inkand's own page, logged in as `inkan console` does it."""
+        r = self.trade(self.login_code())
+        self.assertEqual(r.status, 204, r)
+        return ConsolePage(self.daemon, r.headers["Set-Cookie"].split(";", 1)[0])
 
     def sign_body(self, pin=DEMO_PIN, **extra):
         body = {"digest": b64(hashlib.sha256(b"an e-application form").digest()), "digestAlgorithm": "SHA-256", **extra}
@@ -275,6 +321,140 @@ class HostileRequestTest(SecurityStackTestCase):
         self.assertProblem(self.page("null").get("/v1/access"), 403, "ORIGIN_FORBIDDEN")
 
 
+class ConsoleLoginTest(SecurityStackTestCase):
+    """inkand's own origin has no standing by itself: the console logs in with a code that only
+    the token holder (`inkan console`) can get (docs/security.md "The console logs in")."""
+
+    inkand_config = {"pinentryProgram": None}
+
+    def own_origin(self) -> str:
+        return f"https://127.0.0.1:{self.daemon.port}"
+
+    def test_1_the_three_header_tricks_are_unauthorized_and_reach_no_card(self):
+        before = self.vcard.apdu_count()
+        anonymous = Client(self.daemon, token=None, inkan_client="x")
+        tricks = [
+            # curl -H 'Origin: https://127.0.0.1:PORT' .../v1/cards
+            anonymous.get("/v1/cards", headers={"Origin": self.own_origin()}),
+            # curl -H 'Sec-Fetch-Site: same-origin' .../v1/access
+            anonymous.get("/v1/access", headers={"Sec-Fetch-Site": "same-origin"}),
+            # curl -H 'Origin: ...' -H 'Content-Type: application/json' -H 'Inkan-Client: x' --data '{..., "pin"}' .../sign
+            anonymous.post(f"/v1/cards/{self.card_id}/sign", self.sign_body(), headers={"Origin": self.own_origin()}),
+        ]
+        for r in tricks:
+            self.assertProblem(r, 401, "UNAUTHORIZED")
+            self.assertNotIn("signature", r.json())
+            self.assertIsNone(r.headers.get("Set-Cookie"))
+        # The own origin is told how the console gets in.
+        self.assertIn("inkan console", tricks[0].json()["detail"])
+        self.assertIn("inkan console", tricks[2].json()["detail"])
+        self.assertNothingReachedTheCard(before)
+        self.assertEqual(self.pin_status()["triesLeft"], 10)
+
+    def test_2_inkan_console_logs_the_page_in_with_a_strict_session_cookie(self):
+        code = self.login_code()
+        r = self.trade(code)
+        self.assertEqual(r.status, 204, r)
+        cookies = r.headers.get_all("Set-Cookie")
+        self.assertEqual(len(cookies), 1, cookies)
+        name_value, _, attributes = cookies[0].partition("; ")
+        name, _, value = name_value.partition("=")
+        self.assertEqual(name, f"__Host-inkan-console-{self.daemon.port}")
+        self.assertRegex(value, r"^[0-9a-f]{32}$")
+        self.assertNotEqual(value, code)
+        self.assertEqual(attributes.split("; "), ["Secure", "HttpOnly", "SameSite=Strict", "Path=/"])
+
+        console = ConsolePage(self.daemon, name_value)
+        access = console.get("/v1/access")
+        self.assertEqual(access.status, 200, access)
+        self.assertEqual(access.json()["standing"], "console")
+        cards = console.get("/v1/cards")
+        self.assertEqual(cards.status, 200, cards)
+        self.assertIn(self.card_id, [card["id"] for card in cards.json()["cards"]])
+        # The console acts with its Origin and the cookie: a wrong current PIN is the card's answer.
+        r = console.post(f"/v1/cards/{self.card_id}/pin/change", {"pin": "9999", "newPin": "24680"})
+        self.assertProblem(r, 403, "PIN_INCORRECT")
+        self.restore_pin()
+
+        # Neither the code nor the session ever shows up in what inkand writes.
+        output = self.daemon.output()
+        self.assertNotIn(code, output)
+        self.assertNotIn(value, output)
+        for path in self.daemon.state.rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                self.assertNotIn(code.encode(), data, path)
+                self.assertNotIn(value.encode(), data, path)
+
+    def test_3_a_login_code_works_once(self):
+        code = self.login_code()
+        self.assertEqual(self.trade(code).status, 204)
+        again = self.trade(code)
+        self.assertProblem(again, 401, "UNAUTHORIZED")
+        self.assertIsNone(again.headers.get("Set-Cookie"))
+        self.assertProblem(self.trade("0" * 32), 401, "UNAUTHORIZED")
+
+    def test_4_only_the_local_client_gets_codes_and_only_the_console_page_trades_them(self):
+        self.assertProblem(Client(self.daemon, token=None).post("/v1/console/login", {}), 401, "UNAUTHORIZED")
+        self.assertProblem(Client(self.daemon, token=None).post("/v1/console/login", {}, headers={"Origin": self.own_origin()}),
+                           401, "UNAUTHORIZED")
+        r = self.client.post("/v1/console/session", {"code": self.login_code()})
+        self.assertProblem(r, 403, "ORIGIN_FORBIDDEN")
+
+    def test_5_a_wrong_old_or_ended_session_cookie_is_unauthorized_and_reaches_no_card(self):
+        console = self.console()
+        self.assertEqual(console.get("/v1/cards").status, 200)
+        name, _, value = console.cookie.partition("=")
+        wrong = f"{name}={value[:-1]}{'1' if value[-1] == '0' else '0'}"
+        before = self.vcard.apdu_count()
+        for cookie in (wrong, f"{name}=", f"{console.cookie}; {console.cookie}"):
+            with self.subTest(cookie=cookie):
+                stale = ConsolePage(self.daemon, cookie)
+                self.assertProblem(stale.get("/v1/cards"), 401, "UNAUTHORIZED")
+                self.assertProblem(stale.post(f"/v1/cards/{self.card_id}/sign", self.sign_body()), 401, "UNAUTHORIZED")
+        # Logged out: the cookie is over, and the browser is told to drop it.
+        r = console.request("DELETE", "/v1/console/session", body={})
+        self.assertEqual(r.status, 204, r)
+        self.assertIn("Max-Age=0", r.headers["Set-Cookie"])
+        self.assertProblem(console.get("/v1/cards"), 401, "UNAUTHORIZED")
+        self.assertProblem(console.post(f"/v1/cards/{self.card_id}/sign", self.sign_body()), 401, "UNAUTHORIZED")
+        self.assertNothingReachedTheCard(before)
+
+    def test_6_sessions_end_when_inkand_restarts(self):
+        console = self.console()
+        self.assertEqual(console.get("/v1/access").status, 200)
+        type(self).daemon.stop()
+        self.daemon.start()
+        type(self).card_id = self.wait_for_card()
+        self.assertProblem(console.get("/v1/access"), 401, "UNAUTHORIZED")
+
+    def test_7_inkan_console_opens_the_address_with_xdg_open_when_there_is_a_display(self):
+        bin_dir = self.work / "fake-bin"
+        bin_dir.mkdir(exist_ok=True)
+        opened = self.work / "opened-url"
+        opener = bin_dir / "xdg-open"
+        opener.write_text(f"#!/bin/sh\nprintf '%s' \"$1\" > '{opened}'\n")
+        opener.chmod(0o755)
+        env = {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+        result = self.inkan_console(env_extra={**env, "DISPLAY": ":99"})
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertEqual(result.stdout, "", "the address goes to the browser, not the terminal")
+        self.assertIn("opened the console in your browser", result.stderr)
+        match = LOGIN_URL.match(opened.read_text())
+        self.assertIsNotNone(match, opened.read_text())
+        self.assertEqual(self.trade(match.group(2)).status, 204)
+
+        # --print, or no display: printed, and xdg-open not run.
+        opened.unlink()
+        for args, extra in ((("--print",), {"DISPLAY": ":99"}), ((), {})):
+            with self.subTest(args=args, extra=extra):
+                result = self.inkan_console(*args, env_extra={**env, **extra})
+                self.assertEqual(result.returncode, 0, result.stderr)
+                self.assertRegex(result.stdout.strip(), LOGIN_URL)
+                self.assertFalse(opened.exists())
+
+
 class PairingTest(SecurityStackTestCase):
     """A page that is not allowlisted asks; only the user, out of the page's reach, lets it in."""
 
@@ -354,7 +534,7 @@ class PairingTest(SecurityStackTestCase):
 
     def test_3b_the_console_lists_pairings_without_their_codes(self):
         pairing = self.ask("https://listed.example")
-        console = self.page(f"https://127.0.0.1:{self.daemon.port}")
+        console = self.console()
         r = console.get("/v1/pairings")
         self.assertEqual(r.status, 200, r)
         listed = [p for p in r.json()["pending"] if p["id"] == pairing["id"]]

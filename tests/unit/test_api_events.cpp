@@ -199,6 +199,26 @@ TEST_SUITE("event stream")
         response.stream->stop();
     }
 
+    TEST_CASE("the console's stream ends when its session does")
+    {
+        Fixture f;
+        const Gate& gate = f.api->gate();
+        const auto session = gate.consoleSessions().redeem(gate.consoleSessions().issueCode().code.view());
+        REQUIRE(session.has_value());
+        Request console = Fixture::eventsRequest();
+        console.headers.add("Cookie", gate.sessionCookieName() + "=" + std::string(session->value.view()));
+        const Response response = f.serve(console);
+        REQUIRE(response.status == 200);
+        REQUIRE(response.stream);
+        response.stream->start([] {});
+        CHECK_FALSE(response.stream->next(false).end);
+        CHECK_FALSE(response.stream->next(true).end);
+        CHECK(gate.consoleSessions().revoke(session->id));
+        CHECK(response.stream->next(true).end);
+        CHECK(f.bus.subscriberCount() == 0);
+        response.stream->stop();
+    }
+
     TEST_CASE("too many readers are refused with BUSY, a repeated Last-Event-ID with BAD_REQUEST")
     {
         Fixture f;

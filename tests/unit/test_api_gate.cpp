@@ -391,3 +391,53 @@ TEST_SUITE("api gate: body kind")
         CHECK(refusal(gate, request) == ErrorCode::Unauthorized);
     }
 }
+
+TEST_SUITE("api gate: inkand's own origin")
+{
+    TEST_CASE("the own origin, or Sec-Fetch-Site: same-origin, without a console session is UNAUTHORIZED")
+    {
+        const Gate gate = makeGate();
+        for (const char* origin : {"https://127.0.0.1:24713", "https://localhost:24713", "https://[::1]:24713"}) {
+            CAPTURE(origin);
+            CHECK(refusal(gate, browserRequest(origin)) == ErrorCode::Unauthorized);
+            CHECK(refusal(gate, browserRequest(origin, "POST")) == ErrorCode::Unauthorized);
+        }
+        Request fetchMetadata = browserRequest(kPortal);
+        fetchMetadata.headers = {};
+        fetchMetadata.headers.add("Host", host());
+        fetchMetadata.headers.add("Sec-Fetch-Site", "same-origin");
+        CHECK(refusal(gate, fetchMetadata) == ErrorCode::Unauthorized);
+    }
+
+    TEST_CASE("a live console session admits the own origin as the console, with the session's id")
+    {
+        const Gate gate = makeGate();
+        const security::LoginCode code = gate.consoleSessions().issueCode();
+        const auto session = gate.consoleSessions().redeem(code.code.view());
+        REQUIRE(session.has_value());
+        const std::string cookie = "__Host-inkan-console-24713=" + std::string(session->value.view());
+        CHECK(gate.sessionCookieName() == "__Host-inkan-console-24713");
+
+        Request post = browserRequest("https://localhost:24713", "POST");
+        post.headers.add("Cookie", cookie);
+        const Admission acting = gate.admit(post);
+        CHECK(acting.caller.kind == Caller::Kind::OwnOrigin);
+        CHECK(acting.caller.origin == "https://localhost:24713");
+        CHECK(acting.caller.session == session->id);
+
+        // A same-origin GET carries no Origin: the own origin is the one the Host names.
+        Request read = localRequest();
+        read.headers = {};
+        read.headers.add("Host", "LOCALHOST:24713");
+        read.headers.add("Cookie", "theme=dark; " + cookie);
+        const Admission reading = gate.admit(read);
+        CHECK(reading.caller.kind == Caller::Kind::OwnOrigin);
+        CHECK(reading.caller.origin == "https://localhost:24713");
+        CHECK(reading.caller.session == session->id);
+
+        // Another origin with the console's cookie is still that other origin.
+        Request portal = browserRequest(kPortal);
+        portal.headers.add("Cookie", cookie);
+        CHECK(gate.admit(portal).caller.kind == Caller::Kind::BrowserOrigin);
+    }
+}
