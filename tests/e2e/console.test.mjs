@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -24,10 +25,17 @@ const env = {
   inkan: required('INKAN_CLI', RUNNER),               // the inkan binary
   stateDir: required('INKAN_CLI_STATE_DIR', RUNNER),  // inkand's state directory (its token)
   port: required('INKAN_PORT', RUNNER),
+  // The card's certificate, a leaf of the test PKI that inkand trusts and whose
+  // OCSP responder runs: what it says, and that it is valid.
+  corporateName: required('INKAN_CORPORATE_NAME', RUNNER),
+  registeredNumber: required('INKAN_REGISTERED_NUMBER', RUNNER),
 };
 
-const CORPORATE_NAME = '株式会社いんかん商事';   // the virtual card's demo certificate (tools/vcard)
-const REGISTERED_NUMBER = '010001123456';
+const CORPORATE_NAME = env.corporateName;
+const REGISTERED_NUMBER = env.registeredNumber;
+// The self-test's checks in their order, and each one's result without a PIN.
+const SELFTEST_EXPECTED = [['reader', 'pass'], ['card', 'pass'], ['pin', 'pass'], ['certificate:sign', 'pass'],
+  ['certificate:ca', 'pass'], ['key', 'skipped'], ['chain', 'pass'], ['revocation', 'pass']];
 const NEW_PIN = '24680';
 const WRONG_PIN = '9999';
 const TIMEOUT = 20000;
@@ -190,8 +198,11 @@ describe('the local console', () => {
   it('checks the certificate\'s validity on request', async () => {
     await page.click('#validation-run');
     await page.waitForSelector('#validation-result [data-verdict]', { timeout: TIMEOUT });
-    const verdict = await page.getAttribute('#validation-result [data-verdict]', 'data-verdict');
-    assert.ok(['valid', 'invalid', 'revoked', 'suspended', 'unknown'].includes(verdict), verdict);
+    assert.equal(await page.getAttribute('#validation-result [data-verdict]', 'data-verdict'), 'valid',
+      await page.textContent('#validation-result'));
+    const shown = await page.textContent('#validation-result');
+    assert.match(shown, /有効/);
+    assert.match(shown, /good/);  // the revocation status the OCSP responder gave
   });
 
   it('follows the card being pulled out and put back without a reload', async () => {
@@ -239,8 +250,10 @@ describe('the local console', () => {
   it('runs the self-test', async () => {
     await page.click('#selftest-run');
     await page.waitForSelector('#selftest-result .message', { timeout: TIMEOUT });
-    const checks = await page.locator('#selftest-result .checks li').count();
-    assert.ok(checks > 0, await page.textContent('#selftest-result'));
+    const checks = await page.locator('#selftest-result .checks li').evaluateAll((items) => items.map(
+      (item) => [item.querySelector('strong').textContent, item.dataset.result]));
+    assert.deepEqual(checks, SELFTEST_EXPECTED, await page.textContent('#selftest-result'));
+    assert.ok(await page.locator('#selftest-result .message.ok').isVisible());
   });
 
   it('switches to English and remembers it', async () => {
@@ -256,14 +269,37 @@ describe('the local console', () => {
     assert.match(await page.textContent('h1'), /inkan コンソール/);
   });
 
-  it('cannot be shown inside another page\'s frame', async () => {
+  it('cannot be shown inside another page\'s frame: inkand\'s own headers refuse it', async () => {
+    // The control: a page served without those headers, in the same kind of
+    // frame of the same framing page, does load.
+    const control = createServer((request, response) => {
+      response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+      response.end('<!doctype html><title>control</title><div id="cards">control</div>');
+    });
+    await new Promise((resolve) => { control.listen(0, '127.0.0.1', resolve); });
+    const controlUrl = `http://127.0.0.1:${control.address().port}/`;
     const framer = await context.newPage();
-    await framer.setContent(`<iframe id="frame" src="${env.url}" width="800" height="600"></iframe>`);
-    await framer.waitForTimeout(1500);
-    const frame = framer.frames().find((f) => f !== framer.mainFrame());
-    const framed = frame ? await frame.evaluate(() => Boolean(document.getElementById('cards'))).catch(() => false) : false;
-    assert.equal(framed, false);
-    await framer.close();
+    try {
+      const consoleAnswer = framer.waitForResponse((response) => response.url() === env.url, { timeout: TIMEOUT });
+      const controlAnswer = framer.waitForResponse((response) => response.url() === controlUrl, { timeout: TIMEOUT });
+      await framer.setContent(`<iframe name="control" src="${controlUrl}"></iframe><iframe name="console" src="${env.url}"></iframe>`);
+      // inkand answered the frame, and refused it by its headers.
+      const headers = (await consoleAnswer).headers();
+      assert.match(headers['content-security-policy'], /frame-ancestors 'none'/);
+      assert.equal(headers['x-frame-options'], 'DENY');
+      await controlAnswer;
+      const frameShows = async (name) => {
+        const frame = framer.frame({ name });
+        return frame ? frame.evaluate(() => Boolean(document.getElementById('cards'))).catch(() => false) : false;
+      };
+      const deadline = Date.now() + TIMEOUT;
+      while (!await frameShows('control') && Date.now() < deadline) await framer.waitForTimeout(100);
+      assert.equal(await frameShows('control'), true, 'the control frame loads');
+      assert.equal(await frameShows('console'), false, 'the console must not load in a frame');
+    } finally {
+      await framer.close();
+      control.close();
+    }
   });
 
   it('logs out: the session ends, and the page shows how to log in again', async () => {

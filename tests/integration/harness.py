@@ -95,6 +95,33 @@ class StopWaiting(AssertionError):
     """Raised by a wait_for predicate when waiting longer cannot help."""
 
 
+REPO = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("INKAN_CHROMIUM", "/usr/bin/chromium"))
+
+
+def require_browser() -> None:
+    """The browser tests' tools, installed by scripts/install-deps.sh and `npm ci`
+    (make build): a missing one skips the test, which under CI=true fails it."""
+    missing = [what for what, ok in (
+        ("node", shutil.which("node")),
+        ("certutil (libnss3-tools)", shutil.which("certutil")),
+        (f"{CHROMIUM} (Debian package chromium)", CHROMIUM.exists()),
+        ("playwright-core (npm ci)", (REPO / "node_modules" / "playwright-core").exists()),
+    ) if not ok]
+    if missing:
+        raise unittest.SkipTest("the browser test needs " + ", ".join(missing))
+
+
+def browser_home(work: Path) -> tuple[Path, Path]:
+    """A scratch HOME for Chromium and its empty NSS database ($HOME/.pki/nssdb,
+    where Chromium looks for the certificates a user trusts)."""
+    home = work / "home"
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{nssdb}"], check=True, capture_output=True)
+    return home, nssdb
+
+
 def wait_for(predicate, timeout=20.0, interval=0.1, what="condition"):
     """Poll `predicate` until it returns a truthy value; fail with `what` after `timeout`."""
     deadline = time.monotonic() + timeout

@@ -18,11 +18,10 @@ import subprocess
 import unittest
 from pathlib import Path
 
-from harness import ARTIFACTS, BIN_DIR, DEMO_PIN, StackTestCase, free_port, run_node_tests
+from harness import (ARTIFACTS, BIN_DIR, CHROMIUM, DEMO_PIN, REPO, StackTestCase, browser_home, free_port,
+                     require_browser, run_node_tests)
 
-REPO = Path(__file__).resolve().parents[2]
 E2E = REPO / "tests" / "e2e"
-CHROMIUM = Path(os.environ.get("INKAN_CHROMIUM", "/usr/bin/chromium"))
 PORTAL_PORT = free_port()
 PORTAL_ORIGIN = f"https://portal.test:{PORTAL_PORT}"
 PAD_ORIGIN = f"https://pad.test:{PORTAL_PORT}"
@@ -60,23 +59,13 @@ class PortalInChromiumTest(StackTestCase):
 
     @classmethod
     def setUpClass(cls):
-        missing = [what for what, ok in (
-            ("node", shutil.which("node")),
-            ("certutil (libnss3-tools)", shutil.which("certutil")),
-            (str(CHROMIUM), CHROMIUM.exists()),
-            ("playwright-core (npm ci)", (REPO / "node_modules" / "playwright-core").exists()),
-        ) if not ok]
-        if missing:
-            raise unittest.SkipTest("browser test needs " + ", ".join(missing))
+        require_browser()
         super().setUpClass()
 
     def test_portal_in_chromium(self):
         if not (REPO / "client-sdk" / "js" / "dist" / "index.js").exists():
             self.fail("client-sdk/js/dist is missing: run `make build` (target inkan_client_js)")
-        home = self.work / "home"
-        nssdb = home / ".pki" / "nssdb"
-        nssdb.mkdir(parents=True)
-        run("certutil", "-N", "--empty-password", "-d", f"sql:{nssdb}")
+        home, nssdb = browser_home(self.work)
         ca_pem, cert, key = make_portal_pki(self.work)
         run("certutil", "-A", "-d", f"sql:{nssdb}", "-t", "C,,", "-n", NSS_CA_NAME, "-i", ca_pem)
         # inkand's local CA, the way a user installs it.
