@@ -30,7 +30,8 @@ import time
 import unittest
 from pathlib import Path
 
-BIN_DIR = Path(os.environ.get("INKAN_BIN_DIR", Path(__file__).resolve().parents[2] / "build" / "bin"))
+REPO = Path(__file__).resolve().parents[2]
+BIN_DIR = Path(os.environ.get("INKAN_BIN_DIR", REPO / "build" / "bin"))
 BUILD_DIR = Path(os.environ.get("INKAN_BUILD_DIR", BIN_DIR.parent))
 ARTIFACTS = BUILD_DIR / "test-artifacts"
 
@@ -39,6 +40,7 @@ VPCD_PORT_2 = 35964  # slot 1
 VPINPAD_PORT = 35970  # tools/vpinpad: the virtual reader with a PIN pad
 VPINPAD_DRIVER = BUILD_DIR / "lib" / "libinkan-vpinpad.so"
 STACK_LOCK = "/tmp/inkan-integration-stack.lock"
+CHROMIUM = Path(os.environ.get("INKAN_CHROMIUM", "/usr/bin/chromium"))
 # Only a safety net: the wait ends when pcscd is ready or has exited.
 PCSCD_START_TIMEOUT = 120
 DEMO_PIN = "1234"
@@ -61,10 +63,6 @@ class NotApplicable(unittest.SkipTest):
 
     def __init__(self, reason: str):
         super().__init__("not applicable: " + reason)
-
-
-def in_ci() -> bool:
-    return os.environ.get("CI") == "true"
 
 
 def run_node_tests(files, *, cwd: Path, env: dict, log_name: str, timeout: int, context=lambda: "") -> str:
@@ -93,10 +91,6 @@ def run_node_tests(files, *, cwd: Path, env: dict, log_name: str, timeout: int, 
 
 class StopWaiting(AssertionError):
     """Raised by a wait_for predicate when waiting longer cannot help."""
-
-
-REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("INKAN_CHROMIUM", "/usr/bin/chromium"))
 
 
 def require_browser() -> None:
