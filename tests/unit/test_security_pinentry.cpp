@@ -261,14 +261,15 @@ public:
     }
     void pinStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{7, 10, false}); }
     void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void verifyPin(const std::string&, PinInput pin, Completion<PinStatus> done) override
+    void verifyPin(const std::string&, PinInput pin, PinCheck, Completion<PinStatus> done) override
     {
         pinSeen.set_value(std::string(pin.value().view()));
         done(PinStatus{10, 10, false});
     }
-    void changePin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{}); }
-    void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{}); }
-    void sign(const std::string&, SignRequest, Completion<SignResult> done) override { done(SignResult{}); }
+    void changePin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{}); }
+    void unblockPin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{}); }
+    void sign(const std::string&, SignRequest, PinCheck, Completion<SignResult> done) override { done(SignResult{}); }
+    void endPinVerification(const std::string&, Completion<std::monostate> done) override { done(std::monostate{}); }
     void shutdown() override {}
 };
 
