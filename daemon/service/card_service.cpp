@@ -173,8 +173,9 @@ public:
             cardId, pin.isOnPinpad() ? "verify PIN (PIN pad)" : "verify PIN",
             [this, pin = std::move(pin), check = std::move(check)](Card& card, pcsc::ApduChannel& channel,
                                                                    pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Verify,
-                                    [&] { return card.token->verifyPin(channel, pin, check); });
+                return pinOperation(card, channel, PinOperation::Verify, check, [&](const PinCheck& watched) {
+                    return card.token->verifyPin(channel, pin, watched);
+                });
             },
             std::move(done));
     }
@@ -186,8 +187,9 @@ public:
             cardId, pin.isOnPinpad() ? "change PIN (PIN pad)" : "change PIN",
             [this, pin = std::move(pin), newPin = std::move(newPin), check = std::move(check)](
                 Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Change,
-                                    [&] { return card.token->changePin(channel, pin, newPin, check); });
+                return pinOperation(card, channel, PinOperation::Change, check, [&](const PinCheck& watched) {
+                    return card.token->changePin(channel, pin, newPin, watched);
+                });
             },
             std::move(done));
     }
@@ -199,8 +201,9 @@ public:
             cardId, unblockCode.isOnPinpad() ? "unblock PIN (PIN pad)" : "unblock PIN",
             [this, unblockCode = std::move(unblockCode), newPin = std::move(newPin), check = std::move(check)](
                 Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Unblock,
-                                    [&] { return card.token->unblockPin(channel, unblockCode, newPin, check); });
+                return pinOperation(card, channel, PinOperation::Unblock, check, [&](const PinCheck& watched) {
+                    return card.token->unblockPin(channel, unblockCode, newPin, watched);
+                });
             },
             std::move(done));
     }
@@ -432,15 +435,32 @@ private:
         }
     }
 
-    template <class Operation>
-    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, PinOperation kind, Operation&& operation)
+    // The caller's check, noting whether it refused: its refusal (the PIN
+    // guard's) is not the card's verdict, and nothing on the card changed.
+    static PinCheck watch(const PinCheck& check, bool& refused)
     {
+        if (!check) return {};
+        return [&check, &refused](const PinStatus& status) {
+            try {
+                check(status);
+            } catch (...) {
+                refused = true;
+                throw;
+            }
+        };
+    }
+
+    template <class Operation>
+    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, PinOperation kind, const PinCheck& check,
+                           Operation&& operation)
+    {
+        bool refusedByCheck = false;
         try {
-            const auto status = operation();
+            const auto status = operation(watch(check, refusedByCheck));
             setPin(card, status, kind);
             return status;
         } catch (const Error& e) {
-            if (isPinVerdict(e.code())) refreshPin(card, channel, kind);
+            if (!refusedByCheck && isPinVerdict(e.code())) refreshPin(card, channel, kind);
             throw;
         }
     }
@@ -463,8 +483,10 @@ private:
         }
 
         const PinInput* pin = request.pin ? &*request.pin : nullptr;
+        bool refusedByCheck = false;
         try {
-            auto signature = card.token->sign(channel, request.digestAlgorithm, request.digest, pin, check);
+            auto signature = card.token->sign(channel, request.digestAlgorithm, request.digest, pin,
+                                              watch(check, refusedByCheck));
             // The signature used up the verified state: the counter is what matters now.
             setPin(card, signature.pin, PinOperation::Sign);
             return SignResult{std::move(signature.signature), std::move(signature.algorithm), certificateId,
@@ -473,12 +495,11 @@ private:
             const auto code = e.code();
             // If our VERIFY succeeded but the signature then failed, the card
             // would stay verified for whoever comes next: reset it instead.
-            const bool mayBeVerified = pin && !connectionLost(code) && code != ErrorCode::BadRequest
+            const bool mayBeVerified = pin && !refusedByCheck && !connectionLost(code) && code != ErrorCode::BadRequest
                 && code != ErrorCode::PinFormat && code != ErrorCode::PinIncorrect && code != ErrorCode::PinBlocked
-                && code != ErrorCode::PinCancelled && code != ErrorCode::PinEntryTimeout
-                && code != ErrorCode::PinGuard;
+                && code != ErrorCode::PinCancelled && code != ErrorCode::PinEntryTimeout;
             if (mayBeVerified) transaction.resetCardOnEnd();
-            if (isPinVerdict(code)) refreshPin(card, channel, PinOperation::Sign);
+            if (!refusedByCheck && isPinVerdict(code)) refreshPin(card, channel, PinOperation::Sign);
             throw;
         }
     }

@@ -694,6 +694,60 @@ TEST_SUITE("card service events")
         CHECK(f.takeEvents() == Lines{status(10, "sign")});
     }
 
+    TEST_CASE("the PIN check sees the card's counter inside the operation; its refusal spends and announces nothing")
+    {
+        Fixture f;
+        const auto id = f.insertAndRead();
+        (void)f.eventsUntil("card-inserted");
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("9999"), {}, std::move(done)); }))
+                  .code()
+              == ErrorCode::PinIncorrect);
+        (void)f.takeEvents();
+
+        std::vector<int> seen;
+        // A refusal that reads like a card's verdict: still the check's, so no refresh and no event.
+        const inkan::PinCheck refuse = [&](const inkan::PinStatus& status) {
+            seen.push_back(status.triesLeft);
+            throw Error(ErrorCode::PinBlocked, "refused by the check");
+        };
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("1234"), refuse, std::move(done)); }))
+                  .code()
+              == ErrorCode::PinBlocked);
+        CHECK(errorOf(await<inkan::SignResult>([&](auto done) {
+                  f.agent->sign(id, inkan::SignRequest{std::nullopt, kDigest, inkan::DigestAlgorithm::Sha256, Secret("1234")},
+                                refuse, std::move(done));
+              })).code()
+              == ErrorCode::PinBlocked);
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) {
+                  f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), refuse, std::move(done));
+              })).code()
+              == ErrorCode::PinBlocked);
+        CHECK(seen == std::vector<int>{9, 9, 10});  // the PIN's counter twice, then the unblock code's
+        CHECK(f.store.triesLeft(inkan::vcard::PinReference::User) == 9);
+        CHECK(f.takeEvents().empty());
+    }
+
+    TEST_CASE("endPinVerification resets the card: a PIN verified before no longer signs")
+    {
+        Fixture f;
+        const auto id = f.insertAndRead();
+        const auto verify = [&] {
+            (void)valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("1234"), {}, std::move(done)); }));
+        };
+        const auto signWithoutPin = [&] {
+            return await<inkan::SignResult>([&](auto done) {
+                f.agent->sign(id, inkan::SignRequest{std::nullopt, kDigest, inkan::DigestAlgorithm::Sha256, std::nullopt}, {},
+                              std::move(done));
+            });
+        };
+        verify();
+        (void)valueOf(signWithoutPin());  // control: the verification signs
+
+        verify();
+        (void)valueOf(await<std::monostate>([&](auto done) { f.agent->endPinVerification(id, std::move(done)); }));
+        CHECK(errorOf(signWithoutPin()).code() == ErrorCode::PinRequired);
+    }
+
     TEST_CASE("a card inserted with a blocked PIN announces pin-blocked with it")
     {
         Fixture f;
