@@ -25,8 +25,14 @@ using pcsc::CommandApdu;
 // --- Application (reference-card.md "Application") ---------------------------
 // AID: F0 = proprietary, unregistered (ISO/IEC 7816-5), then "INKAN", version 1.
 constexpr std::array<std::uint8_t, 7> kAid{0xF0, 0x49, 0x4E, 0x4B, 0x41, 0x4E, 0x01};
-// SELECT by DF name, P2 0C = no response data (ISO/IEC 7816-4 §11.2.2).
-constexpr ApduHeader kSelectApplication{0x00, 0xA4, 0x04, 0x0C};
+// SELECT by DF name, P2 00 = return the FCI (ISO/IEC 7816-4 §11.2.2), Le 00.
+constexpr ApduHeader kSelectApplication{0x00, 0xA4, 0x04, 0x00};
+// The FCI (reference-card.md "Application"): template 6F, and in it the
+// proprietary template A5 (BER-TLV) telling each PIN's maximum of tries, one
+// byte under the PIN's reference as tag: 81 = the user PIN, 82 = the unblock code.
+constexpr std::uint8_t kFciTemplate = 0x6F;
+constexpr std::uint8_t kFciProprietary = 0xA5;
+constexpr std::uint8_t kBerLongLength1 = 0x81;  // one length byte follows
 // SELECT EF by file identifier under the current DF, no response data.
 constexpr ApduHeader kSelectFile{0x00, 0xA4, 0x02, 0x0C};
 
@@ -64,7 +70,8 @@ constexpr std::uint8_t kPinPadding = 0xFF;   // ... with FF
 constexpr std::size_t kMinPinLength = 4;
 constexpr std::size_t kMaxPinLength = 16;
 constexpr std::size_t kUnblockCodeLength = 8;
-constexpr int kMaxTries = 10;  // both the PIN and the unblock code
+// A maximum the card tells must fit the x of 63Cx (ISO/IEC 7816-4 §5.6).
+constexpr int kMaxTriesLimit = 15;
 
 // VERIFY, P1 00, P2 = reference (ISO/IEC 7816-4 §11.5.6).
 constexpr std::uint8_t kVerifyIns = 0x20;
@@ -149,10 +156,58 @@ void transmitExpectingSuccess(pcsc::ApduChannel& channel, const CommandApdu& com
     checkStatusWord(channel.transmit(command).sw(), what);
 }
 
-void selectApplication(pcsc::ApduChannel& channel)
+// The tries each PIN starts with (and returns to after a success), as the card tells them.
+struct TryMaxima {
+    int userPin = 0;
+    int unblockCode = 0;
+};
+
+// The value of the first TLV tagged `tag` in `data` (one-byte tags, lengths
+// up to 255); none when absent or malformed.
+std::optional<ByteView> findTlv(ByteView data, std::uint8_t tag)
 {
-    transmitExpectingSuccess(channel, CommandApdu(kSelectApplication, Bytes(kAid.begin(), kAid.end())),
-                             CardCommand::Select);
+    std::size_t i = 0;
+    while (data.size() - i >= 2) {
+        std::size_t length = data[i + 1];
+        std::size_t header = 2;
+        if (length == kBerLongLength1) {
+            if (data.size() - i < 3) return std::nullopt;
+            length = data[i + 2];
+            header = 3;
+        } else if (length > 0x7F) {
+            return std::nullopt;
+        }
+        if (data.size() - i - header < length) return std::nullopt;
+        if (data[i] == tag) return data.subspan(i + header, length);
+        i += header + length;
+    }
+    return std::nullopt;
+}
+
+// Selects the application; answers its FCI.
+Bytes selectApplication(pcsc::ApduChannel& channel)
+{
+    auto response = channel.transmit(
+        CommandApdu(kSelectApplication, Bytes(kAid.begin(), kAid.end()), CommandApdu::kMaxShortLe));
+    checkStatusWord(response.sw(), CardCommand::Select);
+    return response.takeData();
+}
+
+// The maxima the FCI tells. A card that does not tell them cannot say how
+// many tries a PIN has: a card error rather than a guess.
+TryMaxima tryMaxima(ByteView fci)
+{
+    const auto maximum = [&](std::uint8_t reference) {
+        const auto fcp = findTlv(fci, kFciTemplate);
+        const auto proprietary = fcp ? findTlv(*fcp, kFciProprietary) : std::nullopt;
+        const auto value = proprietary ? findTlv(*proprietary, reference) : std::nullopt;
+        if (!value || value->size() != 1 || (*value)[0] < 1 || (*value)[0] > kMaxTriesLimit) {
+            throw Error(ErrorCode::CardError, "the card's FCI does not tell the maximum tries of PIN reference " +
+                                                  pcsc::toHex(ByteView(&reference, 1)));
+        }
+        return int{(*value)[0]};
+    };
+    return TryMaxima{maximum(kUserPinReference), maximum(kUnblockCodeReference)};
 }
 
 // Selects an EF; false when the card says it has no such file.
@@ -268,11 +323,19 @@ void modifyOnPinpad(pcsc::ApduChannel& channel, const ApduHeader& header, CardCo
     checkPinpadStatusWord(channel.modifyOnPinpad(parameters).sw(), what);
 }
 
-// CHANGE REFERENCE DATA or RESET RETRY COUNTER: the current value (the PIN,
-// or the unblock code, checked by `checkCurrent`) and the new PIN, both from
+// CHANGE REFERENCE DATA or RESET RETRY COUNTER, the application selected:
+// the current value (the PIN, or the unblock code) and the new PIN, both from
 // the caller or both typed on the PIN pad.
 void replacePin(pcsc::ApduChannel& channel, const ApduHeader& header, CardCommand what, const PinInput& current,
-                const PinInput& newPin, void (*checkCurrent)(const Secret&))
+                const PinInput& newPin)
+{
+    if (current.isOnPinpad()) modifyOnPinpad(channel, header, what);
+    else transmitExpectingSuccess(channel, CommandApdu(header, pinData(current.value(), &newPin.value())), what);
+}
+
+// Both values of a change or unblock come from the same place; a value
+// given has the right format (`checkCurrent` for the current one).
+void checkReplacement(const PinInput& current, const PinInput& newPin, void (*checkCurrent)(const Secret&))
 {
     if (current.isOnPinpad() != newPin.isOnPinpad()) {
         throw Error(ErrorCode::Internal, "both values of a PIN change come from the PIN pad, or neither");
@@ -281,14 +344,21 @@ void replacePin(pcsc::ApduChannel& channel, const ApduHeader& header, CardComman
         checkCurrent(current.value());
         checkPinFormat(newPin.value());
     }
-    selectApplication(channel);
-    if (current.isOnPinpad()) modifyOnPinpad(channel, header, what);
-    else transmitExpectingSuccess(channel, CommandApdu(header, pinData(current.value(), &newPin.value())), what);
 }
 
-// After a successful VERIFY, CHANGE or RESET RETRY COUNTER the card sets the
-// counter back to its maximum (reference-card.md "PINs").
-constexpr PinStatus kFreshPin{kMaxTries, kMaxTries, false};
+// VERIFY without data, the application selected: the state of PIN
+// `reference`, no try spent (reference-card.md "PINs").
+PinStatus readPinStatus(pcsc::ApduChannel& channel, std::uint8_t reference, int maxTries)
+{
+    return pinStatusFromStatusWord(channel.transmit(verifyCommand(reference)).sw(), maxTries);
+}
+
+// Before a command that spends a try of PIN `reference`: the counter it
+// spends from, for the caller's check (none: nothing read).
+void checkBeforeSpending(pcsc::ApduChannel& channel, const PinCheck& check, std::uint8_t reference, int maxTries)
+{
+    if (check) check(readPinStatus(channel, reference, maxTries));
+}
 
 }  // namespace
 
@@ -335,46 +405,60 @@ void ReferenceCard::checkUnblockCodeFormat(const Secret& unblockCode) const { ca
 
 PinStatus ReferenceCard::pinStatus(pcsc::ApduChannel& channel) const
 {
-    selectApplication(channel);
-    // VERIFY without data: the status only, no try spent (reference-card.md "PINs").
-    return pinStatusFromStatusWord(channel.transmit(verifyCommand(kUserPinReference)).sw(), kMaxTries);
+    const auto maxima = tryMaxima(selectApplication(channel));
+    return readPinStatus(channel, kUserPinReference, maxima.userPin);
 }
 
 PinStatus ReferenceCard::unblockCodeStatus(pcsc::ApduChannel& channel) const
 {
-    selectApplication(channel);
-    return pinStatusFromStatusWord(channel.transmit(verifyCommand(kUnblockCodeReference)).sw(), kMaxTries);
+    const auto maxima = tryMaxima(selectApplication(channel));
+    return readPinStatus(channel, kUnblockCodeReference, maxima.unblockCode);
 }
 
-PinStatus ReferenceCard::verifyPin(pcsc::ApduChannel& channel, const PinInput& pin) const
+// Each operation below selects the application once; the check, the command
+// that spends a try and the read-back all follow that one SELECT.
+
+PinStatus ReferenceCard::verifyPin(pcsc::ApduChannel& channel, const PinInput& pin, const PinCheck& check) const
 {
     if (!pin.isOnPinpad()) checkPinFormat(pin.value());
-    selectApplication(channel);
+    const auto maxima = tryMaxima(selectApplication(channel));
+    checkBeforeSpending(channel, check, kUserPinReference, maxima.userPin);
     if (pin.isOnPinpad()) verifyOnPinpad(channel);
     else verify(channel, pin.value());
-    return kFreshPin;
+    // Verified: 9000, the counter back at the card's maximum.
+    return readPinStatus(channel, kUserPinReference, maxima.userPin);
 }
 
-PinStatus ReferenceCard::changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin) const
+PinStatus ReferenceCard::changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin,
+                                   const PinCheck& check) const
 {
-    replacePin(channel, kChangeReferenceData, CardCommand::ChangePin, pin, newPin, card::checkPinFormat);
-    return kFreshPin;
+    checkReplacement(pin, newPin, card::checkPinFormat);
+    const auto maxima = tryMaxima(selectApplication(channel));
+    checkBeforeSpending(channel, check, kUserPinReference, maxima.userPin);
+    replacePin(channel, kChangeReferenceData, CardCommand::ChangePin, pin, newPin);
+    return readPinStatus(channel, kUserPinReference, maxima.userPin);
 }
 
-PinStatus ReferenceCard::unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode, const PinInput& newPin) const
+PinStatus ReferenceCard::unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode, const PinInput& newPin,
+                                    const PinCheck& check) const
 {
-    replacePin(channel, kResetRetryCounter, CardCommand::UnblockPin, unblockCode, newPin, card::checkUnblockCodeFormat);
-    return kFreshPin;
+    checkReplacement(unblockCode, newPin, card::checkUnblockCodeFormat);
+    const auto maxima = tryMaxima(selectApplication(channel));
+    // RESET RETRY COUNTER spends a try of the unblock code, not of the PIN.
+    checkBeforeSpending(channel, check, kUnblockCodeReference, maxima.unblockCode);
+    replacePin(channel, kResetRetryCounter, CardCommand::UnblockPin, unblockCode, newPin);
+    return readPinStatus(channel, kUserPinReference, maxima.userPin);
 }
 
 TokenSignature ReferenceCard::sign(pcsc::ApduChannel& channel, DigestAlgorithm algorithm, ByteView digest,
-                                   const PinInput* pin) const
+                                   const PinInput* pin, const PinCheck& check) const
 {
     // Everything that can be refused without the card is refused first.
     auto data = digestInfo(algorithm, digest);
     if (pin && !pin->isOnPinpad()) checkPinFormat(pin->value());
 
-    selectApplication(channel);
+    const auto maxima = tryMaxima(selectApplication(channel));
+    if (pin) checkBeforeSpending(channel, check, kUserPinReference, maxima.userPin);
     if (pin && pin->isOnPinpad()) verifyOnPinpad(channel);
     else if (pin) verify(channel, pin->value());
     transmitExpectingSuccess(channel,
@@ -383,7 +467,11 @@ TokenSignature ReferenceCard::sign(pcsc::ApduChannel& channel, DigestAlgorithm a
     auto response = channel.transmit(CommandApdu(kComputeSignature, std::move(data), CommandApdu::kMaxShortLe));
     checkStatusWord(response.sw(), CardCommand::ComputeSignature);
     if (response.data().empty()) throw Error(ErrorCode::CardError, "the card returned an empty signature");
-    return TokenSignature{response.takeData(), std::string(kSignatureAlgorithmPrefix) + std::string(digestAlgorithmName(algorithm))};
+    auto signature = response.takeData();
+    // The signature used up the verification: the counter is what is left.
+    return TokenSignature{std::move(signature),
+                          std::string(kSignatureAlgorithmPrefix) + std::string(digestAlgorithmName(algorithm)),
+                          readPinStatus(channel, kUserPinReference, maxima.userPin)};
 }
 
 }  // namespace inkan::card

@@ -23,12 +23,14 @@ public:
 
     PinStatus pinStatus(pcsc::ApduChannel& channel) const override;
     PinStatus unblockCodeStatus(pcsc::ApduChannel& channel) const override;
-    PinStatus verifyPin(pcsc::ApduChannel& channel, const PinInput& pin) const override;
-    PinStatus changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin) const override;
-    PinStatus unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode, const PinInput& newPin) const override;
+    PinStatus verifyPin(pcsc::ApduChannel& channel, const PinInput& pin, const PinCheck& check = {}) const override;
+    PinStatus changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin,
+                        const PinCheck& check = {}) const override;
+    PinStatus unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode, const PinInput& newPin,
+                         const PinCheck& check = {}) const override;
 
     TokenSignature sign(pcsc::ApduChannel& channel, DigestAlgorithm algorithm, pcsc::ByteView digest,
-                        const PinInput* pin) const override;
+                        const PinInput* pin, const PinCheck& check = {}) const override;
 
     /// The card id for a serial: the first 16 lower-case hex digits of
     /// SHA-256("inkan-reference:" || serial). Hashing keeps the raw serial out

@@ -5,8 +5,9 @@
 // (wrong PIN with the tries left, blocked, PIN required, or CardError with
 // the status word). PIN probes (VERIFY without data) go through
 // pinStatusFromStatusWord(). No other code decides what a status word means.
-// The two transport-level status words 61xx / 6Cxx never get here: the APDU
-// channel (daemon/pcsc/apdu_channel.hpp) handles them.
+// The transport-level status words 61xx / 6Cxx are the APDU channel's
+// (daemon/pcsc/apdu_channel.hpp); a 6Cxx to a command without Le (every PIN
+// command) does get here, and is a CardError like any other surprise.
 #pragma once
 
 #include <cstdint>

@@ -36,6 +36,8 @@ struct TokenCertificate {
 struct TokenSignature {
     Bytes signature;
     std::string algorithm;  // e.g. "RSASSA-PKCS1-v1_5-SHA-256"
+    /// The user PIN's state read back after the signature (which used up the verification).
+    PinStatus pin;
 };
 
 class Token {
@@ -69,16 +71,25 @@ public:
     /// (ApduChannel::verifyOnPinpad / modifyOnPinpad) into the same command
     /// the profile would send; change and unblock take both values from the
     /// pad or both from the caller (else Internal).
-    virtual PinStatus verifyPin(pcsc::ApduChannel& channel, const PinInput& pin) const = 0;
-    virtual PinStatus changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin) const = 0;
-    virtual PinStatus unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode,
-                                 const PinInput& newPin) const = 0;
+    ///
+    /// `check` (types.hpp) gets the counter the command is about to spend
+    /// from: the user PIN's, the unblock code's for unblockPin. It is read
+    /// after the one SELECT of the operation and right before the command.
+    ///
+    /// They answer the user PIN's state read back from the card afterwards
+    /// (no try spent), never an assumed value.
+    virtual PinStatus verifyPin(pcsc::ApduChannel& channel, const PinInput& pin, const PinCheck& check = {}) const = 0;
+    virtual PinStatus changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin,
+                                const PinCheck& check = {}) const = 0;
+    virtual PinStatus unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode, const PinInput& newPin,
+                                 const PinCheck& check = {}) const = 0;
 
     /// Sign `digest` (exactly the algorithm's length) with the signing key.
-    /// With `pin`: VERIFY first, in the same transaction. Without: relies on
-    /// a PIN verified earlier, and throws PinRequired when there is none.
+    /// With `pin`: `check` as above, then VERIFY, in the same transaction.
+    /// Without: relies on a PIN verified earlier, and throws PinRequired when
+    /// there is none.
     virtual TokenSignature sign(pcsc::ApduChannel& channel, DigestAlgorithm algorithm, pcsc::ByteView digest,
-                                const PinInput* pin) const = 0;
+                                const PinInput* pin, const PinCheck& check = {}) const = 0;
 };
 
 }  // namespace inkan::card

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -23,6 +24,13 @@ struct PinStatus {
     int maxTries = 0;
     bool blocked = false;
 };
+
+/// The PIN guard's hook into a card operation that spends a PIN try (or an
+/// unblock-code try): called with the counter the operation has just read,
+/// without spending a try, inside the same card transaction and after the same
+/// SELECT as the command that spends one; throwing stops the operation before
+/// that command. Null: no check, and no read.
+using PinCheck = std::function<void(const PinStatus& status)>;
 
 /// A PIN or unblock code for one card operation: its value, or "typed on the
 /// PIN pad of the reader", in which case inkand never sees it.

@@ -26,8 +26,9 @@ ResponseApdu ApduChannel::transmit(const CommandApdu& command)
     auto response = transmitOnce(command);
 
     // 6Cxx: the card tells the exact length; asking again once is enough. A
-    // second 6Cxx is returned as is and becomes a CardError upstream.
-    if (response.sw1() == kSw1WrongLe) {
+    // second 6Cxx is returned as is and becomes a CardError upstream. Only a
+    // command with Le is re-sent: see the header (never a PIN twice).
+    if (response.sw1() == kSw1WrongLe && command.le()) {
         response = transmitOnce(command.withLe(lengthFromSw2(response.sw2())));
     }
 

@@ -4,7 +4,12 @@
 // have to handle (ISO/IEC 7816-4 §5.6, ISO/IEC 7816-3 §10.3.3 for T=0):
 //   61xx  more data is available: fetch it with GET RESPONSE (Le = xx, 00 = 256)
 //         and append it, until the card stops answering 61xx;
-//   6Cxx  wrong Le: resend the same command once with Le = xx.
+//   6Cxx  wrong Le: resend the same command once with Le = xx, but only a
+//         command that has an Le (one that asks for response data). A command
+//         without Le cannot have a wrong one: its 6Cxx is the card's answer
+//         and goes back to the caller. So the PIN-carrying commands (VERIFY
+//         with data, CHANGE REFERENCE DATA, RESET RETRY COUNTER: no Le) are
+//         never sent twice, and a try is never spent twice for one request.
 // Everything else (including errors) is returned to the caller unchanged; the
 // meaning of status words is decided in daemon/card/status_words.*.
 #pragma once

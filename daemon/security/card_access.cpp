@@ -231,6 +231,7 @@ struct CardAccess::PinFlow {
 CardAccess::CardAccess(CardAgent& agent, CardAccessOptions options)
     : agent_(agent), options_(std::move(options)),
       wrongPins_(options_.policy->settings().pinRateLimitAttempts, options_.policy->settings().pinRateLimitWindow),
+      verifiedPins_(options_.now ? options_.now : VerifiedPins::Now(VerifiedPins::Clock::now)),
       queue_(std::make_unique<CardQueue>())
 {
 }
@@ -244,6 +245,21 @@ void CardAccess::note(const Principal& principal, const std::string& cardId, std
                             : principal.kind == Principal::Kind::Console ? "console " + principal.origin
                                                                           : "origin " + principal.origin;
     options_.log(who + ": card " + cardId + ": " + std::string(what));
+}
+
+void CardAccess::claim(const Principal& principal, const std::string& cardId, std::function<void(std::exception_ptr)> next)
+{
+    if (!verifiedPins_.mustEndFor(cardId, PinHolder::of(principal))) {
+        next(nullptr);
+        return;
+    }
+    // Whoever verified the PIN does not get to keep the card verified across
+    // someone else's operation (or past the window): reset it first.
+    note(principal, cardId, "the PIN verified before is not this caller's: ending it on the card first");
+    agent_.endPinVerification(cardId, [next = std::move(next)](Outcome<std::monostate> outcome) {
+        auto* error = std::get_if<std::exception_ptr>(&outcome);
+        next(error ? *error : nullptr);
+    });
 }
 
 AccessSummary CardAccess::describe(const Principal& principal) const
@@ -320,13 +336,16 @@ void CardAccess::authorize(const Principal& principal, const std::string& cardId
             note(principal, cardId, std::string(operationName(operation)) + " refused: " + std::string(errorCodeName(e.code())));
             return done(failure<CardSummary>(std::current_exception()));
         }
-        done(std::move(outcome));
+        claim(principal, cardId, [done, outcome = std::move(outcome)](std::exception_ptr error) mutable {
+            if (error) return done(failure<CardSummary>(std::move(error)));
+            done(std::move(outcome));
+        });
     });
 }
 
 void CardAccess::card(const Principal& principal, const std::string& cardId, Completion<CardSummary> done)
 {
-    agent_.card(cardId, [this, principal, done = std::move(done)](Outcome<CardSummary> outcome) {
+    agent_.card(cardId, [this, principal, cardId, done = std::move(done)](Outcome<CardSummary> outcome) {
         if (auto* error = std::get_if<std::exception_ptr>(&outcome)) return done(failure<CardSummary>(*error));
         CardSummary card = std::get<0>(std::move(outcome));
         const Grant grant = grantOf(principal);
@@ -338,7 +357,10 @@ void CardAccess::card(const Principal& principal, const std::string& cardId, Com
                 Error(ErrorCode::OperationForbidden, principal.origin + " may not read this card"))));
         }
         card.blockedByPolicy = verdict.blocked;
-        done(success(std::move(card)));
+        claim(principal, cardId, [done, card = std::move(card)](std::exception_ptr error) mutable {
+            if (error) return done(failure<CardSummary>(std::move(error)));
+            done(success(std::move(card)));
+        });
     });
 }
 
@@ -472,13 +494,35 @@ void CardAccess::onCardForPin(const std::shared_ptr<PinFlow>& flow, const CardSu
         throw;
     }
 
-    // A signature relying on an earlier verification spends no try: nothing to guard.
+    // Step 3.
+    claim(flow->principal, flow->cardId, [this, flow](std::exception_ptr error) {
+        if (error) return flow->fail(std::move(error));
+        try {
+            onClaimed(flow);
+        } catch (...) {
+            flow->fail(std::current_exception());
+        }
+    });
+}
+
+void CardAccess::onClaimed(const std::shared_ptr<PinFlow>& flow)
+{
+    const CardSummary& card = flow->card;
+
+    // A signature relying on an earlier verification spends no try: nothing
+    // to guard, but the verification must be this principal's, made just before.
     if (flow->kind == PinOperation::Sign && flow->source == PinSource::Request && !flow->first) {
+        if (!verifiedPins_.takeForSignature(flow->cardId, PinHolder::of(flow->principal))) {
+            note(flow->principal, flow->cardId, "sign without PIN refused: PIN_REQUIRED");
+            throw Error(ErrorCode::PinRequired, "a signature without \"pin\" needs this caller's own PIN verification "
+                                                "on this card right before it (within " +
+                                                    std::to_string(kVerifiedPinWindow.count()) + " s)");
+        }
         perform(flow);
         return;
     }
 
-    // Step 3, the card profile's format, before anything reaches the card.
+    // Step 4, the card profile's format, before anything reaches the card.
     if (flow->source == PinSource::Request) {
         if (const auto token = card::tokenForProfile(card.profile)) {
             if (flow->kind == PinOperation::Unblock) token->checkUnblockCodeFormat(*flow->first);
@@ -496,7 +540,7 @@ void CardAccess::onCardForPin(const std::shared_ptr<PinFlow>& flow, const CardSu
                                                     "pinentry program is available");
     }
 
-    // Step 4.
+    // Step 5.
     if (!flow->principal.isLocalClient()) {
         auto admission = wrongPins_.begin(flow->principal.origin);
         if (!admission.attempt) {
@@ -507,13 +551,25 @@ void CardAccess::onCardForPin(const std::shared_ptr<PinFlow>& flow, const CardSu
         flow->attempt = std::move(admission.attempt);
     }
 
-    // Steps 5 and 6.
+    // Steps 6 to 8.
     queue_->enter(flow->cardId, [this, flow](CardQueue::Slot slot) {
         flow->slot = std::move(slot);
+        if (flow->source != PinSource::Pinentry) {
+            try {
+                perform(flow);
+            } catch (...) {
+                flow->fail(std::current_exception());
+            }
+            return;
+        }
+        // The dialog tells the tries left, so they are read for it; the guard
+        // refuses now what it would refuse anyway, and decides again in the
+        // operation's own transaction once the user has answered.
         auto onStatus = [this, flow](Outcome<PinStatus> outcome) {
             if (auto* error = std::get_if<std::exception_ptr>(&outcome)) return flow->fail(*error);
             try {
-                onTries(flow, std::get<0>(outcome));
+                guard(*flow, std::get<0>(outcome));
+                askUser(flow, std::get<0>(outcome));
             } catch (...) {
                 flow->fail(std::current_exception());
             }
@@ -524,27 +580,28 @@ void CardAccess::onCardForPin(const std::shared_ptr<PinFlow>& flow, const CardSu
     });
 }
 
-void CardAccess::onTries(const std::shared_ptr<PinFlow>& flow, const PinStatus& status)
+void CardAccess::guard(const PinFlow& flow, const PinStatus& status) const
 {
     // `status` is the unblock code's for Unblock (a blocked PIN is exactly
     // when unblocking is needed), the PIN's otherwise.
-    PinGuardRequest guard;
-    guard.threshold = options_.policy->settings().pinGuardThreshold;
-    guard.acknowledged = flow->options.acknowledgeLowTries;
-    guard.mayAcknowledge = options_.policy->mayAcknowledgeLowTries(flow->principal, flow->grant.get());
+    PinGuardRequest request;
+    request.threshold = options_.policy->settings().pinGuardThreshold;
+    request.acknowledged = flow.options.acknowledgeLowTries;
+    request.mayAcknowledge = options_.policy->mayAcknowledgeLowTries(flow.principal, flow.grant.get());
     try {
-        if (flow->kind == PinOperation::Unblock) checkUnblockCodeTries(status, guard);
-        else checkPinTries(status, guard);
+        if (flow.kind == PinOperation::Unblock) checkUnblockCodeTries(status, request);
+        else checkPinTries(status, request);
     } catch (const Error& e) {
-        note(flow->principal, flow->cardId, std::string(flow->what()) + " refused: " + std::string(errorCodeName(e.code())) +
-                                                " (" + std::to_string(status.triesLeft) + " tries left)");
+        note(flow.principal, flow.cardId, std::string(flow.what()) + " refused: " + std::string(errorCodeName(e.code())) +
+                                              " (" + std::to_string(status.triesLeft) + " tries left)");
         throw;
     }
-    if (flow->source == PinSource::Pinentry) {
-        askUser(flow, status);
-        return;
-    }
-    perform(flow);
+}
+
+PinCheck CardAccess::guardFor(const std::shared_ptr<PinFlow>& flow) const
+{
+    // Runs on the card's worker, inside the operation's transaction.
+    return [this, flow](const PinStatus& status) { guard(*flow, status); };
 }
 
 void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& status)
@@ -602,19 +659,28 @@ void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& 
 
 void CardAccess::perform(const std::shared_ptr<PinFlow>& flow)
 {
+    // Whatever this does to the card replaces the verification it may hold;
+    // only a successful VERIFY makes a new one, the caller's.
+    verifiedPins_.forget(flow->cardId);
     const auto answerPin = [flow](Outcome<PinStatus> outcome) { flow->finish(std::move(outcome), flow->donePin); };
     switch (flow->kind) {
-    case PinOperation::Verify: agent_.verifyPin(flow->cardId, flow->input(flow->first), answerPin); return;
+    case PinOperation::Verify:
+        agent_.verifyPin(flow->cardId, flow->input(flow->first), guardFor(flow), [this, flow](Outcome<PinStatus> outcome) {
+            if (outcome.index() == 0) verifiedPins_.verified(flow->cardId, PinHolder::of(flow->principal));
+            flow->finish(std::move(outcome), flow->donePin);
+        });
+        return;
     case PinOperation::Change:
-        agent_.changePin(flow->cardId, flow->input(flow->first), flow->input(flow->second), answerPin);
+        agent_.changePin(flow->cardId, flow->input(flow->first), flow->input(flow->second), guardFor(flow), answerPin);
         return;
     case PinOperation::Unblock:
-        agent_.unblockPin(flow->cardId, flow->input(flow->first), flow->input(flow->second), answerPin);
+        agent_.unblockPin(flow->cardId, flow->input(flow->first), flow->input(flow->second), guardFor(flow), answerPin);
         return;
     case PinOperation::Sign: {
         SignRequest request = std::move(*flow->signRequest);
-        if (flow->source == PinSource::Pinpad || flow->first) request.pin = flow->input(flow->first);
-        agent_.sign(flow->cardId, std::move(request),
+        const bool withPin = flow->source == PinSource::Pinpad || flow->first.has_value();
+        if (withPin) request.pin = flow->input(flow->first);
+        agent_.sign(flow->cardId, std::move(request), withPin ? guardFor(flow) : PinCheck(),
                     [flow](Outcome<SignResult> outcome) { flow->finish(std::move(outcome), flow->doneSign); });
         return;
     }

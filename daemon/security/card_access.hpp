@@ -8,18 +8,24 @@
 //   1. the card exists (registry, no APDU);
 //   2. the principal may do the operation with it (policy.hpp), and no
 //      certificate of it is blocked (CARD_BLOCKED_BY_POLICY);
-// and for an operation that may spend a PIN try (verify, change, unblock,
-// sign with a PIN):
-//   3. the PIN comes from where the origin's policy says (PIN_SOURCE_MISMATCH),
+//   3. if the card may still be verified for another principal (or for this
+//      one, past the window), the agent ends that verification first
+//      (verified_pins.hpp);
+// a signature without a PIN then goes ahead only on the principal's own
+// verification made just before (else PIN_REQUIRED, nothing sent); and for
+// an operation that may spend a PIN try (verify, change, unblock, sign with
+// a PIN):
+//   4. the PIN comes from where the origin's policy says (PIN_SOURCE_MISMATCH),
 //      and a PIN from the request has the card profile's format (PIN_FORMAT);
-//   4. the origin has not sent too many wrong PINs lately (PIN_RATE_LIMITED);
-//   5. one PIN operation per card at a time, so the next two steps cannot be
-//      interleaved by another request;
-//   6. the try counter is read without spending a try, and the PIN guard
-//      decides (PIN_BLOCKED, PIN_GUARD);
-//   7. for the pinentry source, inkand asks the user in a dialog that shows
-//      the origin, the card holder, the operation and the tries left;
-//   8. the agent performs the operation; a wrong PIN counts for step 4.
+//   5. the origin has not sent too many wrong PINs lately (PIN_RATE_LIMITED);
+//   6. one PIN operation per card at a time;
+//   7. for the pinentry source, inkand reads the counter and asks the user in
+//      a dialog that shows the origin, the card holder, the operation and the
+//      tries left (refusing first what the guard would refuse);
+//   8. the agent performs the operation. Inside its card transaction, after
+//      its one SELECT, the counter is read without spending a try and the PIN
+//      guard decides on it (PIN_BLOCKED, PIN_GUARD) right before the command
+//      that spends a try; a wrong PIN counts for step 5.
 #pragma once
 
 #include <functional>
@@ -34,6 +40,7 @@
 #include "daemon/security/pairing_store.hpp"
 #include "daemon/security/policy.hpp"
 #include "daemon/security/rate_limiter.hpp"
+#include "daemon/security/verified_pins.hpp"
 #include "daemon/service/card_agent.hpp"
 
 namespace inkan::security {
@@ -69,6 +76,8 @@ struct CardAccessOptions {
     std::shared_ptr<DialogRunner> dialogs;
     /// One line per refusal and per PIN operation (never a PIN); null: none.
     std::function<void(std::string_view line)> log;
+    /// The clock of the verified-PIN window (verified_pins.hpp); null: the steady clock.
+    VerifiedPins::Now now;
 };
 
 class CardAccess {
@@ -118,9 +127,15 @@ private:
     class CardQueue;
 
     Grant grantOf(const Principal& principal) const;
+    /// Step 3: ends the card's verification when it is not `principal`'s to
+    /// use, then calls `next` (with the error when that failed).
+    void claim(const Principal& principal, const std::string& cardId, std::function<void(std::exception_ptr)> next);
     void startPinFlow(std::shared_ptr<PinFlow> flow);
     void onCardForPin(const std::shared_ptr<PinFlow>& flow, const CardSummary& card);
-    void onTries(const std::shared_ptr<PinFlow>& flow, const PinStatus& status);
+    void onClaimed(const std::shared_ptr<PinFlow>& flow);
+    /// The PIN guard's decision on `status`; throws PIN_BLOCKED, PIN_GUARD.
+    void guard(const PinFlow& flow, const PinStatus& status) const;
+    PinCheck guardFor(const std::shared_ptr<PinFlow>& flow) const;
     void askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& status);
     void perform(const std::shared_ptr<PinFlow>& flow);
     void note(const Principal& principal, const std::string& cardId, std::string_view what) const;
@@ -128,6 +143,7 @@ private:
     CardAgent& agent_;
     CardAccessOptions options_;
     FailureLimiter wrongPins_;
+    VerifiedPins verifiedPins_;
     std::unique_ptr<CardQueue> queue_;
 };
 

@@ -98,12 +98,22 @@ public:
     /// The unblock code's own counter, without spending a try.
     virtual void unblockCodeStatus(const std::string& cardId, Completion<PinStatus> done) = 0;
     /// On the PIN pad, change and unblock take both values from it.
-    virtual void verifyPin(const std::string& cardId, PinInput pin, Completion<PinStatus> done) = 0;
-    virtual void changePin(const std::string& cardId, PinInput pin, PinInput newPin,
+    /// `check` (the PIN guard, types.hpp) runs on the card's worker inside
+    /// the operation's transaction, with the counter read right before the
+    /// command that spends a try; what it throws is the operation's outcome.
+    /// They answer the PIN's state as read back from the card.
+    virtual void verifyPin(const std::string& cardId, PinInput pin, PinCheck check, Completion<PinStatus> done) = 0;
+    virtual void changePin(const std::string& cardId, PinInput pin, PinInput newPin, PinCheck check,
                            Completion<PinStatus> done) = 0;
-    virtual void unblockPin(const std::string& cardId, PinInput unblockCode, PinInput newPin,
+    virtual void unblockPin(const std::string& cardId, PinInput unblockCode, PinInput newPin, PinCheck check,
                             Completion<PinStatus> done) = 0;
-    virtual void sign(const std::string& cardId, SignRequest request, Completion<SignResult> done) = 0;
+    /// `check` as above, for the VERIFY of a request with a PIN.
+    virtual void sign(const std::string& cardId, SignRequest request, PinCheck check, Completion<SignResult> done) = 0;
+
+    /// Ends any PIN verification the card holds (the card is reset at the end
+    /// of a transaction, SCARD_RESET_CARD: the security status is cleared), so
+    /// that nobody can sign on it without a PIN.
+    virtual void endPinVerification(const std::string& cardId, Completion<std::monostate> done) = 0;
 
     /// Finish the operation each card is running, refuse new ones, stop the workers.
     virtual void shutdown() = 0;

@@ -167,51 +167,69 @@ public:
             std::move(done));
     }
 
-    void verifyPin(const std::string& cardId, PinInput pin, Completion<PinStatus> done) override
+    void verifyPin(const std::string& cardId, PinInput pin, PinCheck check, Completion<PinStatus> done) override
     {
         submit<PinStatus>(
             cardId, pin.isOnPinpad() ? "verify PIN (PIN pad)" : "verify PIN",
-            [this, pin = std::move(pin)](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Verify,
-                                    [&] { return card.token->verifyPin(channel, pin); });
+            [this, pin = std::move(pin), check = std::move(check)](Card& card, pcsc::ApduChannel& channel,
+                                                                   pcsc::CardTransaction&) {
+                return pinOperation(card, channel, PinOperation::Verify, check, [&](const PinCheck& watched) {
+                    return card.token->verifyPin(channel, pin, watched);
+                });
             },
             std::move(done));
     }
 
-    void changePin(const std::string& cardId, PinInput pin, PinInput newPin, Completion<PinStatus> done) override
+    void changePin(const std::string& cardId, PinInput pin, PinInput newPin, PinCheck check,
+                   Completion<PinStatus> done) override
     {
         submit<PinStatus>(
             cardId, pin.isOnPinpad() ? "change PIN (PIN pad)" : "change PIN",
-            [this, pin = std::move(pin), newPin = std::move(newPin)](Card& card, pcsc::ApduChannel& channel,
-                                                                      pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Change,
-                                    [&] { return card.token->changePin(channel, pin, newPin); });
+            [this, pin = std::move(pin), newPin = std::move(newPin), check = std::move(check)](
+                Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
+                return pinOperation(card, channel, PinOperation::Change, check, [&](const PinCheck& watched) {
+                    return card.token->changePin(channel, pin, newPin, watched);
+                });
             },
             std::move(done));
     }
 
-    void unblockPin(const std::string& cardId, PinInput unblockCode, PinInput newPin, Completion<PinStatus> done) override
+    void unblockPin(const std::string& cardId, PinInput unblockCode, PinInput newPin, PinCheck check,
+                    Completion<PinStatus> done) override
     {
         submit<PinStatus>(
             cardId, unblockCode.isOnPinpad() ? "unblock PIN (PIN pad)" : "unblock PIN",
-            [this, unblockCode = std::move(unblockCode), newPin = std::move(newPin)](
+            [this, unblockCode = std::move(unblockCode), newPin = std::move(newPin), check = std::move(check)](
                 Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Unblock,
-                                    [&] { return card.token->unblockPin(channel, unblockCode, newPin); });
+                return pinOperation(card, channel, PinOperation::Unblock, check, [&](const PinCheck& watched) {
+                    return card.token->unblockPin(channel, unblockCode, newPin, watched);
+                });
             },
             std::move(done));
     }
 
-    void sign(const std::string& cardId, SignRequest request, Completion<SignResult> done) override
+    void sign(const std::string& cardId, SignRequest request, PinCheck check, Completion<SignResult> done) override
     {
         const char* what = !request.pin                  ? "sign (without PIN)"
                            : request.pin->isOnPinpad() ? "sign (PIN pad)"
                                                        : "sign (with PIN)";
         submit<SignResult>(
             cardId, what,
-            [this, request = std::move(request)](Card& card, pcsc::ApduChannel& channel,
-                                                 pcsc::CardTransaction& transaction) {
-                return signOnCard(card, channel, transaction, request);
+            [this, request = std::move(request), check = std::move(check)](
+                Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction& transaction) {
+                return signOnCard(card, channel, transaction, request, check);
+            },
+            std::move(done));
+    }
+
+    void endPinVerification(const std::string& cardId, Completion<std::monostate> done) override
+    {
+        submit<std::monostate>(
+            cardId, "end PIN verification (reset)",
+            [](Card&, pcsc::ApduChannel&, pcsc::CardTransaction& transaction) {
+                // Nothing to send: resetting the card clears its security status.
+                transaction.resetCardOnEnd();
+                return std::monostate{};
             },
             std::move(done));
     }
@@ -417,21 +435,38 @@ private:
         }
     }
 
-    template <class Operation>
-    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, PinOperation kind, Operation&& operation)
+    // The caller's check, noting whether it refused: its refusal (the PIN
+    // guard's) is not the card's verdict, and nothing on the card changed.
+    static PinCheck watch(const PinCheck& check, bool& refused)
     {
+        if (!check) return {};
+        return [&check, &refused](const PinStatus& status) {
+            try {
+                check(status);
+            } catch (...) {
+                refused = true;
+                throw;
+            }
+        };
+    }
+
+    template <class Operation>
+    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, PinOperation kind, const PinCheck& check,
+                           Operation&& operation)
+    {
+        bool refusedByCheck = false;
         try {
-            const auto status = operation();
+            const auto status = operation(watch(check, refusedByCheck));
             setPin(card, status, kind);
             return status;
         } catch (const Error& e) {
-            if (isPinVerdict(e.code())) refreshPin(card, channel, kind);
+            if (!refusedByCheck && isPinVerdict(e.code())) refreshPin(card, channel, kind);
             throw;
         }
     }
 
     SignResult signOnCard(Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction& transaction,
-                          const SignRequest& request)
+                          const SignRequest& request, const PinCheck& check)
     {
         const std::string signingId(card.token->signingCertificateId());
         const auto certificateId = request.certificateId.value_or(signingId);
@@ -448,21 +483,23 @@ private:
         }
 
         const PinInput* pin = request.pin ? &*request.pin : nullptr;
+        bool refusedByCheck = false;
         try {
-            auto signature = card.token->sign(channel, request.digestAlgorithm, request.digest, pin);
+            auto signature = card.token->sign(channel, request.digestAlgorithm, request.digest, pin,
+                                              watch(check, refusedByCheck));
             // The signature used up the verified state: the counter is what matters now.
-            refreshPin(card, channel, PinOperation::Sign);
+            setPin(card, signature.pin, PinOperation::Sign);
             return SignResult{std::move(signature.signature), std::move(signature.algorithm), certificateId,
                               std::move(certificate)};
         } catch (const Error& e) {
             const auto code = e.code();
             // If our VERIFY succeeded but the signature then failed, the card
             // would stay verified for whoever comes next: reset it instead.
-            const bool mayBeVerified = pin && !connectionLost(code) && code != ErrorCode::BadRequest
+            const bool mayBeVerified = pin && !refusedByCheck && !connectionLost(code) && code != ErrorCode::BadRequest
                 && code != ErrorCode::PinFormat && code != ErrorCode::PinIncorrect && code != ErrorCode::PinBlocked
                 && code != ErrorCode::PinCancelled && code != ErrorCode::PinEntryTimeout;
             if (mayBeVerified) transaction.resetCardOnEnd();
-            if (isPinVerdict(code)) refreshPin(card, channel, PinOperation::Sign);
+            if (!refusedByCheck && isPinVerdict(code)) refreshPin(card, channel, PinOperation::Sign);
             throw;
         }
     }

@@ -4,7 +4,16 @@ import hashlib
 import unittest
 
 from event_stream import EventStream
-from harness import DEMO_PIN, DEMO_UNBLOCK, StackTestCase, b64
+from harness import DEMO_PIN, DEMO_UNBLOCK, StackTestCase, b64, unb64, verify_signature
+
+# docs/reference-card.md: SELECT of the application answering its FCI, and VERIFY without data.
+SELECT_WITH_FCI = "00A4040007F0494E4B414E0100"
+PIN_STATUS = "00200081"
+
+
+def commands(log_lines: list[str]) -> list[str]:
+    """The command APDUs (hex, PIN data redacted) of APDU log lines "<time> <command> <status word>"."""
+    return [line.split()[1] for line in log_lines]
 
 
 class PinStoryTest(StackTestCase):
@@ -76,6 +85,8 @@ class PinStoryTest(StackTestCase):
         problem = self.assertProblem(self.verify("0000"), 409, "PIN_GUARD")
         self.assertEqual(problem["triesLeft"], 3)
         self.assertNotIn(" 0020008110", "\n".join(self.vcard.apdu_lines()[before:]), "no VERIFY with a PIN may reach the card")
+        # The guard decided on the counter read by the operation itself, after its one SELECT.
+        self.assertEqual(commands(self.vcard.apdu_lines()[before:]), [SELECT_WITH_FCI, PIN_STATUS])
         for expected in (2, 1):
             problem = self.assertProblem(self.verify("0000", acknowledge=True), 403, "PIN_INCORRECT")
             self.assertEqual(problem["triesLeft"], expected)
@@ -133,6 +144,64 @@ class PinStoryTest(StackTestCase):
         before = self.vcard.apdu_count()
         self.assertProblem(self.unblock(DEMO_UNBLOCK, acknowledge=True), 423, "UNBLOCK_CODE_BLOCKED")
         self.assertNotIn(" 002C008120", "\n".join(self.vcard.apdu_lines()[before:]))
+
+
+class OneTransactionTest(StackTestCase):
+    """The counter the guard decides on and the command spending the try come from one
+    transaction: after one SELECT, the counter read, then the PIN command."""
+
+    def test_a_verification_selects_once_reads_the_counter_then_sends_the_pin(self):
+        before = self.vcard.apdu_count()
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": DEMO_PIN})
+        self.assertEqual(r.status, 200, r)
+        sent = commands(self.vcard.apdu_lines()[before:])
+        self.assertEqual(sent.count(SELECT_WITH_FCI), 1, sent)
+        self.assertEqual(len([c for c in sent if c.startswith("00A4")]), 1, sent)
+        # SELECT, the guard's read, the VERIFY with the PIN (redacted), the tries read back.
+        self.assertEqual(len(sent), 4, sent)
+        self.assertEqual(sent[:2], [SELECT_WITH_FCI, PIN_STATUS])
+        self.assertTrue(sent[2].startswith("0020008110"), sent)
+        self.assertEqual(sent[3], PIN_STATUS)
+
+    def test_a_signature_with_pin_selects_once(self):
+        digest = hashlib.sha256(b"one select").digest()
+        before = self.vcard.apdu_count()
+        r = self.sign(digest)
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        result = verify_signature(unb64(body["certificate"]), digest, unb64(body["signature"]), "SHA-256", self.work)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        sent = commands(self.vcard.apdu_lines()[before:])
+        self.assertEqual(len([c for c in sent if c.startswith("00A4")]), 1, sent)
+        self.assertEqual(sent[:2], [SELECT_WITH_FCI, PIN_STATUS])
+        self.assertTrue(sent[2].startswith("0020008110"), sent)
+        self.assertTrue(sent[3].startswith("002241B6"), sent)  # MSE SET
+        self.assertTrue(sent[4].startswith("002A9E9A"), sent)  # PSO COMPUTE DIGITAL SIGNATURE
+
+
+class CardWithFiveTriesTest(StackTestCase):
+    """A card issued with 5 tries (not the usual 10): the answers are the card's, not a constant."""
+
+    vcard_args = ("--max-tries", "5")
+
+    def test_tries_left_and_maximum_come_from_the_card(self):
+        fresh = {"triesLeft": 5, "maxTries": 5, "blocked": False}
+        self.assertEqual(self.pin_status(), fresh)
+        r = self.client.get(f"/v1/cards/{self.card_id}/unblock-code")
+        self.assertEqual(r.json(), fresh, r)
+        wrong = self.assertProblem(self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": "9999"}), 403,
+                                   "PIN_INCORRECT")
+        self.assertEqual(wrong["triesLeft"], 4)
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": DEMO_PIN})
+        self.assertEqual((r.status, r.json()), (200, fresh))
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/change", {"pin": DEMO_PIN, "newPin": "24680"})
+        self.assertEqual((r.status, r.json()), (200, fresh))
+        r = self.client.post(f"/v1/cards/{self.card_id}/pin/unblock", {"unblockCode": DEMO_UNBLOCK, "newPin": DEMO_PIN})
+        self.assertEqual((r.status, r.json()), (200, fresh))
+        r = self.sign(hashlib.sha256(b"five").digest())
+        self.assertEqual(r.status, 200, r)
+        card = self.client.get(f"/v1/cards/{self.card_id}").json()
+        self.assertEqual(card["pin"], fresh)
 
 
 if __name__ == "__main__":

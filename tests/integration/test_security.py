@@ -132,6 +132,56 @@ class HostileRequestTest(SecurityStackTestCase):
     def tearDown(self):
         self.restore_pin()
 
+    def card_events_since(self, line_count: int) -> list[str]:
+        """The virtual card's control events ('# reset', ...) after the first `line_count` log lines."""
+        return [line for line in self.vcard.log.read_text().splitlines()[line_count:] if " # " in line]
+
+    def assertSignedAndVerifies(self, r, digest: bytes):
+        self.assertEqual(r.status, 200, r)
+        body = r.json()
+        result = verify_signature(unb64(body["certificate"]), digest, unb64(body["signature"]), "SHA-256", self.work)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+
+    def assertNoSignatureReachedTheCard(self, before: int):
+        self.assertEqual([line for line in self.new_apdus(before) if " 002A" in line], [],
+                         "no PSO COMPUTE DIGITAL SIGNATURE may reach the card")
+
+    def test_a_verified_pin_belongs_to_whoever_verified_it(self):
+        digest = hashlib.sha256(b"an e-application form").digest()
+        sign_path = f"/v1/cards/{self.card_id}/sign"
+        # The local client (the CLI's token) verifies the PIN ...
+        self.assertEqual(self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": DEMO_PIN}).status, 200)
+        log_lines = len(self.vcard.log.read_text().splitlines())
+        before = self.vcard.apdu_count()
+        # ... and an allowlisted page's signature without a PIN does not get to use it.
+        self.assertProblem(self.page(PORTAL).post(sign_path, self.sign_body(pin=None)), 403, "PIN_REQUIRED")
+        self.assertNoSignatureReachedTheCard(before)
+        # The card's verification was ended (reset) before anything of the page's ran.
+        self.assertTrue([e for e in self.card_events_since(log_lines) if e.endswith("# reset")], self.card_events_since(log_lines))
+        # Another principal came in between: the local client's verification is gone for it too.
+        self.assertProblem(self.sign(digest, pin=None), 403, "PIN_REQUIRED")
+        self.assertNoSignatureReachedTheCard(before)
+        # Verifying right before its own signature, the local client signs without sending the PIN again.
+        self.assertEqual(self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": DEMO_PIN}).status, 200)
+        self.assertSignedAndVerifies(self.sign(digest, pin=None), digest)
+        # Used up: the next one needs a PIN again.
+        self.assertProblem(self.sign(digest, pin=None), 403, "PIN_REQUIRED")
+
+    def test_a_pages_own_verification_is_lost_to_another_principals_operation_in_between(self):
+        digest = hashlib.sha256(b"an e-application form").digest()
+        portal = self.page(PORTAL_ACK)  # may verify ("pin")
+        sign_path = f"/v1/cards/{self.card_id}/sign"
+        self.assertEqual(portal.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": DEMO_PIN}).status, 200)
+        self.assertSignedAndVerifies(portal.post(sign_path, self.sign_body(pin=None)), digest)
+
+        self.assertEqual(portal.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": DEMO_PIN}).status, 200)
+        log_lines = len(self.vcard.log.read_text().splitlines())
+        self.pin_status()  # the local client reads the card in between
+        self.assertTrue([e for e in self.card_events_since(log_lines) if e.endswith("# reset")])
+        before = self.vcard.apdu_count()
+        self.assertProblem(portal.post(sign_path, self.sign_body(pin=None)), 403, "PIN_REQUIRED")
+        self.assertNothingReachedTheCard(before)
+
     def test_an_allowlisted_page_signs_and_reads_its_answer(self):
         portal = self.page(PORTAL)
         preflight = portal.preflight(f"/v1/cards/{self.card_id}/sign")

@@ -200,6 +200,36 @@ TEST_SUITE("ApduChannel")
         CHECK(card.finished());
     }
 
+    TEST_CASE("6Cxx to a command without Le is the card's answer: a PIN-carrying command is never re-sent")
+    {
+        // VERIFY with a PIN block, CHANGE REFERENCE DATA, RESET RETRY COUNTER:
+        // no Le, so no wrong Le; sending them again would spend a second try.
+        const Bytes pinBlock = hex("31 32 33 34 FF FF FF FF FF FF FF FF FF FF FF FF");
+        for (const ApduHeader header : {ApduHeader{0x00, 0x20, 0x00, 0x81}, ApduHeader{0x00, 0x24, 0x00, 0x81},
+                                        ApduHeader{0x00, 0x2C, 0x00, 0x81}}) {
+            const Bytes data = header.ins == 0x20 ? pinBlock : concat(pinBlock, pinBlock);
+            ScriptedTransport card;
+            card.expect(CommandApdu(header, data).encode(), hex("6C 10"));
+            ApduChannel channel(card);
+
+            const auto response = channel.transmit(CommandApdu(header, data));
+
+            CHECK(response.sw() == 0x6C10);
+            CHECK(card.sent() == 1);
+            CHECK(card.finished());
+        }
+    }
+
+    TEST_CASE("6Cxx to a command without data or Le (VERIFY without data) is returned too")
+    {
+        ScriptedTransport card;
+        card.expect(hex("00 20 00 81"), hex("6C 00"));
+        ApduChannel channel(card);
+
+        CHECK(channel.transmit(CommandApdu(ApduHeader{0x00, 0x20, 0x00, 0x81})).sw() == 0x6C00);
+        CHECK(card.sent() == 1);
+    }
+
     TEST_CASE("error status words pass through untouched")
     {
         ScriptedTransport card;

@@ -82,31 +82,37 @@ public:
         lastCardId = cardId;
         complete("unblockCodeStatus", std::move(done), unblockCode);
     }
-    void verifyPin(const std::string& cardId, PinInput value, Completion<PinStatus> done) override
+    void verifyPin(const std::string& cardId, PinInput value, PinCheck, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
         lastPin = std::string(value.value().view());
         complete("verifyPin", std::move(done), pin);
     }
-    void changePin(const std::string& cardId, PinInput value, PinInput newValue, Completion<PinStatus> done) override
+    void changePin(const std::string& cardId, PinInput value, PinInput newValue, PinCheck, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
         lastPin = std::string(value.value().view());
         lastNewPin = std::string(newValue.value().view());
         complete("changePin", std::move(done), pin);
     }
-    void unblockPin(const std::string& cardId, PinInput code, PinInput newValue, Completion<PinStatus> done) override
+    void unblockPin(const std::string& cardId, PinInput code, PinInput newValue, PinCheck,
+                    Completion<PinStatus> done) override
     {
         lastCardId = cardId;
         lastUnblockCode = std::string(code.value().view());
         lastNewPin = std::string(newValue.value().view());
         complete("unblockPin", std::move(done), pin);
     }
-    void sign(const std::string& cardId, SignRequest request, Completion<SignResult> done) override
+    void sign(const std::string& cardId, SignRequest request, PinCheck, Completion<SignResult> done) override
     {
         lastCardId = cardId;
         lastSign = std::move(request);
         complete("sign", std::move(done), signResult);
+    }
+    void endPinVerification(const std::string& cardId, Completion<std::monostate> done) override
+    {
+        lastCardId = cardId;
+        complete("endPinVerification", std::move(done), std::monostate{});
     }
     void shutdown() override {}
 
@@ -397,9 +403,10 @@ TEST_SUITE("api routes")
         CHECK(f.agent.lastSign->pin->value().view() == "1234");
     }
 
-    TEST_CASE("sign without PIN or certificate leaves both to the agent")
+    TEST_CASE("sign without PIN (right after the caller's verification) or certificate leaves both to the agent")
     {
         Fixture f;
+        CHECK(f.call("POST", "/v1/cards/" + std::string(kCardId) + "/pin/verify", R"({"pin":"1234"})").status == 200);
         const Response r = f.call("POST", "/v1/cards/" + std::string(kCardId) + "/sign",
                                   R"({"digest":")" + b64(Bytes(32, 1)) + R"(","digestAlgorithm":"SHA-256","pin":null})");
         CHECK(r.status == 200);

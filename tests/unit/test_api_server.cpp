@@ -61,10 +61,10 @@ public:
     }
     void pinStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
     void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void verifyPin(const std::string&, PinInput, Completion<PinStatus> done) override { done(notHere()); }
-    void changePin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(notHere()); }
-    void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(notHere()); }
-    void sign(const std::string&, SignRequest, Completion<SignResult> done) override
+    void verifyPin(const std::string&, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
+    void changePin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
+    void unblockPin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
+    void sign(const std::string&, SignRequest, PinCheck, Completion<SignResult> done) override
     {
         worker_ = std::thread([this, done = std::move(done)] {
             signStarted.set_value();
@@ -72,6 +72,7 @@ public:
             done(SignResult{{1, 2, 3}, "RSASSA-PKCS1-v1_5-SHA-256", "sign", {4, 5}});
         });
     }
+    void endPinVerification(const std::string&, Completion<std::monostate> done) override { done(notHere()); }
     void shutdown() override
     {
         shutdownCalled = true;

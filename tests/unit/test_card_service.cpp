@@ -404,7 +404,7 @@ TEST_SUITE("card service")
         const auto id = f.insertAndRead();
 
         const auto wrong = errorOf(await<inkan::PinStatus>(
-            [&](auto done) { f.agent->verifyPin(id, Secret("9999"), std::move(done)); }));
+            [&](auto done) { f.agent->verifyPin(id, Secret("9999"), {}, std::move(done)); }));
         CHECK(wrong.code() == ErrorCode::PinIncorrect);
         CHECK(wrong.triesLeft == std::optional<int>(9));
         CHECK(listCards(*f.agent).front().pin.triesLeft == 9);
@@ -413,7 +413,7 @@ TEST_SUITE("card service")
         CHECK(asked.triesLeft == 9);
 
         const auto right = valueOf(await<inkan::PinStatus>(
-            [&](auto done) { f.agent->verifyPin(id, Secret("1234"), std::move(done)); }));
+            [&](auto done) { f.agent->verifyPin(id, Secret("1234"), {}, std::move(done)); }));
         CHECK(right.triesLeft == 10);
         CHECK(listCards(*f.agent).front().pin.triesLeft == 10);
     }
@@ -423,7 +423,7 @@ TEST_SUITE("card service")
         Fixture f;
         const auto id = f.insertAndRead();
 
-        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("12"), std::move(done)); }))
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("12"), {}, std::move(done)); }))
                   .code()
               == ErrorCode::PinFormat);
         CHECK(f.store.triesLeft(inkan::vcard::PinReference::User) == 10);
@@ -436,7 +436,7 @@ TEST_SUITE("card service")
 
         inkan::SignRequest withoutPin;
         withoutPin.digest = kDigest;
-        CHECK(errorOf(await<inkan::SignResult>([&](auto done) { f.agent->sign(id, std::move(withoutPin), std::move(done)); }))
+        CHECK(errorOf(await<inkan::SignResult>([&](auto done) { f.agent->sign(id, std::move(withoutPin), {}, std::move(done)); }))
                   .code()
               == ErrorCode::PinRequired);
 
@@ -444,7 +444,7 @@ TEST_SUITE("card service")
         request.digest = kDigest;
         request.pin = Secret("1234");
         const auto result =
-            valueOf(await<inkan::SignResult>([&](auto done) { f.agent->sign(id, std::move(request), std::move(done)); }));
+            valueOf(await<inkan::SignResult>([&](auto done) { f.agent->sign(id, std::move(request), {}, std::move(done)); }));
         CHECK(result.signatureAlgorithm == "RSASSA-PKCS1-v1_5-SHA-256");
         CHECK(result.certificateId == "sign");
         CHECK(result.certificate == f.store.signingCertificate());
@@ -462,7 +462,7 @@ TEST_SUITE("card service")
             request.digest = std::move(digest);
             request.pin = Secret("1234");
             return errorOf(
-                await<inkan::SignResult>([&](auto done) { f.agent->sign(id, std::move(request), std::move(done)); }));
+                await<inkan::SignResult>([&](auto done) { f.agent->sign(id, std::move(request), {}, std::move(done)); }));
         };
 
         CHECK(signWith("ca", kDigest).code() == ErrorCode::BadRequest);
@@ -476,11 +476,11 @@ TEST_SUITE("card service")
         Fixture f;
         const auto id = f.insertAndRead();
         const auto verify = [&](const char* pin) {
-            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret(pin), std::move(done)); });
+            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret(pin), {}, std::move(done)); });
         };
 
         CHECK(valueOf(await<inkan::PinStatus>([&](auto done) {
-                  f.agent->changePin(id, Secret("1234"), Secret("24680"), std::move(done));
+                  f.agent->changePin(id, Secret("1234"), Secret("24680"), {}, std::move(done));
               })).triesLeft
               == 10);
         for (int i = 0; i < 9; ++i) CHECK(errorOf(verify("1234")).code() == ErrorCode::PinIncorrect);
@@ -489,11 +489,11 @@ TEST_SUITE("card service")
         CHECK(listCards(*f.agent).front().pin.blocked);
 
         CHECK(errorOf(await<inkan::PinStatus>([&](auto done) {
-                  f.agent->unblockPin(id, Secret("87654321"), Secret("1234"), std::move(done));
+                  f.agent->unblockPin(id, Secret("87654321"), Secret("1234"), {}, std::move(done));
               })).code()
               == ErrorCode::UnblockCodeIncorrect);
         const auto unblocked = valueOf(await<inkan::PinStatus>([&](auto done) {
-            f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), std::move(done));
+            f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), {}, std::move(done));
         }));
         CHECK(unblocked.triesLeft == 10);
         CHECK_FALSE(listCards(*f.agent).front().pin.blocked);
@@ -598,7 +598,7 @@ TEST_SUITE("card service")
     {
         Fixture f;
         const auto id = f.insertAndRead();
-        (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("97531"), std::move(done)); });
+        (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("97531"), {}, std::move(done)); });
         f.agent->shutdown();
 
         const std::lock_guard lock(f.logMutex);
@@ -659,14 +659,14 @@ TEST_SUITE("card service events")
                 + std::to_string(triesLeft) + ",\"maxTries\":10,\"blocked\":" + (blocked ? "true" : "false") + "}";
         };
         const auto verify = [&](const char* pin) {
-            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret(pin), std::move(done)); });
+            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret(pin), {}, std::move(done)); });
         };
 
         CHECK(errorOf(verify("9999")).code() == ErrorCode::PinIncorrect);
         CHECK(f.takeEvents() == Lines{status(9, "verify")});
 
         (void)valueOf(await<inkan::PinStatus>([&](auto done) {
-            f.agent->changePin(id, Secret("1234"), Secret("2468"), std::move(done));
+            f.agent->changePin(id, Secret("1234"), Secret("2468"), {}, std::move(done));
         }));
         CHECK(f.takeEvents() == Lines{status(10, "change")});
 
@@ -682,16 +682,70 @@ TEST_SUITE("card service events")
         CHECK(f.takeEvents() == Lines{status(0, "verify", true)});  // still blocked: no second pin-blocked
 
         (void)valueOf(await<inkan::PinStatus>([&](auto done) {
-            f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), std::move(done));
+            f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), {}, std::move(done));
         }));
         CHECK(f.takeEvents() == Lines{status(10, "unblock")});
 
         const auto signature = await<inkan::SignResult>([&](auto done) {
             f.agent->sign(id, inkan::SignRequest{std::nullopt, kDigest, inkan::DigestAlgorithm::Sha256, Secret("1234")},
-                          std::move(done));
+                          {}, std::move(done));
         });
         (void)valueOf(signature);
         CHECK(f.takeEvents() == Lines{status(10, "sign")});
+    }
+
+    TEST_CASE("the PIN check sees the card's counter inside the operation; its refusal spends and announces nothing")
+    {
+        Fixture f;
+        const auto id = f.insertAndRead();
+        (void)f.eventsUntil("card-inserted");
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("9999"), {}, std::move(done)); }))
+                  .code()
+              == ErrorCode::PinIncorrect);
+        (void)f.takeEvents();
+
+        std::vector<int> seen;
+        // A refusal that reads like a card's verdict: still the check's, so no refresh and no event.
+        const inkan::PinCheck refuse = [&](const inkan::PinStatus& status) {
+            seen.push_back(status.triesLeft);
+            throw Error(ErrorCode::PinBlocked, "refused by the check");
+        };
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("1234"), refuse, std::move(done)); }))
+                  .code()
+              == ErrorCode::PinBlocked);
+        CHECK(errorOf(await<inkan::SignResult>([&](auto done) {
+                  f.agent->sign(id, inkan::SignRequest{std::nullopt, kDigest, inkan::DigestAlgorithm::Sha256, Secret("1234")},
+                                refuse, std::move(done));
+              })).code()
+              == ErrorCode::PinBlocked);
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) {
+                  f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), refuse, std::move(done));
+              })).code()
+              == ErrorCode::PinBlocked);
+        CHECK(seen == std::vector<int>{9, 9, 10});  // the PIN's counter twice, then the unblock code's
+        CHECK(f.store.triesLeft(inkan::vcard::PinReference::User) == 9);
+        CHECK(f.takeEvents().empty());
+    }
+
+    TEST_CASE("endPinVerification resets the card: a PIN verified before no longer signs")
+    {
+        Fixture f;
+        const auto id = f.insertAndRead();
+        const auto verify = [&] {
+            (void)valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("1234"), {}, std::move(done)); }));
+        };
+        const auto signWithoutPin = [&] {
+            return await<inkan::SignResult>([&](auto done) {
+                f.agent->sign(id, inkan::SignRequest{std::nullopt, kDigest, inkan::DigestAlgorithm::Sha256, std::nullopt}, {},
+                              std::move(done));
+            });
+        };
+        verify();
+        (void)valueOf(signWithoutPin());  // control: the verification signs
+
+        verify();
+        (void)valueOf(await<std::monostate>([&](auto done) { f.agent->endPinVerification(id, std::move(done)); }));
+        CHECK(errorOf(signWithoutPin()).code() == ErrorCode::PinRequired);
     }
 
     TEST_CASE("a card inserted with a blocked PIN announces pin-blocked with it")
@@ -699,7 +753,7 @@ TEST_SUITE("card service events")
         Fixture f;
         const auto id = f.insertAndRead();
         for (int i = 0; i < 10; ++i) {
-            (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("9999"), std::move(done)); });
+            (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("9999"), {}, std::move(done)); });
         }
         f.backend->pull();
         f.backend->publishRemoval();

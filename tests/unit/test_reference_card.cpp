@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "daemon/card/digest_info.hpp"
 #include "daemon/card/profiles.hpp"
@@ -33,8 +34,17 @@ namespace {
 Bytes slice(const Bytes& bytes, std::size_t from, std::size_t to) { return Bytes(bytes.begin() + from, bytes.begin() + to); }
 
 // The commands of docs/reference-card.md, as a reader of the spec writes them.
-const Bytes kSelectApplication = hex("00 A4 04 0C 07 F0 49 4E 4B 41 4E 01");
+const Bytes kSelectApplication = hex("00 A4 04 00 07 F0 49 4E 4B 41 4E 01 00");
 const Bytes kOk = hex("90 00");
+// Its FCI: 6F { 84 AID, A5 { 81 01 <max PIN tries>, 82 01 <max unblock-code tries> } } + 9000.
+Bytes fci(int maxPin, int maxUnblock)
+{
+    return concat(hex("6F 11 84 07 F0 49 4E 4B 41 4E 01 A5 06 81 01"),
+                  concat(Bytes{static_cast<std::uint8_t>(maxPin), 0x82, 0x01, static_cast<std::uint8_t>(maxUnblock)},
+                         hex("90 00")));
+}
+const Bytes kFci = fci(10, 10);
+const Bytes kPinStatusQuery = hex("00 20 00 81");
 const Bytes kPin1234Block = hex("31 32 33 34 FF FF FF FF FF FF FF FF FF FF FF FF");
 const Bytes kPin9999Block = hex("39 39 39 39 FF FF FF FF FF FF FF FF FF FF FF FF");
 const Bytes kPin567890Block = hex("35 36 37 38 39 30 FF FF FF FF FF FF FF FF FF FF");
@@ -146,7 +156,7 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("readIdentity selects the application and reads the 8-byte serial of EF D001")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(hex("00 A4 02 0C 02 D0 01"), kOk);                      // SELECT EF D001
         card.expect(hex("00 B0 00 00 08"), hex("01 02 03 04 05 06 07 08 90 00"));  // READ BINARY 8
         ApduChannel channel(card);
@@ -161,7 +171,7 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("a short serial is a card error")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(hex("00 A4 02 0C 02 D0 01"), kOk);
         card.expect(hex("00 B0 00 00 08"), hex("6C 04"));                  // only 4 bytes in the file
         card.expect(hex("00 B0 00 00 04"), hex("01 02 03 04 90 00"));
@@ -190,7 +200,7 @@ TEST_SUITE("ReferenceCard")
         const Bytes ca = hex("30 06 02 01 01 02 01 02");
 
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(hex("00 A4 02 0C 02 C0 01"), kOk);                                  // SELECT EF C001
         card.expect(hex("00 B0 00 00 04"), concat(slice(signing, 0, 4), kOk));          // the DER header
         card.expect(hex("00 B0 00 04 00"), concat(slice(signing, 4, 260), kOk));        // offset 4, 256 bytes
@@ -214,7 +224,7 @@ TEST_SUITE("ReferenceCard")
     {
         const Bytes signing = hex("30 02 05 00");
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(hex("00 A4 02 0C 02 C0 01"), kOk);
         card.expect(hex("00 B0 00 00 04"), concat(signing, kOk));  // the whole 4-byte SEQUENCE
         card.expect(hex("00 A4 02 0C 02 C0 02"), hex("6A 82"));   // no CA certificate on this card
@@ -229,13 +239,13 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("a missing signing certificate or a file that is no DER SEQUENCE is a card error")
     {
         ScriptedCard missing;
-        missing.expect(kSelectApplication, kOk);
+        missing.expect(kSelectApplication, kFci);
         missing.expect(hex("00 A4 02 0C 02 C0 01"), hex("6A 82"));
         ApduChannel missingChannel(missing);
         CHECK(errorOf([&] { profile.readCertificates(missingChannel); }).code() == ErrorCode::CardError);
 
         ScriptedCard garbage;
-        garbage.expect(kSelectApplication, kOk);
+        garbage.expect(kSelectApplication, kFci);
         garbage.expect(hex("00 A4 02 0C 02 C0 01"), kOk);
         garbage.expect(hex("00 B0 00 00 04"), hex("FF FF FF FF 90 00"));
         ApduChannel garbageChannel(garbage);
@@ -245,7 +255,7 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("a certificate claiming more than READ BINARY can address is refused before reading it")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(hex("00 A4 02 0C 02 C0 01"), kOk);
         card.expect(hex("00 B0 00 00 04"), hex("30 82 FF FF 90 00"));  // 65 539 bytes
         ApduChannel channel(card);
@@ -257,9 +267,9 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("pinStatus and unblockCodeStatus ask with VERIFY 81 / 82 without data and spend no try")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(hex("00 20 00 81"), hex("63 C7"));  // not verified, 7 tries left
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(hex("00 20 00 82"), hex("63 C5"));  // the unblock code: 5 tries left
         ApduChannel channel(card);
 
@@ -277,8 +287,9 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("verifyPin sends the PIN padded with FF to 16 bytes")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), kOk);
+        card.expect(kPinStatusQuery, kOk);  // read back: verified
         ApduChannel channel(card);
 
         const auto status = profile.verifyPin(channel, Secret("1234"));
@@ -291,7 +302,7 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("a wrong PIN reports the tries left")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(concat(hex("00 20 00 81 10"), kPin9999Block), hex("63 C9"));
         ApduChannel channel(card);
 
@@ -304,7 +315,7 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("a blocked PIN is reported as blocked")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), hex("69 83"));
         ApduChannel channel(card);
 
@@ -341,8 +352,9 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("16-digit PINs fill the block without padding")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(hex("00 20 00 81 10 31 32 33 34 35 36 37 38 39 30 31 32 33 34 35 36"), kOk);
+        card.expect(kPinStatusQuery, kOk);
         ApduChannel channel(card);
 
         CHECK_NOTHROW(profile.verifyPin(channel, Secret("1234567890123456")));
@@ -351,8 +363,9 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("changePin sends the old and the new PIN block in one CHANGE REFERENCE DATA")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(concat(concat(hex("00 24 00 81 20"), kPin1234Block), kPin567890Block), kOk);
+        card.expect(kPinStatusQuery, hex("63 CA"));  // read back: not verified, 10 tries
         ApduChannel channel(card);
 
         const auto status = profile.changePin(channel, Secret("1234"), Secret("567890"));
@@ -364,7 +377,7 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("changePin with a wrong old PIN reports the tries left")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(concat(concat(hex("00 24 00 81 20"), kPin9999Block), kPin567890Block), hex("63 C2"));
         ApduChannel channel(card);
 
@@ -376,8 +389,9 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("unblockPin sends unblock code and new PIN in RESET RETRY COUNTER")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), kOk);
+        card.expect(kPinStatusQuery, hex("63 CA"));
         ApduChannel channel(card);
 
         const auto status = profile.unblockPin(channel, Secret("12345678"), Secret("1234"));
@@ -390,7 +404,7 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("a wrong unblock code reports the unblock code's tries left, a blocked one UnblockCodeBlocked")
     {
         ScriptedCard wrong;
-        wrong.expect(kSelectApplication, kOk);
+        wrong.expect(kSelectApplication, kFci);
         wrong.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), hex("63 C4"));
         ApduChannel wrongChannel(wrong);
         const auto e = errorOf([&] { profile.unblockPin(wrongChannel, Secret("12345678"), Secret("1234")); });
@@ -398,7 +412,7 @@ TEST_SUITE("ReferenceCard")
         CHECK(e.triesLeft == std::optional<int>(4));
 
         ScriptedCard blocked;
-        blocked.expect(kSelectApplication, kOk);
+        blocked.expect(kSelectApplication, kFci);
         blocked.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), hex("69 83"));
         ApduChannel blockedChannel(blocked);
         CHECK(errorOf([&] { profile.unblockPin(blockedChannel, Secret("12345678"), Secret("1234")); }).code()
@@ -412,12 +426,13 @@ TEST_SUITE("ReferenceCard")
         for (int i = 0; i < 256; ++i) signature.push_back(static_cast<std::uint8_t>(255 - i));
 
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), kOk);  // VERIFY 1234
         card.expect(kMseSet, kOk);                                         // alg 02, key 01
         // PSO COMPUTE DIGITAL SIGNATURE, Lc 33 = 19-byte prefix + 32-byte digest, Le 00.
         card.expect(concat(concat(concat(hex("00 2A 9E 9A 33"), kSha256Prefix), digest), hex("00")), hex("61 00"));
         card.expect(hex("00 C0 00 00 00"), concat(signature, kOk));  // GET RESPONSE 256
+        card.expect(kPinStatusQuery, hex("63 CA"));                   // the verification is used up
         ApduChannel channel(card);
 
         const PinInput pin(Secret("1234"));
@@ -431,8 +446,9 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("VERIFY on the PIN pad: the reader gets PIN_VERIFY_STRUCTURE with the all-FF block as the template")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(ScriptedCard::Via::PinpadVerify, kPinpadVerifyStructure, kOk);
+        card.expect(kPinStatusQuery, kOk);
         ApduChannel channel(card);
         const auto status = profile.verifyPin(channel, PinInput::onPinpad());
         CHECK(status.triesLeft == 10);
@@ -443,7 +459,7 @@ TEST_SUITE("ReferenceCard")
     {
         const auto pinpadError = [&](const Bytes& answer) {
             ScriptedCard card;
-            card.expect(kSelectApplication, kOk);
+            card.expect(kSelectApplication, kFci);
             card.expect(ScriptedCard::Via::PinpadVerify, kPinpadVerifyStructure, answer);
             ApduChannel channel(card);
             return errorOf([&] { profile.verifyPin(channel, PinInput::onPinpad()); });
@@ -461,9 +477,10 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("CHANGE and RESET RETRY COUNTER on the PIN pad: PIN_MODIFY_STRUCTURE, current value then the new PIN twice")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(ScriptedCard::Via::PinpadModify, pinpadModifyStructure(hex("00 24 00 81 20")), kOk);
-        card.expect(kSelectApplication, kOk);
+        card.expect(kPinStatusQuery, hex("63 CA"));
+        card.expect(kSelectApplication, kFci);
         card.expect(ScriptedCard::Via::PinpadModify, pinpadModifyStructure(hex("00 2C 00 81 20")), hex("63 C9"));
         ApduChannel channel(card);
         CHECK(profile.changePin(channel, PinInput::onPinpad(), PinInput::onPinpad()).triesLeft == 10);
@@ -477,11 +494,12 @@ TEST_SUITE("ReferenceCard")
     {
         const Bytes digest(32, 0x42);
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(ScriptedCard::Via::PinpadVerify, kPinpadVerifyStructure, kOk);
         card.expect(kMseSet, kOk);
         card.expect(concat(concat(concat(hex("00 2A 9E 9A 33"), kSha256Prefix), digest), hex("00")), hex("61 00"));
         card.expect(hex("00 C0 00 00 00"), concat(Bytes(256, 0x5A), kOk));
+        card.expect(kPinStatusQuery, hex("63 CA"));
         ApduChannel channel(card);
         const auto pin = PinInput::onPinpad();
         CHECK(profile.sign(channel, DigestAlgorithm::Sha256, digest, &pin).signature == Bytes(256, 0x5A));
@@ -497,7 +515,7 @@ TEST_SUITE("ReferenceCard")
         CHECK(card.sent() == 0);
 
         struct NoPinpad final : inkan::pcsc::ApduTransport {
-            Bytes transmit(ByteView) override { return hex("90 00"); }
+            Bytes transmit(ByteView command) override { return command[1] == 0xA4 ? kFci : hex("90 00"); }
         } plain;
         ApduChannel plainChannel(plain);
         CHECK(errorOf([&] { profile.verifyPin(plainChannel, PinInput::onPinpad()); }).code()
@@ -508,7 +526,7 @@ TEST_SUITE("ReferenceCard")
     {
         const Bytes digest(64, 0x07);
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(kMseSet, kOk);
         card.expect(concat(concat(concat(hex("00 2A 9E 9A 53"),
                                          hex("30 51 30 0D 06 09 60 86 48 01 65 03 04 02 03 05 00 04 40")),
@@ -526,7 +544,7 @@ TEST_SUITE("ReferenceCard")
     {
         const Bytes digest(48, 0x01);
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(kMseSet, kOk);
         card.expect(concat(concat(concat(hex("00 2A 9E 9A 43"),
                                          hex("30 41 30 0D 06 09 60 86 48 01 65 03 04 02 02 05 00 04 30")),
@@ -534,6 +552,7 @@ TEST_SUITE("ReferenceCard")
                            hex("00")),
                     hex("61 00"));
         card.expect(hex("00 C0 00 00 00"), concat(Bytes(256, 0x99), kOk));
+        card.expect(kPinStatusQuery, hex("63 CA"));
         ApduChannel channel(card);
 
         CHECK(profile.sign(channel, DigestAlgorithm::Sha384, digest, nullptr).algorithm
@@ -543,7 +562,7 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("sign with a wrong PIN stops after VERIFY")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(concat(hex("00 20 00 81 10"), kPin9999Block), hex("63 C8"));
         ApduChannel channel(card);
 
@@ -573,12 +592,108 @@ TEST_SUITE("ReferenceCard")
     TEST_CASE("a failing MSE SET is a card error with its status word")
     {
         ScriptedCard card;
-        card.expect(kSelectApplication, kOk);
+        card.expect(kSelectApplication, kFci);
         card.expect(kMseSet, hex("6A 80"));
         ApduChannel channel(card);
 
         const auto e = errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(32, 0), nullptr); });
         CHECK(e.code() == ErrorCode::CardError);
         CHECK(e.statusWord == std::optional<std::uint16_t>(0x6A80));
+    }
+
+    TEST_CASE("the try maxima come from the card's FCI, not from the profile")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, fci(5, 3));
+        card.expect(kPinStatusQuery, kOk);  // verified: the counter is at the maximum
+        card.expect(kSelectApplication, fci(5, 3));
+        card.expect(hex("00 20 00 82"), hex("63 C2"));
+        ApduChannel channel(card);
+
+        const auto pin = profile.pinStatus(channel);
+        CHECK(pin.triesLeft == 5);
+        CHECK(pin.maxTries == 5);
+        const auto unblockCode = profile.unblockCodeStatus(channel);
+        CHECK(unblockCode.triesLeft == 2);
+        CHECK(unblockCode.maxTries == 3);
+        CHECK(card.finished());
+    }
+
+    TEST_CASE("a card whose FCI does not tell the maxima is a card error for PIN operations, before any PIN is sent")
+    {
+        for (const Bytes& answer : {kOk, hex("6F 09 84 07 F0 49 4E 4B 41 4E 01 90 00"),
+                                    hex("6F 0A 84 07 F0 49 4E 4B 41 4E 01 A5 90 00"),  // truncated
+                                    fci(0, 10), fci(10, 16)}) {
+            ScriptedCard card;
+            card.expect(kSelectApplication, answer);
+            ApduChannel channel(card);
+            CHECK(errorOf([&] { profile.verifyPin(channel, Secret("1234")); }).code() == ErrorCode::CardError);
+            CHECK(card.finished());
+        }
+    }
+
+    TEST_CASE("the check sees the counter read after the one SELECT, right before the PIN is sent")
+    {
+        std::vector<int> seen;
+        const inkan::PinCheck check = [&](const inkan::PinStatus& status) { seen.push_back(status.triesLeft); };
+
+        ScriptedCard card;
+        card.expect(kSelectApplication, fci(5, 10));
+        card.expect(kPinStatusQuery, hex("63 C4"));
+        card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), kOk);
+        card.expect(kPinStatusQuery, kOk);
+        ApduChannel channel(card);
+        const auto status = profile.verifyPin(channel, Secret("1234"), check);
+        CHECK(seen == std::vector<int>{4});
+        CHECK(status.triesLeft == 5);  // read back from the card: its maximum, not the profile's 10
+        CHECK(status.maxTries == 5);
+        CHECK(card.finished());
+
+        // Unblocking is checked against the unblock code's counter.
+        ScriptedCard unblock;
+        unblock.expect(kSelectApplication, kFci);
+        unblock.expect(hex("00 20 00 82"), hex("63 C6"));
+        unblock.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), kOk);
+        unblock.expect(kPinStatusQuery, hex("63 CA"));
+        ApduChannel unblockChannel(unblock);
+        (void)profile.unblockPin(unblockChannel, Secret("12345678"), Secret("1234"), check);
+        CHECK(seen == std::vector<int>{4, 6});
+        CHECK(unblock.finished());
+    }
+
+    TEST_CASE("a check that refuses stops every PIN command before it is sent")
+    {
+        const inkan::PinCheck refuse = [](const inkan::PinStatus& status) {
+            throw Error(ErrorCode::PinGuard, "guarded").withTriesLeft(status.triesLeft);
+        };
+        const auto refused = [&](auto&& operation, const Bytes& query) {
+            ScriptedCard card;
+            card.expect(kSelectApplication, kFci);
+            card.expect(query, hex("63 C2"));
+            ApduChannel channel(card);
+            const auto e = errorOf([&] { operation(channel); });
+            CHECK(e.code() == ErrorCode::PinGuard);
+            CHECK(card.finished());  // nothing after the counter
+        };
+        const PinInput pin(Secret("1234"));
+        refused([&](ApduChannel& c) { profile.verifyPin(c, pin, refuse); }, kPinStatusQuery);
+        refused([&](ApduChannel& c) { profile.verifyPin(c, PinInput::onPinpad(), refuse); }, kPinStatusQuery);
+        refused([&](ApduChannel& c) { profile.changePin(c, Secret("1234"), Secret("5678"), refuse); }, kPinStatusQuery);
+        refused([&](ApduChannel& c) { profile.unblockPin(c, Secret("12345678"), Secret("1234"), refuse); },
+                hex("00 20 00 82"));
+        refused([&](ApduChannel& c) { profile.sign(c, DigestAlgorithm::Sha256, Bytes(32, 0), &pin, refuse); },
+                kPinStatusQuery);
+    }
+
+    TEST_CASE("a 6Cxx answer to VERIFY with a PIN is a card error; the PIN is sent once")
+    {
+        ScriptedCard card;
+        card.expect(kSelectApplication, kFci);
+        card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), hex("6C 10"));
+        ApduChannel channel(card);
+        const auto e = errorOf([&] { profile.verifyPin(channel, Secret("1234")); });
+        CHECK(e.code() == ErrorCode::CardError);
+        CHECK(e.statusWord == std::optional<std::uint16_t>(0x6C10));
+        CHECK(card.finished());
     }
 }

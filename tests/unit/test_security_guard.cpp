@@ -2,6 +2,8 @@
 // them (with the policy) in front of a fake card agent.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <string>
@@ -29,7 +31,7 @@ public:
     bool readerHasPinpad = false;
     std::string typedOnPinpad;
     std::string serial = "0A1B";
-    bool deferPinStatus = false;  // hold pinStatus completions until release()
+    bool deferVerify = false;  // hold verifyPin completions until release()
     std::vector<std::string> calls;
     std::vector<std::string> pinsSeen;
     std::deque<std::function<void()>> held;
@@ -59,10 +61,6 @@ public:
     void pinStatus(const std::string&, Completion<PinStatus> done) override
     {
         calls.push_back("pinStatus");
-        if (deferPinStatus) {
-            held.push_back([this, done] { done(pin); });
-            return;
-        }
         done(pin);
     }
     void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override
@@ -70,30 +68,51 @@ public:
         calls.push_back("unblockCodeStatus");
         done(unblockCode);
     }
-    void verifyPin(const std::string&, PinInput value, Completion<PinStatus> done) override
+    // The check runs where the card service runs it: with the counter read in
+    // the operation's transaction, right before the command that spends a try.
+    void verifyPin(const std::string&, PinInput value, PinCheck check, Completion<PinStatus> done) override
     {
         calls.push_back(value.isOnPinpad() ? "verifyPin(pinpad)" : "verifyPin");
+        if (deferVerify) {
+            auto input = std::make_shared<PinInput>(std::move(value));
+            held.push_back([this, input, check, done] {
+                if (auto refused = checked(check, pin)) return done(refused);
+                done(attempt(*input));
+            });
+            return;
+        }
+        if (auto refused = checked(check, pin)) return done(refused);
         done(attempt(value));
     }
-    void changePin(const std::string&, PinInput value, PinInput, Completion<PinStatus> done) override
+    void changePin(const std::string&, PinInput value, PinInput, PinCheck check, Completion<PinStatus> done) override
     {
         calls.push_back(value.isOnPinpad() ? "changePin(pinpad)" : "changePin");
+        if (auto refused = checked(check, pin)) return done(refused);
         done(attempt(value));
     }
-    void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override
+    void unblockPin(const std::string&, PinInput, PinInput, PinCheck check, Completion<PinStatus> done) override
     {
         calls.push_back("unblockPin");
+        if (auto refused = checked(check, unblockCode)) return done(refused);
         pin = PinStatus{10, 10, false};
         done(pin);
     }
-    void sign(const std::string&, SignRequest request, Completion<SignResult> done) override
+    void sign(const std::string&, SignRequest request, PinCheck check, Completion<SignResult> done) override
     {
         calls.push_back(!request.pin ? "sign" : request.pin->isOnPinpad() ? "sign(pinpad)" : "sign(pin)");
         if (request.pin) {
+            if (auto refused = checked(check, pin)) return done(refused);
             Outcome<PinStatus> verified = attempt(*request.pin);
             if (auto* error = std::get_if<std::exception_ptr>(&verified)) return done(*error);
+        } else if (check) {
+            calls.push_back("unexpected check");
         }
         done(SignResult{{1, 2}, "RSASSA-PKCS1-v1_5-SHA-256", "sign", {3}});
+    }
+    void endPinVerification(const std::string&, Completion<std::monostate> done) override
+    {
+        calls.push_back("endPinVerification");
+        done(std::monostate{});
     }
     void shutdown() override {}
 
@@ -105,6 +124,22 @@ public:
     }
 
 private:
+    // The guard's callback, as the card service calls it; what it throws is the outcome.
+    std::exception_ptr checked(const PinCheck& check, const PinStatus& counter)
+    {
+        if (!check) {
+            calls.push_back("no check");
+            return nullptr;
+        }
+        calls.push_back("check " + std::to_string(counter.triesLeft));
+        try {
+            check(counter);
+        } catch (...) {
+            return std::current_exception();
+        }
+        return nullptr;
+    }
+
     CardSummary summary() const
     {
         CardSummary card;
@@ -167,12 +202,15 @@ struct Harness {
     std::unique_ptr<CardAccess> access;
     std::vector<std::string> log;
 
+    VerifiedPins::Clock::time_point now{};
+
     explicit Harness(PolicySettings settings = defaultSettings())
     {
         policy = std::make_shared<Policy>(std::move(settings));
         CardAccessOptions options;
         options.policy = policy;
         options.log = [this](std::string_view line) { log.emplace_back(line); };
+        options.now = [this] { return now; };
         access = std::make_unique<CardAccess>(agent, std::move(options));
     }
 
@@ -300,18 +338,18 @@ TEST_SUITE("security card access")
         }
     }
 
-    TEST_CASE("every PIN attempt reads the counter first; at three tries left it stops")
+    TEST_CASE("every PIN attempt has the guard decide on the counter read in its own transaction; at three tries left it stops")
     {
         Harness h;
         CHECK(h.verify(kLocal, "1234").value.has_value());
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus", "verifyPin"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "verifyPin", "check 10"});
 
         h.agent.pin = PinStatus{3, 10, false};
         h.agent.calls.clear();
         const auto guarded = h.verify(kLocal, "0000");
         CHECK(guarded.code() == ErrorCode::PinGuard);
         CHECK(guarded.error->triesLeft == 3);
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "verifyPin", "check 3"});
         CHECK(h.agent.pinsSeen.size() == 1);
 
         // The local client may say it means it.
@@ -340,7 +378,7 @@ TEST_SUITE("security card access")
         Result<PinStatus> unblocked;
         h.access->unblockPin(kLocal, std::string(kCardId), Secret("12345678"), Secret("1234"), {}, unblocked.completion());
         CHECK(unblocked.value.has_value());
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockCodeStatus", "unblockPin"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockPin", "check 10"});
     }
 
     TEST_CASE("the unblock code's last tries are guarded like the PIN's; a blocked one is UNBLOCK_CODE_BLOCKED")
@@ -353,7 +391,7 @@ TEST_SUITE("security card access")
         CHECK(guarded.code() == ErrorCode::PinGuard);
         CHECK(guarded.error->triesLeft == 2);
         CHECK(std::string(guarded.error->what()).find("reissued") != std::string::npos);
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockCodeStatus"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockPin", "check 2"});
 
         Result<PinStatus> acknowledged;
         h.access->unblockPin(kLocal, std::string(kCardId), Secret("12345678"), Secret("1234"), PinRequestOptions{true},
@@ -366,7 +404,7 @@ TEST_SUITE("security card access")
         h.access->unblockPin(kLocal, std::string(kCardId), Secret("12345678"), Secret("1234"), PinRequestOptions{true},
                              blocked.completion());
         CHECK(blocked.code() == ErrorCode::UnblockCodeBlocked);
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockCodeStatus"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "unblockPin", "check 0"});
     }
 
     TEST_CASE("checkUnblockCodeTries: the same threshold, its own blocked code")
@@ -403,19 +441,19 @@ TEST_SUITE("security card access")
               }) != h.log.end());
     }
 
-    TEST_CASE("PIN operations on one card run one at a time: counter and attempt cannot be interleaved")
+    TEST_CASE("PIN operations on one card run one at a time")
     {
         Harness h;
-        h.agent.deferPinStatus = true;
+        h.agent.deferVerify = true;
         auto first = std::make_unique<Result<PinStatus>>();
         auto second = std::make_unique<Result<PinStatus>>();
         h.access->verifyPin(kLocal, std::string(kCardId), Secret("0000"), {}, first->completion());
         h.access->verifyPin(kLocal, std::string(kCardId), Secret("1234"), {}, second->completion());
-        CHECK(std::count(h.agent.calls.begin(), h.agent.calls.end(), "pinStatus") == 1);
+        CHECK(std::count(h.agent.calls.begin(), h.agent.calls.end(), "verifyPin") == 1);
         h.agent.release();
         CHECK(first->code() == ErrorCode::PinIncorrect);
         CHECK(second->calls == 0);
-        CHECK(std::count(h.agent.calls.begin(), h.agent.calls.end(), "pinStatus") == 2);
+        CHECK(std::count(h.agent.calls.begin(), h.agent.calls.end(), "verifyPin") == 2);
         h.agent.release();
         CHECK(second->value.has_value());
         CHECK(h.agent.held.empty());
@@ -440,6 +478,7 @@ TEST_SUITE("security card access")
         const auto missing = h.verify(kPage, std::nullopt);
         CHECK(missing.code() == ErrorCode::BadRequest);
         CHECK(std::string(missing.error->what()) == "field 'pin' is required");
+        CHECK(h.verify(kPage, "1234").value.has_value());
         h.agent.calls.clear();
         CHECK(h.sign(kPage, std::nullopt).value.has_value());
         CHECK(h.agent.calls == std::vector<std::string>{"card", "sign"});
@@ -455,7 +494,7 @@ TEST_SUITE("security card access")
 
         h.agent.typedOnPinpad = std::string(kRightPin);
         CHECK(h.sign(pad, std::nullopt).value.has_value());
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus", "sign(pinpad)"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "sign(pinpad)", "check 10"});
         CHECK(h.sign(pad, "1234").code() == ErrorCode::PinSourceMismatch);
 
         // A wrong PIN typed on the pad spends a try and counts for the origin's rate limit like any other.
@@ -468,7 +507,7 @@ TEST_SUITE("security card access")
         h.agent.pin = PinStatus{3, 10, false};
         h.agent.calls.clear();
         CHECK(h.verify(pad, std::nullopt).code() == ErrorCode::PinGuard);
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "verifyPin(pinpad)", "check 3"});
 
         h.agent.pin = PinStatus{10, 10, false};
         h.agent.typedOnPinpad = std::string(kRightPin);
@@ -476,7 +515,7 @@ TEST_SUITE("security card access")
         Result<PinStatus> changed;
         h.access->changePin(pad, std::string(kCardId), std::nullopt, std::nullopt, {}, changed.completion());
         CHECK(changed.value.has_value());
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus", "changePin(pinpad)"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "changePin(pinpad)", "check 10"});
         CHECK(h.agent.pinsSeen.empty());
     }
 
@@ -498,7 +537,7 @@ TEST_SUITE("security card access")
         Result<SignResult> signed_;
         h.access->sign(kLocal, std::string(kCardId), request(), PinRequestOptions{false, true}, signed_.completion());
         CHECK(signed_.value.has_value());
-        CHECK(h.agent.calls == std::vector<std::string>{"card", "pinStatus", "sign(pinpad)"});
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "sign(pinpad)", "check 10"});
 
         // A PIN value and the PIN pad at once: which one?
         Result<PinStatus> both;
@@ -560,5 +599,136 @@ TEST_SUITE("security card access")
         const AccessSummary console = h.access->describe(Principal::console("https://127.0.0.1:24713"));
         CHECK(console.standing == AccessSummary::Standing::Console);
         CHECK_FALSE(console.mayAcknowledgeLowTries);
+    }
+}
+
+TEST_SUITE("security verified PIN per principal")
+{
+    const Principal kOtherPage = Principal::webOrigin("https://bidding.example.jp");
+
+    PolicySettings twoPortals()
+    {
+        PolicySettings settings = Harness::defaultSettings();
+        settings.allowedOrigins.push_back(OriginGrant{"https://bidding.example.jp", OperationSet::all(), std::nullopt,
+                                                      std::nullopt, false});
+        return settings;
+    }
+
+    TEST_CASE("without a verification of its own a signature without PIN is PIN_REQUIRED, refused before the card")
+    {
+        Harness h;
+        const auto refused = h.sign(kPage, std::nullopt);
+        CHECK(refused.code() == ErrorCode::PinRequired);
+        CHECK(h.agent.calls == std::vector<std::string>{"card"});
+    }
+
+    TEST_CASE("the principal that verified signs once without PIN; the verification is used up")
+    {
+        Harness h;
+        CHECK(h.verify(kLocal, "1234").value.has_value());
+        h.agent.calls.clear();
+        CHECK(h.sign(kLocal, std::nullopt).value.has_value());
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "sign"});
+        h.agent.calls.clear();
+        CHECK(h.sign(kLocal, std::nullopt).code() == ErrorCode::PinRequired);
+        CHECK(h.agent.calls == std::vector<std::string>{"card"});
+    }
+
+    TEST_CASE("another principal's signature without PIN ends the verification on the card and is PIN_REQUIRED")
+    {
+        Harness h(twoPortals());
+        CHECK(h.verify(kLocal, "1234").value.has_value());
+        h.agent.calls.clear();
+        CHECK(h.sign(kPage, std::nullopt).code() == ErrorCode::PinRequired);
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "endPinVerification"});
+        // Gone for the one who verified, too: someone else came in between.
+        h.agent.calls.clear();
+        CHECK(h.sign(kLocal, std::nullopt).code() == ErrorCode::PinRequired);
+        CHECK(h.agent.calls == std::vector<std::string>{"card"});
+    }
+
+    TEST_CASE("any operation of another principal on the card ends the verification before it runs")
+    {
+        Harness h(twoPortals());
+        CHECK(h.verify(kPage, "1234").value.has_value());
+        h.agent.calls.clear();
+        Result<PinStatus> read;
+        h.access->pinStatus(kOtherPage, std::string(kCardId), read.completion());
+        CHECK(read.value.has_value());
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "endPinVerification", "pinStatus"});
+        CHECK(h.sign(kPage, std::nullopt).code() == ErrorCode::PinRequired);
+
+        // A verification of its own by the other page replaces the first page's.
+        CHECK(h.verify(kPage, "1234").value.has_value());
+        h.agent.calls.clear();
+        CHECK(h.verify(kOtherPage, "1234").value.has_value());
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "endPinVerification", "verifyPin", "check 10"});
+        CHECK(h.sign(kPage, std::nullopt).code() == ErrorCode::PinRequired);
+    }
+
+    TEST_CASE("the console and a page of the same origin string are different principals")
+    {
+        Harness h(twoPortals());
+        const Principal console = Principal::console(std::string(kPortal));
+        CHECK(h.verify(console, "1234").value.has_value());
+        CHECK(h.sign(kPage, std::nullopt).code() == ErrorCode::PinRequired);
+    }
+
+    TEST_CASE("the principal's own reads keep its verification; a refused operation of another touches nothing")
+    {
+        PolicySettings settings = twoPortals();
+        settings.allowedOrigins.push_back(OriginGrant{"https://reader.example", OperationSet{Operation::Read},
+                                                      std::nullopt, std::nullopt, false});
+        Harness h(std::move(settings));
+        CHECK(h.verify(kPage, "1234").value.has_value());
+        Result<PinStatus> own;
+        h.access->pinStatus(kPage, std::string(kCardId), own.completion());
+        CHECK(own.value.has_value());
+        // Forbidden to sign: refused by the policy before the card, verification left alone.
+        h.agent.calls.clear();
+        CHECK(h.sign(Principal::webOrigin("https://reader.example"), std::nullopt).code() == ErrorCode::OperationForbidden);
+        CHECK(h.agent.calls == std::vector<std::string>{"card"});
+        CHECK(h.sign(kPage, std::nullopt).value.has_value());
+    }
+
+    TEST_CASE("the window: 30 s after the verification it is over, and the card's verification is ended first")
+    {
+        Harness h;
+        CHECK(h.verify(kLocal, "1234").value.has_value());
+        h.now += kVerifiedPinWindow;
+        CHECK(h.sign(kLocal, std::nullopt).value.has_value());  // exactly at the end: still in
+
+        CHECK(h.verify(kLocal, "1234").value.has_value());
+        h.now += kVerifiedPinWindow + std::chrono::seconds(1);
+        h.agent.calls.clear();
+        CHECK(h.sign(kLocal, std::nullopt).code() == ErrorCode::PinRequired);
+        CHECK(h.agent.calls == std::vector<std::string>{"card", "endPinVerification"});
+    }
+
+    TEST_CASE("a failed verification, a PIN change or a signature with PIN leaves nothing to sign with")
+    {
+        Harness h;
+        CHECK(h.verify(kLocal, "1234").value.has_value());
+        CHECK(h.verify(kLocal, "0000").code() == ErrorCode::PinIncorrect);
+        CHECK(h.sign(kLocal, std::nullopt).code() == ErrorCode::PinRequired);
+
+        CHECK(h.verify(kLocal, "1234").value.has_value());
+        Result<PinStatus> changed;
+        h.access->changePin(kLocal, std::string(kCardId), Secret("1234"), Secret("1234"), {}, changed.completion());
+        CHECK(changed.value.has_value());
+        CHECK(h.sign(kLocal, std::nullopt).code() == ErrorCode::PinRequired);
+
+        CHECK(h.verify(kLocal, "1234").value.has_value());
+        CHECK(h.sign(kLocal, "1234").value.has_value());
+        CHECK(h.sign(kLocal, std::nullopt).code() == ErrorCode::PinRequired);
+    }
+
+    TEST_CASE("PinHolder: kind and origin, nothing else")
+    {
+        CHECK(PinHolder::of(Principal::localClient()) == PinHolder::of(Principal::localClient()));
+        CHECK(PinHolder::of(kPage) == PinHolder::of(Principal::webOrigin(std::string(kPortal))));
+        CHECK_FALSE(PinHolder::of(kPage) == PinHolder::of(kOtherPage));
+        CHECK_FALSE(PinHolder::of(kPage) == PinHolder::of(Principal::console(std::string(kPortal))));
+        CHECK_FALSE(PinHolder::of(kLocal) == PinHolder::of(Principal::console("")));
     }
 }

@@ -244,6 +244,10 @@ namespace {
 class DialogCardFake final : public CardAgent {
 public:
     std::promise<std::string> pinSeen;
+    /// The counter the operation reads in its own transaction (another
+    /// application may have spent tries while the dialog was open).
+    PinStatus counterWhenSpending{7, 10, false};
+    bool checked = false;
 
     void status(Completion<AgentStatus> done) override { done(AgentStatus{}); }
     void cards(Completion<std::vector<CardSummary>> done) override { done(std::vector<CardSummary>{}); }
@@ -261,14 +265,23 @@ public:
     }
     void pinStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{7, 10, false}); }
     void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void verifyPin(const std::string&, PinInput pin, Completion<PinStatus> done) override
+    void verifyPin(const std::string&, PinInput pin, PinCheck check, Completion<PinStatus> done) override
     {
+        if (check) {
+            checked = true;
+            try {
+                check(counterWhenSpending);
+            } catch (...) {
+                return done(std::current_exception());
+            }
+        }
         pinSeen.set_value(std::string(pin.value().view()));
         done(PinStatus{10, 10, false});
     }
-    void changePin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{}); }
-    void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{}); }
-    void sign(const std::string&, SignRequest, Completion<SignResult> done) override { done(SignResult{}); }
+    void changePin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{}); }
+    void unblockPin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{}); }
+    void sign(const std::string&, SignRequest, PinCheck, Completion<SignResult> done) override { done(SignResult{}); }
+    void endPinVerification(const std::string&, Completion<std::monostate> done) override { done(std::monostate{}); }
     void shutdown() override {}
 };
 
@@ -296,9 +309,43 @@ TEST_SUITE("security pinentry in the card access")
         auto outcome = answered.get_future();
         REQUIRE(outcome.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
         CHECK(std::holds_alternative<PinStatus>(outcome.get()));
+        CHECK(agent.checked);
         CHECK(agent.pinSeen.get_future().get() == "1234");
         CHECK(scripts.commands().find("PIN tries left: 7 of 10") != std::string::npos);
         CHECK(scripts.commands().find("https://portal.example.jp asks to verify the PIN of") != std::string::npos);
+        dialogs->stop();
+    }
+
+    TEST_CASE("the guard decides again in the spending transaction: tries spent while the dialog was open count")
+    {
+        Scripts scripts;
+        const fs::path program = scripts.pinentry("answers", {"D 1234", "OK"});
+        PolicySettings settings;
+        settings.allowedOrigins.push_back(OriginGrant{"https://portal.example.jp", OperationSet::all(), std::nullopt,
+                                                      PinSource::Pinentry, false});
+        auto dialogs = std::make_shared<DialogRunner>(Pinentry(Pinentry::Options{program, std::chrono::seconds(30)}));
+        DialogCardFake agent;
+        agent.counterWhenSpending = PinStatus{3, 10, false};  // the dialog said 7
+        CardAccessOptions options;
+        options.policy = std::make_shared<Policy>(std::move(settings), true);
+        options.dialogs = dialogs;
+        CardAccess access(agent, std::move(options));
+
+        std::promise<Outcome<PinStatus>> answered;
+        access.verifyPin(Principal::webOrigin("https://portal.example.jp"), "c1", std::nullopt, {},
+                         [&](Outcome<PinStatus> outcome) { answered.set_value(std::move(outcome)); });
+        auto future = answered.get_future();
+        REQUIRE(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+        auto outcome = future.get();
+        REQUIRE(std::holds_alternative<std::exception_ptr>(outcome));
+        try {
+            std::rethrow_exception(std::get<std::exception_ptr>(outcome));
+        } catch (const Error& e) {
+            CHECK(e.code() == ErrorCode::PinGuard);
+            CHECK(e.triesLeft == 3);
+        }
+        CHECK(scripts.commands().find("PIN tries left: 7 of 10") != std::string::npos);
+        CHECK(agent.pinSeen.get_future().wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
         dialogs->stop();
     }
 }

@@ -164,12 +164,32 @@ TEST_SUITE("vcard.atr")
 
 TEST_SUITE("vcard.select")
 {
-    TEST_CASE("SELECT of the application by AID answers 9000, with P2 0C or 00 (no FCI)")
+    TEST_CASE("SELECT of the application by AID: 9000 with P2 0C or without Le; P2 00 with Le answers the FCI")
     {
         CardFixture f;
         CHECK(f.send(kSelectApp) == "9000");
         CHECK(f.send(kSelectAppWithFci) == "9000");
-        CHECK(f.send("00A4040007F0494E4B414E0100") == "9000");  // with Le: still no FCI
+        CHECK(f.send("00A4040C07F0494E4B414E0100") == "9000");  // P2 0C: no data even with Le
+        // 6F { 84 AID, A5 { 81 01 0A, 82 01 0A } }: both PINs have 10 tries.
+        CHECK(f.send("00A4040007F0494E4B414E0100") == "6F118407F0494E4B414E01A50681010A82010A9000");
+        CHECK(f.send("00A4040007F0494E4B414E0110") == "6C13");  // Le too short for its 19 bytes
+    }
+
+    TEST_CASE("a card made with another maximum tells it in the FCI and counts from it")
+    {
+        TempDir tmp;
+        const fs::path shared = inkan::test::generatedCardState();
+        CardStore store = CardStore::open(
+            StoreOptions{tmp.path / "s", shared / "signing-key.pem", shared / "signing-cert.pem", {}, {}, 5});
+        VirtualCard card{store};
+        card.powerOn();
+        const auto send = [&](std::string_view apdu) { return hexOf(card.transmit(*fromHex(apdu))); };
+        CHECK(send("00A4040007F0494E4B414E0100") == "6F118407F0494E4B414E01A5068101058201059000");
+        CHECK(send("00200081") == "63C5");
+        CHECK(send("00200082") == "63C5");
+        CHECK(send("002000811039393939FFFFFFFFFFFFFFFFFFFFFFFF") == "63C4");
+        CHECK(send("002000811031323334FFFFFFFFFFFFFFFFFFFFFFFF") == "9000");
+        CHECK(send("00200081") == "9000");  // verified; the counter is back at 5
     }
 
     TEST_CASE("SELECT of another AID answers 6A82 and keeps the current selection")

@@ -35,6 +35,7 @@
 namespace fs = std::filesystem;
 using namespace inkan::vcard;
 using Clock = std::chrono::system_clock;
+using inkan::Secret;
 
 namespace {
 
@@ -344,6 +345,36 @@ TEST_SUITE("vcard.store")
         json["pins"]["user"]["triesLeft"] = 11;
         std::ofstream(tmp.path / "s" / "card.json", std::ios::trunc) << json.dump();
         CHECK_THROWS_AS(CardStore::open(StoreOptions{tmp.path / "s", {}, {}, {}, {}}), StoreError);
+    }
+
+    TEST_CASE("a card made with --max-tries keeps that maximum; another one for it is refused")
+    {
+        TempDir tmp;
+        const fs::path shared = inkan::test::generatedCardState();
+        StoreOptions options{tmp.path / "s", shared / "signing-key.pem", shared / "signing-cert.pem", {}, {}, 5};
+        {
+            auto store = CardStore::open(options);
+            CHECK(store.maxTries(PinReference::User) == 5);
+            CHECK(store.maxTries(PinReference::Unblock) == 5);
+            CHECK(store.triesLeft(PinReference::User) == 5);
+            CHECK_FALSE(store.checkPin(PinReference::User, Secret("9999")));
+            CHECK(store.triesLeft(PinReference::User) == 4);
+            CHECK(store.checkPin(PinReference::User, Secret("1234")));
+            CHECK(store.triesLeft(PinReference::User) == 5);
+        }
+        const auto json = nlohmann::json::parse(readText(tmp.path / "s" / "card.json"));
+        CHECK(json["pins"]["user"]["maxTries"] == 5);
+        CHECK(json["pins"]["unblock"]["maxTries"] == 5);
+        options.maxTries.reset();
+        CHECK(CardStore::open(options).maxTries(PinReference::User) == 5);
+        options.maxTries = 6;
+        CHECK_THROWS_AS(CardStore::open(options), StoreError);
+        for (const int wrong : {0, 16}) {
+            TempDir other;
+            CHECK_THROWS_AS(CardStore::open(StoreOptions{other.path / "s", shared / "signing-key.pem",
+                                                         shared / "signing-cert.pem", {}, {}, wrong}),
+                            StoreError);
+        }
     }
 
     TEST_CASE("--key/--cert replace the card's credentials; EF C002 is absent without --ca-cert")

@@ -256,16 +256,19 @@ CardStore CardStore::open(const StoreOptions& options)
 
     // Credentials first: a refused --key/--cert must not leave a new card behind.
     store.loadCredentials(options);
-    store.loadOrCreateCardState();
+    if (options.maxTries && (*options.maxTries < 1 || *options.maxTries > kMaxPinTriesLimit))
+        throw StoreError("--max-tries must be 1 to " + std::to_string(kMaxPinTriesLimit));
+    store.loadOrCreateCardState(options.maxTries);
     store.serial_ = options.serialOverride.value_or(store.storedSerial_);
     return store;
 }
 
-void CardStore::loadOrCreateCardState()
+void CardStore::loadOrCreateCardState(std::optional<int> maxTries)
 {
     const fs::path file = stateDir_ / kCardStateFile;
     if (!fs::exists(file)) {
         randomFill(storedSerial_);
+        userPin_.maxTries = unblockCode_.maxTries = maxTries.value_or(kMaxPinTries);
         assignPin(PinReference::User, Secret(kDemoUserPin));
         assignPin(PinReference::Unblock, Secret(kDemoUnblockCode));
         saveCardState();
@@ -288,10 +291,19 @@ void CardStore::loadOrCreateCardState()
         if (!pin.is_object()) throw StoreError(std::string("card.json: pins.") + name + " missing");
         out.salt = fixedHex<16>(pin["salt"], "salt");
         out.digest = fixedHex<32>(pin["sha256"], "sha256");
+        // Cards made before the maximum was stored have the default one.
+        const auto& max = pin.contains("maxTries") ? pin["maxTries"] : nlohmann::json(kMaxPinTries);
+        if (!max.is_number_integer() || max.get<int>() < 1 || max.get<int>() > kMaxPinTriesLimit)
+            throw StoreError(std::string("card.json: pins.") + name + ".maxTries malformed");
+        out.maxTries = max.get<int>();
         const auto& tries = pin["triesLeft"];
-        if (!tries.is_number_integer() || tries.get<int>() < 0 || tries.get<int>() > kMaxPinTries)
+        if (!tries.is_number_integer() || tries.get<int>() < 0 || tries.get<int>() > out.maxTries)
             throw StoreError(std::string("card.json: pins.") + name + ".triesLeft malformed");
         out.triesLeft = tries.get<int>();
+        // A card's maximum is part of how it was made; another one means another card.
+        if (maxTries && *maxTries != out.maxTries)
+            throw StoreError(file.string() + ": this card was made with " + std::to_string(out.maxTries) +
+                             " tries, not " + std::to_string(*maxTries) + " (use a new --state)");
     };
     loadPin("user", userPin_);
     loadPin("unblock", unblockCode_);
@@ -303,7 +315,7 @@ void CardStore::saveCardState() const
         return nlohmann::json{{"salt", toHex(r.salt)},
                               {"sha256", toHex(r.digest)},
                               {"triesLeft", r.triesLeft},
-                              {"maxTries", kMaxPinTries}};
+                              {"maxTries", r.maxTries}};
     };
     const nlohmann::json state{
         {"format", kCardStateFormat},
@@ -373,7 +385,7 @@ bool CardStore::checkPin(PinReference ref, const Secret& candidate)
     const auto digest = pinDigest(r.salt, candidate.view());
     const bool match = CRYPTO_memcmp(digest.data(), r.digest.data(), digest.size()) == 0;
     if (match) {
-        r.triesLeft = kMaxPinTries;
+        r.triesLeft = r.maxTries;
         saveCardState();
     }
     return match;
@@ -384,7 +396,7 @@ void CardStore::assignPin(PinReference ref, const Secret& value)
     PinRecord& r = record(ref);
     randomFill(r.salt);
     r.digest = pinDigest(r.salt, value.view());
-    r.triesLeft = kMaxPinTries;
+    r.triesLeft = r.maxTries;
 }
 
 void CardStore::setPin(PinReference ref, const Secret& value)

@@ -31,8 +31,11 @@ enum class PinReference : std::uint8_t {
     Unblock = 0x82,  // unblock code (PUK), 8 digits
 };
 
-/// Both counters start at (and are restored to) this many tries (spec: "tries 10").
+/// Both counters start at (and are restored to) this many tries (spec: "tries
+/// 10"), unless the card was made with another maximum (StoreOptions::maxTries).
 inline constexpr int kMaxPinTries = 10;
+/// The largest maximum a card can have: 63Cx tells tries left in one nibble.
+inline constexpr int kMaxPinTriesLimit = 15;
 
 /// The card serial number, EF D001 (spec: "8 bytes, binary").
 using CardSerial = std::array<std::uint8_t, 8>;
@@ -50,6 +53,9 @@ struct StoreOptions {
     std::optional<std::filesystem::path> caCertFile;
     /// Overrides the stored serial for this run only (it is not written back).
     std::optional<CardSerial> serialOverride;
+    /// The maximum of tries of both counters, 1..kMaxPinTriesLimit, for a new
+    /// card (stored with it); for an existing card it must match the stored one.
+    std::optional<int> maxTries;
 };
 
 /// Thrown when the state directory or a given key/certificate cannot be used.
@@ -78,10 +84,12 @@ public:
     Bytes sign(ByteView digestInfo) const;
 
     int triesLeft(PinReference ref) const noexcept { return record(ref).triesLeft; }
+    /// What the counter starts at and is restored to.
+    int maxTries(PinReference ref) const noexcept { return record(ref).maxTries; }
 
     /// Spends one try and persists that before comparing (so cutting power
     /// mid-command cannot save a try), then compares in constant time. On a
-    /// match the counter is restored to kMaxPinTries and persisted.
+    /// match the counter is restored to its maximum and persisted.
     /// Precondition: triesLeft(ref) > 0. Throws StoreError when it cannot persist.
     bool checkPin(PinReference ref, const Secret& candidate);
 
@@ -93,6 +101,7 @@ private:
         std::array<std::uint8_t, 16> salt{};
         std::array<std::uint8_t, 32> digest{};  // SHA-256(salt || value)
         int triesLeft = kMaxPinTries;
+        int maxTries = kMaxPinTries;
     };
 
     CardStore() = default;
@@ -101,7 +110,7 @@ private:
     {
         return ref == PinReference::User ? userPin_ : unblockCode_;
     }
-    void loadOrCreateCardState();
+    void loadOrCreateCardState(std::optional<int> maxTries);
     void assignPin(PinReference ref, const Secret& value);
     void loadCredentials(const StoreOptions& options);
     void saveCardState() const;

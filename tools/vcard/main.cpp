@@ -43,8 +43,8 @@ State (--state DIR, created 0700 on first start):
                                                        商業登記電子証明書 (registry
                                                        extensions included, critical)
   A new card starts with the demo credentials: user PIN 1234, unblock code
-  12345678, 10 tries each, and a random 8-byte serial (EF D001). PIN changes,
-  counters and keys survive restarts.
+  12345678, 10 tries each (--max-tries), and a random 8-byte serial (EF D001).
+  PIN changes, counters and keys survive restarts.
 
 Hot-plug (signals):
   SIGUSR1  remove the card (close the vpcd socket and stay out)
@@ -201,6 +201,7 @@ int main(int argc, char** argv)
     std::optional<std::filesystem::path> keyFile, certFile, caCertFile, logFile, pidFile;
     std::optional<std::string> serialText;
     unsigned latencyMs = 0;
+    std::optional<int> maxTries;
 
     app.add_option("--host", host, "vpcd host (pcscd's vpcd driver)")->capture_default_str();
     app.add_option("--port", port, "vpcd port: 35963 = reader slot 0, 35964 = slot 1")->capture_default_str();
@@ -218,10 +219,12 @@ int main(int argc, char** argv)
     app.add_option("--log", logFile, "append one line per APDU/event to FILE (see above)");
     app.add_option("--latency-ms", latencyMs, "delay before answering a signing PSO, in ms")->capture_default_str();
     app.add_option("--pid-file", pidFile, "write the process id to FILE (removed on exit)");
+    app.add_option("--max-tries", maxTries,
+                   "a new card's maximum of PIN and unblock-code tries, 1-15 (default 10; told in the FCI of SELECT)");
     CLI11_PARSE(app, argc, argv);
 
     try {
-        StoreOptions storeOptions{stateDir, keyFile, certFile, caCertFile, std::nullopt};
+        StoreOptions storeOptions{stateDir, keyFile, certFile, caCertFile, std::nullopt, maxTries};
         if (serialText) storeOptions.serialOverride = parseCardSerial(*serialText);
 
         const StateDirLock lock(stateDir);

@@ -43,9 +43,13 @@ constexpr std::uint8_t kInsGetResponse = 0xC0;
 // SELECT P1 (ISO 7816-4 §11.1.1): 04 = by DF name (AID), 02 = EF under the current DF.
 constexpr std::uint8_t kSelectByDfName = 0x04;
 constexpr std::uint8_t kSelectEfUnderCurrentDf = 0x02;
-// SELECT P2: 0C = no response data; 00 = return FCI, accepted and answered without FCI (spec).
+// SELECT P2: 0C = no response data; 00 = return the FCI (spec, "Application").
 constexpr std::uint8_t kSelectNoResponseData = 0x0C;
 constexpr std::uint8_t kSelectFirstWithFci = 0x00;
+// The application's FCI: 6F { 84 AID, A5 { 81 max PIN tries, 82 max unblock-code tries } }.
+constexpr std::uint8_t kFciTemplate = 0x6F;
+constexpr std::uint8_t kFciDfName = 0x84;
+constexpr std::uint8_t kFciProprietary = 0xA5;
 
 // READ BINARY: P1 bit 8 set would mean a short EF identifier; the card has none (spec, "READ BINARY").
 constexpr std::uint8_t kReadBinaryShortEfFlag = 0x80;
@@ -306,6 +310,22 @@ Bytes VirtualCard::dispatch(const Command& c)
     }
 }
 
+Bytes VirtualCard::applicationFci() const
+{
+    const Bytes proprietary{static_cast<std::uint8_t>(PinReference::User), 0x01,
+                            static_cast<std::uint8_t>(store_.maxTries(PinReference::User)),
+                            static_cast<std::uint8_t>(PinReference::Unblock), 0x01,
+                            static_cast<std::uint8_t>(store_.maxTries(PinReference::Unblock))};
+    Bytes body{kFciDfName, static_cast<std::uint8_t>(kAid.size())};
+    body.insert(body.end(), kAid.begin(), kAid.end());
+    body.push_back(kFciProprietary);
+    body.push_back(static_cast<std::uint8_t>(proprietary.size()));
+    body.insert(body.end(), proprietary.begin(), proprietary.end());
+    Bytes fci{kFciTemplate, static_cast<std::uint8_t>(body.size())};
+    fci.insert(fci.end(), body.begin(), body.end());
+    return fci;
+}
+
 const Bytes* VirtualCard::fileById(std::uint16_t fid) const noexcept
 {
     switch (fid) {
@@ -321,15 +341,18 @@ Bytes VirtualCard::select(const Command& c)
 {
     if (c.p2 != kSelectNoResponseData && c.p2 != kSelectFirstWithFci) return status(kSwWrongP1P2);
     if (c.p1 == kSelectByDfName) {
-        // Le is tolerated (P2 00 invites one); no FCI is ever returned.
         if (!c.hasData()) return status(kSwWrongLength);
         if (!std::equal(c.data.begin(), c.data.end(), kAid.begin(), kAid.end())) return status(kSwFileNotFound);
+        // Choice: the FCI is returned for P2 00 with an Le; without Le (or with
+        // P2 0C) the answer has no data. An Le too short for it is 6Cxx.
+        const Bytes fci = c.p2 == kSelectFirstWithFci && c.le ? applicationFci() : Bytes{};
+        if (fci.size() > c.le.value_or(0)) return status(withCount(kSwWrongLe, fci.size()));
         // A (re)selected application starts from its default security environment
         // (ISO 7816-4 §5.3.4) and with no EF; the PIN state is kept.
         applicationSelected_ = true;
         currentFile_ = nullptr;
         signatureEnvironmentSet_ = false;
-        return status(kSwOk);
+        return dataAndStatus(fci, kSwOk);
     }
     if (c.p1 == kSelectEfUnderCurrentDf) {
         if (c.data.size() != kFidLength) return status(kSwWrongLength);

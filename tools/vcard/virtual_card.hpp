@@ -50,6 +50,8 @@ private:
     Bytes computeDigitalSignature(const Command& c, bool pinWasVerified);
     Bytes getResponse(const Command& c);
     const Bytes* fileById(std::uint16_t fid) const noexcept;
+    /// The application's FCI (spec, "Application"), with the PIN try maxima.
+    Bytes applicationFci() const;
 
     CardStore& store_;
     CardOptions options_;

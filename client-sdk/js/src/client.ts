@@ -67,7 +67,8 @@ export interface SignOptions extends CallOptions {
   digestAlgorithm?: DigestAlgorithm;
   /**
    * The card's PIN, verified just before signing. Omit it when inkand asks the user itself
-   * (pinentry or a pinpad, the default for paired origins) or right after verifyPin().
+   * (pinentry or a pinpad, the default for paired origins) or right after this page's own
+   * verifyPin() on the card (within 30 s, with no other caller's operation on the card between).
    */
   pin?: string;
   /**
@@ -250,7 +251,7 @@ export class InkanClient {
     return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/unblock-code`, ...options });
   }
 
-  /** Verifies the PIN (the card then allows one signature without `pin`). */
+  /** Verifies the PIN (the card then allows this page one signature without `pin`, within 30 s). */
   async verifyPin(cardId: string, pin: string, options: CallOptions = {}): Promise<PinStatus> {
     const body: VerifyPinRequest = { pin: requireString(pin, 'pin') };
     return this.request<PinStatus>({ method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin/verify`, body, ...options });
