@@ -8,6 +8,10 @@
 // read starts after the response is written. A streamed response
 // (Response::stream, the event stream) is the connection's last: its chunks
 // are written as the stream produces them, and the connection closes after it.
+//
+// Before a connection gets a session, the listener asks who opened it: a peer
+// of another OS user is closed before TLS (docs/security.md "Other users are
+// refused at the door").
 #include "api/server.hpp"
 
 #include <algorithm>
@@ -36,6 +40,7 @@
 #include <openssl/ssl.h>
 
 #include "api/log.hpp"
+#include "daemon/platform/peer_uid.hpp"
 
 namespace inkan::api {
 
@@ -80,6 +85,13 @@ bool isHttpParseError(const beast::error_code& ec)
 }
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
+
+platform::TcpEndpoint plain(const tcp::endpoint& endpoint)
+{
+    const auto address = endpoint.address();
+    if (address.is_v4()) return platform::TcpEndpoint::v4(address.to_v4().to_bytes(), endpoint.port());
+    return platform::TcpEndpoint::v6(address.to_v6().to_bytes(), endpoint.port());
+}
 
 }  // namespace
 
@@ -537,7 +549,10 @@ private:
         if (ec) return retryAfterFailure(ec);
 
         consecutiveFailures_ = 0;
-        if (server_.connections.load() >= server_.options.maxConnections) {
+        if (!admitPeer(socket)) {
+            beast::error_code ignored;
+            socket.close(ignored);
+        } else if (server_.connections.load() >= server_.options.maxConnections) {
             log::warn("too many connections; refusing one on " + label_);
             beast::error_code ignored;
             socket.close(ignored);
@@ -552,6 +567,32 @@ private:
             session->start();
         }
         doAccept();
+    }
+
+    /// Only inkand's own user (and root, if allowed) may talk to it: the owner
+    /// of the peer's socket decides, before a byte of TLS. One log line per refusal.
+    bool admitPeer(const tcp::socket& socket)
+    {
+        beast::error_code peerError;
+        beast::error_code localError;
+        const tcp::endpoint peer = socket.remote_endpoint(peerError);
+        const tcp::endpoint local = socket.local_endpoint(localError);
+        if (peerError || localError) return false;  // the peer is gone already
+        const auto user = platform::loopbackPeerUser(plain(peer), plain(local));
+        const std::string from = "connection from port " + std::to_string(peer.port()) + " on " + label_;
+        if (!user) {
+            log::warn("refused a " + from + ": its owner is not in the system's socket table (closed already?)");
+            return false;
+        }
+        if (*user == server_.options.user) return true;
+        if (platform::isAdministrator(*user)) {
+            if (server_.options.allowRootClients) return true;
+            log::warn("refused a " + from + " of root (uid 0): set \"allowRootClients\" to admit root");
+            return false;
+        }
+        log::warn("refused a " + from + " of uid " + std::to_string(*user) + ": inkand serves only uid " +
+                  std::to_string(server_.options.user));
+        return false;
     }
 
     void retryAfterFailure(const beast::error_code& ec)
@@ -733,6 +774,7 @@ void HttpsServer::Impl::listenerGaveUp()
 
 HttpsServer::HttpsServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options)))
 {
+    if (auto reason = platform::peerLookupUnavailable()) throw StartupError(*reason);
     impl_->loadTls();
     impl_->listen("127.0.0.1", /*optional=*/false);
     impl_->listen("::1", /*optional=*/true);

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <future>
 #include <netinet/in.h>
 #include <poll.h>
@@ -23,6 +24,7 @@
 #include "api/api.hpp"
 #include "api/server.hpp"
 #include "daemon/cert/openssl_ptr.hpp"
+#include "daemon/platform/peer_uid.hpp"
 #include "daemon/service/event_bus.hpp"
 #include "daemon/state.hpp"
 
@@ -115,7 +117,8 @@ struct RunningServer {
     std::unique_ptr<HttpsServer> server;
     std::future<int> exitCode;
 
-    RunningServer()
+    /// `adjust` may change the server's options (limits, who may connect).
+    explicit RunningServer(const std::function<void(ServerOptions&)>& adjust = {})
     {
         // The test client writes to sockets the server may already have closed (as inkand's main does).
         std::signal(SIGPIPE, SIG_IGN);
@@ -129,6 +132,7 @@ struct RunningServer {
         options.port = port;
         options.certificateFile = paths.serverCertificate;
         options.privateKeyFile = paths.serverKey;
+        if (adjust) adjust(options);
         server = std::make_unique<HttpsServer>(std::move(options));
         exitCode = std::async(std::launch::async, [this] { return server->run(*api, [this] { agent.shutdown(); }); });
     }
@@ -413,6 +417,26 @@ TEST_SUITE("api server")
         CHECK(s.stopAndWait() == 0);
         CHECK(std::chrono::steady_clock::now() - started < 3s);
         ::close(fd);
+    }
+
+    TEST_CASE("a connection of another OS user is closed before TLS; root's only when allowed")
+    {
+        {
+            // This process is not the user the server serves.
+            RunningServer s([](ServerOptions& options) { options.user = platform::currentUser() + 1; });
+            CHECK(s.exchange(s.request("GET", "/v1/status")) == "connect failed");
+        }
+        if (platform::isAdministrator(platform::currentUser())) {
+            RunningServer refused([](ServerOptions& options) { options.user = 4242; });
+            CHECK(refused.exchange(refused.request("GET", "/v1/status")) == "connect failed");
+            RunningServer allowed([](ServerOptions& options) {
+                options.user = 4242;
+                options.allowRootClients = true;
+            });
+            CHECK(allowed.exchange(allowed.request("GET", "/v1/status")).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+        }
+        RunningServer own;
+        CHECK(own.exchange(own.request("GET", "/v1/status")).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
     }
 
     TEST_CASE("a port in use is a clear start-up error")
