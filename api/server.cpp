@@ -11,7 +11,7 @@
 //
 // Before a connection gets a session, the listener asks who opened it: a peer
 // of another OS user is closed before TLS (docs/security.md "Other users are
-// refused at the door").
+// refused at the door"); then the connection cap decides (api/connection_cap.hpp).
 #include "api/server.hpp"
 
 #include <algorithm>
@@ -39,6 +39,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "api/connection_cap.hpp"
 #include "api/log.hpp"
 #include "daemon/platform/peer_uid.hpp"
 
@@ -86,6 +87,10 @@ bool isHttpParseError(const beast::error_code& ec)
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
 
+// A chosen victim may send its first request just before it learns of its
+// eviction and then stays; the choice is made again, this many times at most.
+constexpr int kEvictionAttempts = 3;
+
 platform::TcpEndpoint plain(const tcp::endpoint& endpoint)
 {
     const auto address = endpoint.address();
@@ -106,6 +111,7 @@ struct HttpsServer::Impl {
     void beginShutdown();
     void pollDrain(std::chrono::steady_clock::time_point deadline);
     void listenerGaveUp();
+    bool makeRoom(const std::string& where);
     void track(const std::shared_ptr<Session>& session);
     void stopSessions();
     void waitForSignal();
@@ -145,6 +151,20 @@ public:
         ++server_.connections;
     }
 
+    /// For the connection cap, from the listener's strand.
+    OpenConnection openConnection() const { return {accepted_, standing_.load() == Standing::Established}; }
+    bool evicted() const { return standing_.load() == Standing::Evicted; }
+
+    /// From the listener's strand: close this connection for a newcomer, if it
+    /// still has sent no request. False when it just has (it stays).
+    bool evict()
+    {
+        Standing expected = Standing::Pending;
+        if (!standing_.compare_exchange_strong(expected, Standing::Evicted)) return false;
+        net::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
+        return true;
+    }
+
     ~Session()
     {
         stopResponseStream();
@@ -174,6 +194,16 @@ public:
 
 private:
     enum class Phase { Handshake, Reading, Handling, Writing, Streaming, Closing };
+    // Pending until the first request has arrived; the listener's strand reads it.
+    enum class Standing { Pending, Established, Evicted };
+
+    /// The first request has arrived: the connection can no longer be evicted.
+    /// False when it was evicted already (its socket is being closed).
+    bool establish()
+    {
+        Standing expected = Standing::Pending;
+        return standing_.compare_exchange_strong(expected, Standing::Established) || expected == Standing::Established;
+    }
 
     beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
@@ -187,6 +217,7 @@ private:
 
     void onHandshake(beast::error_code ec)
     {
+        if (evicted()) return;  // closed for a newcomer; nothing to report
         if (ec) {
             // Typical: a client that does not trust our CA, or plain HTTP on the TLS port.
             if (ec != net::error::operation_aborted && ec != beast::error::timeout) {
@@ -211,6 +242,8 @@ private:
 
     void onRead(beast::error_code ec, std::size_t)
     {
+        // Whatever arrived, a connection evicted for a newcomer serves no request.
+        if (!establish()) return;
         if (ec == http::error::end_of_stream) return doClose();  // the client closed between requests
         if (ec == http::error::body_limit) {
             return reject(Error(ErrorCode::PayloadTooLarge, "the request body is larger than " +
@@ -492,6 +525,8 @@ private:
     bool streamEnding_ = false;
     std::array<char, 64> probeBuffer_{};
     net::steady_timer idleTimer_;
+    const std::chrono::steady_clock::time_point accepted_ = std::chrono::steady_clock::now();
+    std::atomic<Standing> standing_{Standing::Pending};
     Phase phase_ = Phase::Handshake;
     bool stopping_ = false;
     bool keepAlive_ = false;
@@ -549,11 +584,7 @@ private:
         if (ec) return retryAfterFailure(ec);
 
         consecutiveFailures_ = 0;
-        if (!admitPeer(socket)) {
-            beast::error_code ignored;
-            socket.close(ignored);
-        } else if (server_.connections.load() >= server_.options.maxConnections) {
-            log::warn("too many connections; refusing one on " + label_);
+        if (!admitPeer(socket) || !server_.makeRoom(label_)) {
             beast::error_code ignored;
             socket.close(ignored);
         } else {
@@ -682,6 +713,36 @@ void HttpsServer::Impl::listen(const std::string& address, bool optional)
 
     listeners.push_back(std::move(listener));
     urls.push_back("https://" + where);
+}
+
+bool HttpsServer::Impl::makeRoom(const std::string& where)
+{
+    const std::lock_guard lock(sessionsMutex);
+    for (int attempt = 0; attempt < kEvictionAttempts; ++attempt) {
+        std::vector<std::shared_ptr<Session>> live;
+        std::vector<OpenConnection> open;
+        for (const auto& weak : sessions) {
+            auto session = weak.lock();
+            if (!session || session->evicted()) continue;
+            open.push_back(session->openConnection());
+            live.push_back(std::move(session));
+        }
+        const CapDecision decision = decideAdmission(open, options.maxConnections, options.reservedConnections);
+        switch (decision.kind) {
+        case CapDecision::Kind::Admit:
+            return true;
+        case CapDecision::Kind::Refuse:
+            log::warn("all " + std::to_string(open.size()) + " connections are serving clients; refusing one on " + where);
+            return false;
+        case CapDecision::Kind::EvictAndAdmit:
+            if (live[decision.victim]->evict()) {
+                log::info("connection limit reached: closed the oldest connection that had sent no request");
+                return true;
+            }
+            break;  // it has just sent its first request: choose again
+        }
+    }
+    return false;
 }
 
 void HttpsServer::Impl::track(const std::shared_ptr<Session>& session)

@@ -32,7 +32,11 @@ struct ServerOptions {
 
     std::size_t headerLimit = 8 * 1024;
     std::size_t bodyLimit = 64 * 1024;
+    /// Open connections at most. When full, the oldest connection that has not
+    /// sent a request gives way to the newcomer; such connections never hold
+    /// the last `reservedConnections` slots (api/connection_cap.hpp).
     std::size_t maxConnections = 64;
+    std::size_t reservedConnections = 8;
 
     /// Who may connect: a connection whose peer socket belongs to another OS
     /// user than `user` is closed before TLS; root's too, unless allowRootClients
