@@ -742,6 +742,7 @@ bool HttpsServer::Impl::makeRoom(const std::string& where)
             break;  // it has just sent its first request: choose again
         }
     }
+    log::warn("connection limit reached and no connection gave way; refusing one on " + where);
     return false;
 }
 
