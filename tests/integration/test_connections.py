@@ -20,7 +20,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from harness import DEMO_PIN, StackTestCase, b64, wait_for
+from harness import BIN_DIR, DEMO_PIN, StackTestCase, b64, run_inkan, wait_for
 
 OTHER_USER, OTHER_GROUP = "nobody", "nogroup"
 # curl(1) "EXIT CODES" 35: "A TLS/SSL connect error. The SSL handshake failed."
@@ -28,6 +28,7 @@ CURL_TLS_CONNECT_ERROR = 35
 # The first bytes of a TLS ClientHello (RFC 8446 §5.1, §4.1.2): a handshake record announcing
 # 512 bytes, of which only the handshake header and the legacy version follow.
 PARTIAL_CLIENT_HELLO = bytes.fromhex("1603010200" "010001fc" "0303")
+EXIT_UNREACHABLE = 2  # client-sdk/cli/exit_code.hpp
 HOARDED = 100  # of each kind, as the issue measured it
 MAX_CONNECTIONS, RESERVED = 64, 8  # api/server.hpp ServerOptions
 
@@ -63,8 +64,12 @@ class OtherUserTest(StackTestCase):
         shutil.copy(cls.daemon.ca_file, cls.loot / "ca.pem")
         body = {"digest": b64(hashlib.sha256(b"a stolen token").digest()), "digestAlgorithm": "SHA-256", "pin": DEMO_PIN}
         (cls.loot / "sign.json").write_text(json.dumps(body))
-        for f in cls.loot.iterdir():
-            f.chmod(0o644)
+        # ... and as a state directory for the inkan CLI.
+        (cls.loot / "state" / "tls").mkdir(parents=True)
+        (cls.loot / "state" / "token").write_text(cls.daemon.token)
+        shutil.copy(cls.daemon.ca_file, cls.loot / "state" / "tls" / "ca.pem")
+        for path in cls.loot.rglob("*"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
 
     @classmethod
     def tearDownClass(cls):
@@ -109,6 +114,19 @@ class OtherUserTest(StackTestCase):
                 mine = self.curl_sign(as_other_user=False, host=host, connect_to=connect_to)
                 self.assertEqual((mine.returncode, mine.stdout), (0, "200"), mine)
                 self.assertGreater(self.vcard.apdu_count(), before_apdus)
+
+    def test_the_cli_of_another_user_says_why_it_cannot_connect(self):
+        before = self.vcard.apdu_count()
+        result = subprocess.run(["setpriv", f"--reuid={OTHER_USER}", f"--regid={OTHER_GROUP}", "--clear-groups",
+                                 str(BIN_DIR / "inkan"), "--port", str(self.daemon.port), "--state-dir",
+                                 str(self.loot / "state"), "cards"],
+                                capture_output=True, text=True, timeout=60, cwd="/", stdin=subprocess.DEVNULL)
+        self.assertEqual(result.returncode, EXIT_UNREACHABLE, result)
+        self.assertIn("serves only the OS user it runs as", result.stderr)
+        self.assertEqual(self.vcard.apdu_lines()[before:], [])
+        # The same state directory works for inkand's own user.
+        mine = run_inkan("--port", self.daemon.port, "--state-dir", self.loot / "state", "cards")
+        self.assertEqual(mine.returncode, 0, mine)
 
 
 class ConnectionFloodTest(StackTestCase):
