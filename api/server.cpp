@@ -8,6 +8,10 @@
 // read starts after the response is written. A streamed response
 // (Response::stream, the event stream) is the connection's last: its chunks
 // are written as the stream produces them, and the connection closes after it.
+//
+// Before a connection gets a session, the listener asks who opened it: a peer
+// of another OS user is closed before TLS (docs/security.md "Other users are
+// refused at the door"); then the connection cap decides (api/connection_cap.hpp).
 #include "api/server.hpp"
 
 #include <algorithm>
@@ -35,7 +39,9 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "api/connection_cap.hpp"
 #include "api/log.hpp"
+#include "daemon/platform/peer_uid.hpp"
 
 namespace inkan::api {
 
@@ -81,6 +87,17 @@ bool isHttpParseError(const beast::error_code& ec)
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
 
+// A chosen victim may send its first request just before it learns of its
+// eviction and then stays; the choice is made again, this many times at most.
+constexpr int kEvictionAttempts = 3;
+
+platform::TcpEndpoint plain(const tcp::endpoint& endpoint)
+{
+    const auto address = endpoint.address();
+    if (address.is_v4()) return platform::TcpEndpoint::v4(address.to_v4().to_bytes(), endpoint.port());
+    return platform::TcpEndpoint::v6(address.to_v6().to_bytes(), endpoint.port());
+}
+
 }  // namespace
 
 class Session;
@@ -94,6 +111,7 @@ struct HttpsServer::Impl {
     void beginShutdown();
     void pollDrain(std::chrono::steady_clock::time_point deadline);
     void listenerGaveUp();
+    bool makeRoom(const std::string& where);
     void track(const std::shared_ptr<Session>& session);
     void stopSessions();
     void waitForSignal();
@@ -133,6 +151,20 @@ public:
         ++server_.connections;
     }
 
+    /// For the connection cap, from the listener's strand.
+    OpenConnection openConnection() const { return {accepted_, standing_.load() == Standing::Established}; }
+    bool evicted() const { return standing_.load() == Standing::Evicted; }
+
+    /// From the listener's strand: close this connection for a newcomer, if it
+    /// still has sent no request. False when it just has (it stays).
+    bool evict()
+    {
+        Standing expected = Standing::Pending;
+        if (!standing_.compare_exchange_strong(expected, Standing::Evicted)) return false;
+        net::post(strand_, [self = shared_from_this()] { self->closeSocket(); });
+        return true;
+    }
+
     ~Session()
     {
         stopResponseStream();
@@ -162,6 +194,16 @@ public:
 
 private:
     enum class Phase { Handshake, Reading, Handling, Writing, Streaming, Closing };
+    // Pending until the first request has arrived; the listener's strand reads it.
+    enum class Standing { Pending, Established, Evicted };
+
+    /// The first request has arrived: the connection can no longer be evicted.
+    /// False when it was evicted already (its socket is being closed).
+    bool establish()
+    {
+        Standing expected = Standing::Pending;
+        return standing_.compare_exchange_strong(expected, Standing::Established) || expected == Standing::Established;
+    }
 
     beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream_); }
 
@@ -175,6 +217,7 @@ private:
 
     void onHandshake(beast::error_code ec)
     {
+        if (evicted()) return;  // closed for a newcomer; nothing to report
         if (ec) {
             // Typical: a client that does not trust our CA, or plain HTTP on the TLS port.
             if (ec != net::error::operation_aborted && ec != beast::error::timeout) {
@@ -199,6 +242,8 @@ private:
 
     void onRead(beast::error_code ec, std::size_t)
     {
+        // Whatever arrived, a connection evicted for a newcomer serves no request.
+        if (!establish()) return;
         if (ec == http::error::end_of_stream) return doClose();  // the client closed between requests
         if (ec == http::error::body_limit) {
             return reject(Error(ErrorCode::PayloadTooLarge, "the request body is larger than " +
@@ -480,6 +525,8 @@ private:
     bool streamEnding_ = false;
     std::array<char, 64> probeBuffer_{};
     net::steady_timer idleTimer_;
+    const std::chrono::steady_clock::time_point accepted_ = std::chrono::steady_clock::now();
+    std::atomic<Standing> standing_{Standing::Pending};
     Phase phase_ = Phase::Handshake;
     bool stopping_ = false;
     bool keepAlive_ = false;
@@ -537,8 +584,7 @@ private:
         if (ec) return retryAfterFailure(ec);
 
         consecutiveFailures_ = 0;
-        if (server_.connections.load() >= server_.options.maxConnections) {
-            log::warn("too many connections; refusing one on " + label_);
+        if (!admitPeer(socket) || !server_.makeRoom(label_)) {
             beast::error_code ignored;
             socket.close(ignored);
         } else {
@@ -552,6 +598,32 @@ private:
             session->start();
         }
         doAccept();
+    }
+
+    /// Only inkand's own user (and root, if allowed) may talk to it: the owner
+    /// of the peer's socket decides, before a byte of TLS. One log line per refusal.
+    bool admitPeer(const tcp::socket& socket)
+    {
+        beast::error_code peerError;
+        beast::error_code localError;
+        const tcp::endpoint peer = socket.remote_endpoint(peerError);
+        const tcp::endpoint local = socket.local_endpoint(localError);
+        if (peerError || localError) return false;  // the peer is gone already
+        const auto user = platform::loopbackPeerUser(plain(peer), plain(local));
+        const std::string from = "connection from port " + std::to_string(peer.port()) + " on " + label_;
+        if (!user) {
+            log::warn("refused a " + from + ": its owner is not in the system's socket table (closed already?)");
+            return false;
+        }
+        if (*user == server_.options.user) return true;
+        if (platform::isAdministrator(*user)) {
+            if (server_.options.allowRootClients) return true;
+            log::warn("refused a " + from + " of root (uid 0): set \"allowRootClients\" to admit root");
+            return false;
+        }
+        log::warn("refused a " + from + " of uid " + std::to_string(*user) + ": inkand serves only uid " +
+                  std::to_string(server_.options.user));
+        return false;
     }
 
     void retryAfterFailure(const beast::error_code& ec)
@@ -641,6 +713,37 @@ void HttpsServer::Impl::listen(const std::string& address, bool optional)
 
     listeners.push_back(std::move(listener));
     urls.push_back("https://" + where);
+}
+
+bool HttpsServer::Impl::makeRoom(const std::string& where)
+{
+    const std::lock_guard lock(sessionsMutex);
+    for (int attempt = 0; attempt < kEvictionAttempts; ++attempt) {
+        std::vector<std::shared_ptr<Session>> live;
+        std::vector<OpenConnection> open;
+        for (const auto& weak : sessions) {
+            auto session = weak.lock();
+            if (!session || session->evicted()) continue;
+            open.push_back(session->openConnection());
+            live.push_back(std::move(session));
+        }
+        const CapDecision decision = decideAdmission(open, options.maxConnections, options.reservedConnections);
+        switch (decision.kind) {
+        case CapDecision::Kind::Admit:
+            return true;
+        case CapDecision::Kind::Refuse:
+            log::warn("all " + std::to_string(open.size()) + " connections are serving clients; refusing one on " + where);
+            return false;
+        case CapDecision::Kind::EvictAndAdmit:
+            if (live[decision.victim]->evict()) {
+                log::info("connection limit reached: closed the oldest connection that had sent no request");
+                return true;
+            }
+            break;  // it has just sent its first request: choose again
+        }
+    }
+    log::warn("connection limit reached and no connection gave way; refusing one on " + where);
+    return false;
 }
 
 void HttpsServer::Impl::track(const std::shared_ptr<Session>& session)
@@ -733,6 +836,7 @@ void HttpsServer::Impl::listenerGaveUp()
 
 HttpsServer::HttpsServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options)))
 {
+    if (auto reason = platform::peerLookupUnavailable()) throw StartupError(*reason);
     impl_->loadTls();
     impl_->listen("127.0.0.1", /*optional=*/false);
     impl_->listen("::1", /*optional=*/true);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "daemon/platform/peer_uid.hpp"
 
 namespace inkan::api {
 
@@ -31,7 +32,17 @@ struct ServerOptions {
 
     std::size_t headerLimit = 8 * 1024;
     std::size_t bodyLimit = 64 * 1024;
+    /// Open connections at most. When full, the oldest connection that has not
+    /// sent a request gives way to the newcomer; such connections never hold
+    /// the last `reservedConnections` slots (api/connection_cap.hpp).
     std::size_t maxConnections = 64;
+    std::size_t reservedConnections = 8;
+
+    /// Who may connect: a connection whose peer socket belongs to another OS
+    /// user than `user` is closed before TLS; root's too, unless allowRootClients
+    /// (docs/security.md "Other users are refused at the door").
+    platform::UserId user = platform::currentUser();
+    bool allowRootClients = false;
 };
 
 /// The server could not start (TLS material unusable, port in use, ...).
@@ -44,8 +55,9 @@ public:
 class HttpsServer {
 public:
     /// Load the TLS material and bind 127.0.0.1 and [::1] (the latter only when
-    /// the machine has IPv6 loopback). Throws StartupError. Binding comes
-    /// first so a daemon that cannot serve never touches a card.
+    /// the machine has IPv6 loopback). Throws StartupError, also when the
+    /// peers' users cannot be told (no /proc). Binding comes first so a daemon
+    /// that cannot serve never touches a card.
     explicit HttpsServer(ServerOptions options);
     ~HttpsServer();
     HttpsServer(const HttpsServer&) = delete;

@@ -18,6 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr std::string_view kPortKey = "port";
+constexpr std::string_view kAllowRootClientsKey = "allowRootClients";
 constexpr std::string_view kExpiryWarningDaysKey = "certificateExpiryWarningDays";
 constexpr std::string_view kTrustAnchorsDirKey = "trustAnchorsDir";
 constexpr std::string_view kRevocationKey = "revocation";
@@ -116,6 +117,9 @@ void applyFile(Config& config, const fs::path& file)
     for (const auto& [key, value] : json.items()) {
         if (key == kPortKey) {
             config.port = static_cast<std::uint16_t>(integerIn(value, kMinPort, kMaxPort, where + ": \"port\""));
+        } else if (key == kAllowRootClientsKey) {
+            if (!value.is_boolean()) throw ConfigError(where + ": \"allowRootClients\" must be true or false");
+            config.allowRootClients = value.get<bool>();
         } else if (applySecurityKey(config.security, key, value, where)) {
             // allowedOrigins and the other keys of docs/security.md: daemon/security/policy.cpp.
         } else if (key == kExpiryWarningDaysKey) {
@@ -169,7 +173,7 @@ std::variant<Config, EarlyExit> load(int argc, const char* const* argv, const st
     auto* portOption = app.add_option("--port", port, "TCP port on 127.0.0.1 and [::1] (default 24713)")
                            ->check(CLI::Range(kMinPort, kMaxPort));
     auto* stateOption = app.add_option("--state-dir", stateDir, "Directory for the API token and TLS files");
-    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, certificateExpiryWarningDays, trustAnchorsDir, revocation)");
+    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, allowRootClients, certificateExpiryWarningDays, trustAnchorsDir, revocation)");
     auto* originOption = app.add_option("--allow-origin", origins,
                                         "A web origin (https://host[:port]) whose pages may use inkand; repeatable")
                              ->allow_extra_args(false);

@@ -9,6 +9,9 @@
 //                         else ~/.config/inkan/inkand.json; a missing file is fine
 //   --version
 //
+// Who may connect (config file only; docs/security.md "Other users are refused at the door"):
+//   "allowRootClients"              default false: root's connections are refused like other users'
+//
 // Certificate checks (config file only; docs/certificates.md):
 //   "certificateExpiryWarningDays"  default 30
 //   "trustAnchorsDir"               default <config file's directory>/trust-anchors
@@ -63,6 +66,9 @@ struct Config {
     std::filesystem::path configFile;               // the file consulted (it may not exist)
     bool configFileFound = false;
     std::vector<std::string> warnings;              // e.g. unknown keys in the file
+
+    /// Admit connections of root besides those of inkand's own user.
+    bool allowRootClients = false;
 
     /// A certificate within this many days of its notAfter is "expiringSoon".
     int certificateExpiryWarningDays = cert::kDefaultExpiryWarningDays;

@@ -15,6 +15,7 @@
 #include "api/log.hpp"
 #include "api/server.hpp"
 #include "daemon/config.hpp"
+#include "daemon/platform/peer_uid.hpp"
 #include "daemon/security/security.hpp"
 #include "daemon/service/card_service.hpp"
 #include "daemon/service/event_bus.hpp"
@@ -62,6 +63,8 @@ int serve(const inkan::config::Config& config)
     serverOptions.port = config.port;
     serverOptions.certificateFile = paths.serverCertificate;
     serverOptions.privateKeyFile = paths.serverKey;
+    serverOptions.allowRootClients = config.allowRootClients;
+    const platform::UserId user = serverOptions.user;
     api::HttpsServer server(std::move(serverOptions));
 
     // Validations and self-tests block on OCSP responders and CRL servers:
@@ -108,6 +111,8 @@ int serve(const inkan::config::Config& config)
     for (const auto& url : server.urls()) std::cout << "inkand: serving " << url << "/v1\n";
     std::cout << "inkand: API token in " << paths.token.string() << "\n";
     std::cout << "inkand: CA certificate in " << paths.caCertificate.string() << "\n";
+    std::cout << "inkand: connections of uid " << user << (config.allowRootClients && !platform::isAdministrator(user) ? " and root" : "")
+              << " only\n";
     for (const auto& origin : config.allowedOrigins) std::cout << "inkand: allowed origin " << origin << "\n";
     for (const auto& paired : security->pairings().paired()) {
         std::cout << "inkand: paired origin " << paired.grant.origin << "\n";

@@ -1,8 +1,9 @@
 #!/bin/sh
 # Fuzz inkan's parsers of outside input with libFuzzer (clang): a card's answers
 # through the reference card profile, certificates and registry extensions,
-# RFC 3339 times, web origins, pinentry's Assuan answers and PC/SC part 10
-# feature lists (tests/fuzz/fuzz_*.cpp).
+# RFC 3339 times, web origins, pinentry's Assuan answers, PC/SC part 10
+# feature lists, and Linux's socket tables that tell whose connection it is
+# (tests/fuzz/fuzz_*.cpp).
 #   scripts/fuzz.sh [BUILD_DIR]     FUZZ_SECONDS=60 per target (default)
 # Each target starts from its seeds (tests/fuzz/seeds/NAME) and keeps what it
 # finds in BUILD_DIR/fuzz/corpus-NAME across runs; a crash leaves its input in
@@ -34,8 +35,9 @@ build cert tests/fuzz/fuzz_cert.cpp daemon/cert/*.cpp daemon/error.cpp -lssl -lc
 build rfc3339 tests/fuzz/fuzz_rfc3339.cpp daemon/service/rfc3339.cpp
 build security tests/fuzz/fuzz_security.cpp daemon/security/origin.cpp daemon/security/assuan.cpp \
     daemon/pcsc/pinpad.cpp -lcrypto
+build proc_net_tcp tests/fuzz/fuzz_proc_net_tcp.cpp daemon/platform/proc_net_tcp.cpp
 
-for name in card cert rfc3339 security; do
+for name in card cert rfc3339 security proc_net_tcp; do
     corpus="$OUT/corpus-$name"
     mkdir -p "$corpus"
     echo "fuzz: fuzz_$name for ${SECONDS_PER_TARGET}s"

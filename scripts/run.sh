@@ -4,6 +4,11 @@
 #  2. inkan-vcard, the virtual card, if no physical card is present;
 #  3. inkand, printing where things are and a curl line that signs a digest.
 # Ctrl-C stops inkand and the virtual card started here.
+# Started with sudo (as `make run` usually is, for the packages), inkand and the
+# virtual card still run as the user who typed it (SUDO_UID), with their state
+# in that user's home: inkand admits only connections of its own user
+# (docs/security.md), so that user's browser and curl must be its peers. Only
+# installing packages and starting pcscd need root.
 # INKAN_VIRTUAL_PINPAD=1: pcscd also gets tools/vpinpad, a virtual reader with
 # a PIN pad, and the virtual card goes into it; "typing" on its keypad is
 # appending a line to a file (printed below). pcscd must not be running yet.
@@ -11,6 +16,24 @@ set -euo pipefail
 
 BUILD_DIR=${1:-build}
 BIN="$BUILD_DIR/bin"
+
+# as_user CMD...: run CMD as the invoking user (itself when not under sudo).
+# Backgrounded commands use "${run_as[@]}" CMD & instead, so that $! is CMD's own pid
+# (setpriv executes CMD in its place).
+run_as=()
+user_name=$(id -nu)
+if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_UID:-}" ] && [ "$SUDO_UID" != 0 ]; then
+    user_home=$(getent passwd "$SUDO_UID" | cut -d: -f6)
+    if [ -z "$user_home" ]; then
+        echo "inkan: uid $SUDO_UID (from sudo) has no home directory in the user database" >&2
+        exit 1
+    fi
+    user_name=$(id -nu "$SUDO_UID")
+    export HOME="$user_home" USER="$user_name" LOGNAME="$user_name"
+    run_as=(setpriv --reuid "$SUDO_UID" --regid "${SUDO_GID:-$(id -g "$SUDO_UID")}" --init-groups --)
+fi
+as_user() { "${run_as[@]}" "$@"; }
+
 STATE_HOME=${XDG_STATE_HOME:-$HOME/.local/state}
 INKAN_STATE=${INKAN_STATE_DIR:-$STATE_HOME/inkan}
 VCARD_STATE=${INKAN_VCARD_STATE:-$STATE_HOME/inkan-vcard}
@@ -38,10 +61,10 @@ if [ "$VIRTUAL_PINPAD" = 1 ]; then
         exit 1
     fi
     conf="$VCARD_STATE/reader.conf.d"
-    mkdir -p "$conf"
-    cp /etc/reader.conf.d/* "$conf/"
+    as_user mkdir -p "$conf"
+    as_user cp /etc/reader.conf.d/* "$conf/"
     sed -e "s|@LIBPATH@|$(cd "$BUILD_DIR" && pwd)/lib/libinkan-vpinpad.so|" -e "s|/tmp/inkan-vpinpad/keypad|$KEYPAD|" \
-        tools/vpinpad/inkan-vpinpad.conf > "$conf/inkan-vpinpad"
+        tools/vpinpad/inkan-vpinpad.conf | as_user tee "$conf/inkan-vpinpad" >/dev/null
     say "starting pcscd (with vpcd and the virtual PIN pad reader)"
     $SUDO pcscd --config "$conf"
     for _ in $(seq 50); do [ -S /run/pcscd/pcscd.comm ] && break; sleep 0.1; done
@@ -58,19 +81,19 @@ if [ -n "$physical" ]; then
 elif pgrep -x inkan-vcard >/dev/null; then
     say "a virtual card is already running"
 else
-    mkdir -p "$VCARD_STATE"
+    as_user mkdir -p "$VCARD_STATE"
     say "no physical card: starting the virtual card (state $VCARD_STATE, PIN 1234, unblock code 12345678)"
     vcard_port=()
     [ "$VIRTUAL_PINPAD" = 1 ] && vcard_port=(--port "$VPINPAD_PORT")
-    "$BIN/inkan-vcard" --state "$VCARD_STATE" --log "$VCARD_STATE/apdu.log" "${vcard_port[@]}" &
+    "${run_as[@]}" "$BIN/inkan-vcard" --state "$VCARD_STATE" --log "$VCARD_STATE/apdu.log" "${vcard_port[@]}" &
     children+=($!)
 fi
 
-# 3. inkand.
-mkdir -p "$INKAN_STATE"
+# 3. inkand, as the user (above).
+as_user mkdir -p "$INKAN_STATE"
 LOG="$INKAN_STATE/inkand.log"
-: > "$LOG"
-INKAN_STATE_DIR="$INKAN_STATE" "$BIN/inkand" --port "$PORT" > >(tee -a "$LOG") 2>&1 &
+as_user sh -c ': > "$1"' sh "$LOG"  # the user's file; tee below only appends
+INKAN_STATE_DIR="$INKAN_STATE" "${run_as[@]}" "$BIN/inkand" --port "$PORT" > >(tee -a "$LOG") 2>&1 &
 inkand_pid=$!
 children+=("$inkand_pid")
 for _ in $(seq 200); do
@@ -82,17 +105,17 @@ done
 TOKEN_FILE="$INKAN_STATE/token"
 CA="$INKAN_STATE/tls/ca.pem"
 URL="https://127.0.0.1:$PORT/v1"
-auth=(--cacert "$CA" -H "Authorization: Bearer $(cat "$TOKEN_FILE")")
+auth=(--cacert "$CA" -H "Authorization: Bearer $(as_user cat "$TOKEN_FILE")")
 card_id=""
 for _ in $(seq 100); do
-    card_id=$(curl -sf "${auth[@]}" "$URL/cards" | python3 -c 'import json,sys; c=json.load(sys.stdin)["cards"]; print(c[0]["id"] if c else "")' || true)
+    card_id=$(as_user curl -sf "${auth[@]}" "$URL/cards" | python3 -c 'import json,sys; c=json.load(sys.stdin)["cards"]; print(c[0]["id"] if c else "")' || true)
     [ -n "$card_id" ] && break
     sleep 0.1
 done
 digest=$(printf 'hello inkan' | openssl dgst -sha256 -binary | base64)
 
 echo
-say "inkand is serving $URL"
+say "inkand is serving $URL to $user_name's programs only"
 say "API token:  $TOKEN_FILE"
 say "local CA:   $CA"
 say "console:    open it, logged in (--print only prints its one-time address), with"

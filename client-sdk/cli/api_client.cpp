@@ -330,8 +330,10 @@ void ApiClient::throwTransportFailure(CURLcode result) const
         throw Failure(ExitCode::Unreachable, "cannot load the local CA certificate " + caFile_.string() + " (" + reason + ")",
                       "remove the tls directory next to it and restart inkand to create a new CA");
     case CURLE_SSL_CONNECT_ERROR:
+        // Also what inkand's refusal of another OS user looks like: it closes before TLS.
         throw Failure(ExitCode::Unreachable, "TLS handshake with " + where + " failed (" + reason + ")",
-                      "is the program on this port inkand? pass the --port it listens on");
+                      "inkand serves only the OS user it runs as (its log names the uid it refused): run inkan as "
+                      "that user; or the program on this port is not inkand: pass the --port it listens on");
     case CURLE_GOT_NOTHING:
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:

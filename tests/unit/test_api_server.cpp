@@ -7,12 +7,15 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <future>
+#include <memory>
 #include <netinet/in.h>
 #include <poll.h>
 #include <string>
 #include <sys/socket.h>
 #include <thread>
+#include <vector>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -23,6 +26,7 @@
 #include "api/api.hpp"
 #include "api/server.hpp"
 #include "daemon/cert/openssl_ptr.hpp"
+#include "daemon/platform/peer_uid.hpp"
 #include "daemon/service/event_bus.hpp"
 #include "daemon/state.hpp"
 
@@ -116,7 +120,8 @@ struct RunningServer {
     std::unique_ptr<HttpsServer> server;
     std::future<int> exitCode;
 
-    RunningServer()
+    /// `adjust` may change the server's options (limits, who may connect).
+    explicit RunningServer(const std::function<void(ServerOptions&)>& adjust = {})
     {
         // The test client writes to sockets the server may already have closed (as inkand's main does).
         std::signal(SIGPIPE, SIG_IGN);
@@ -130,6 +135,7 @@ struct RunningServer {
         options.port = port;
         options.certificateFile = paths.serverCertificate;
         options.privateKeyFile = paths.serverKey;
+        if (adjust) adjust(options);
         server = std::make_unique<HttpsServer>(std::move(options));
         exitCode = std::async(std::launch::async, [this] { return server->run(*api, [this] { agent.shutdown(); }); });
     }
@@ -250,6 +256,12 @@ public:
         return true;
     }
 
+    /// Another request on the same connection.
+    void send(const std::string& raw)
+    {
+        REQUIRE(BIO_write(bio_.get(), raw.data(), static_cast<int>(raw.size())) == static_cast<int>(raw.size()));
+    }
+
     void close() { bio_.reset(); }
 
     std::string received;
@@ -260,6 +272,39 @@ private:
     ossl::BioPtr bio_;
     SSL* ssl_ = nullptr;
 };
+
+/// A plain TCP connection to the server that sends `bytes` (maybe none) and then stays silent.
+class SilentClient {
+public:
+    SilentClient(std::uint16_t port, const std::string& bytes = {}) : fd_(::socket(AF_INET, SOCK_STREAM, 0))
+    {
+        sockaddr_in address{};
+        address.sin_family = AF_INET;
+        address.sin_port = htons(port);
+        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+        if (!bytes.empty()) REQUIRE(::send(fd_, bytes.data(), bytes.size(), 0) == static_cast<ssize_t>(bytes.size()));
+    }
+    ~SilentClient() { ::close(fd_); }
+    SilentClient(const SilentClient&) = delete;
+    SilentClient& operator=(const SilentClient&) = delete;
+
+    /// Whether the server has closed the connection (within `timeout`).
+    bool closedByServer(std::chrono::milliseconds timeout = 2s)
+    {
+        pollfd readable{fd_, POLLIN, 0};
+        if (::poll(&readable, 1, static_cast<int>(timeout.count())) <= 0) return false;
+        char byte = 0;
+        return ::recv(fd_, &byte, 1, MSG_DONTWAIT) <= 0;
+    }
+
+private:
+    int fd_;
+};
+
+// The first bytes of a TLS ClientHello (RFC 8446 §5.1, §4.1.2): a handshake
+// record announcing 512 bytes, of which only the handshake header follows.
+const std::string kPartialClientHello("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11);
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = 5s)
 {
@@ -414,6 +459,60 @@ TEST_SUITE("api server")
         CHECK(s.stopAndWait() == 0);
         CHECK(std::chrono::steady_clock::now() - started < 3s);
         ::close(fd);
+    }
+
+    TEST_CASE("a connection of another OS user is closed before TLS; root's only when allowed")
+    {
+        {
+            // This process is not the user the server serves.
+            RunningServer s([](ServerOptions& options) { options.user = platform::currentUser() + 1; });
+            CHECK(s.exchange(s.request("GET", "/v1/status")) == "connect failed");
+        }
+        if (platform::isAdministrator(platform::currentUser())) {
+            RunningServer refused([](ServerOptions& options) { options.user = 4242; });
+            CHECK(refused.exchange(refused.request("GET", "/v1/status")) == "connect failed");
+            RunningServer allowed([](ServerOptions& options) {
+                options.user = 4242;
+                options.allowRootClients = true;
+            });
+            CHECK(allowed.exchange(allowed.request("GET", "/v1/status")).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+        }
+        RunningServer own;
+        CHECK(own.exchange(own.request("GET", "/v1/status")).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    }
+
+    TEST_CASE("idle connections and unfinished TLS handshakes give way to a client when the server is full")
+    {
+        RunningServer s([](ServerOptions& options) {
+            options.maxConnections = 8;
+            options.reservedConnections = 2;
+        });
+        std::vector<std::unique_ptr<SilentClient>> idle;
+        for (int i = 0; i < 10; ++i) idle.push_back(std::make_unique<SilentClient>(s.port));
+        for (int i = 0; i < 10; ++i) idle.push_back(std::make_unique<SilentClient>(s.port, kPartialClientHello));
+        CHECK(s.exchange(s.request("GET", "/v1/status")).rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+        // The oldest gave way, the newest are still open.
+        CHECK(idle.front()->closedByServer());
+        CHECK_FALSE(idle.back()->closedByServer(100ms));
+    }
+
+    TEST_CASE("a connection that has sent a request keeps its slot; when all do, the newcomer is refused")
+    {
+        RunningServer s([](ServerOptions& options) {
+            options.maxConnections = 2;
+            options.reservedConnections = 1;
+        });
+        StreamingClient first(s, s.request("GET", "/v1/status", {}, "keep-alive"));
+        REQUIRE(first.readUntil("\r\n\r\n"));
+        std::vector<std::unique_ptr<SilentClient>> idle;
+        for (int i = 0; i < 5; ++i) idle.push_back(std::make_unique<SilentClient>(s.port));
+        first.send(s.request("GET", "/v1/cards", {}, "keep-alive"));
+        CHECK(first.readUntil("\"cards\""));
+        StreamingClient second(s, s.request("GET", "/v1/status", {}, "keep-alive"));
+        REQUIRE(second.readUntil("\r\n\r\n"));
+        // Both slots serve clients now: a third is refused at once (before TLS).
+        CHECK(s.exchange(s.request("GET", "/v1/status")) == "connect failed");
+        for (auto& client : idle) CHECK(client->closedByServer());
     }
 
     TEST_CASE("a port in use is a clear start-up error")

@@ -65,6 +65,28 @@ TEST_SUITE("config")
         CHECK_FALSE(config.stateDir.has_value());
         CHECK_FALSE(config.configFileFound);
         CHECK(config.configFile == dir.path / ".config" / "inkan" / "inkand.json");
+        CHECK_FALSE(config.allowRootClients);
+    }
+
+    TEST_CASE("allowRootClients admits root's connections; only true or false")
+    {
+        TempDir dir;
+        const fs::path file = dir.path / "inkand.json";
+        writeFile(file, R"({"allowRootClients": true})");
+        CHECK(configOf({}, environment({{"INKAN_CONFIG", file.string()}})).allowRootClients);
+        writeFile(file, R"({"allowRootClients": false})");
+        CHECK_FALSE(configOf({}, environment({{"INKAN_CONFIG", file.string()}})).allowRootClients);
+        for (const char* content : {R"({"allowRootClients": "true"})", R"({"allowRootClients": 1})",
+                                    R"({"allowRootClients": null})"}) {
+            CAPTURE(content);
+            writeFile(file, content);
+            try {
+                run({}, environment({{"INKAN_CONFIG", file.string()}}));
+                FAIL("no error");
+            } catch (const ConfigError& e) {
+                CHECK(std::string(e.what()).find("\"allowRootClients\" must be true or false") != std::string::npos);
+            }
+        }
     }
 
     TEST_CASE("the config file sets port and allowed origins")
