@@ -5,8 +5,9 @@
 // loopback connection are sockets of this machine, so the peer's socket can be
 // looked up by its address and port, the way identd (RFC 1413) answers. This
 // header is the seam for the platform: it takes endpoints as plain values and
-// knows no socket library. peer_uid_linux.cpp implements it from
-// /proc/net/tcp{,6} (proc_net_tcp.hpp); another platform adds its own file.
+// knows no socket library. peer_uid_linux.cpp implements it with a sock_diag
+// netlink query, falling back to /proc/net/tcp{,6} (proc_net_tcp.hpp);
+// another platform adds its own file.
 #pragma once
 
 #include <algorithm>

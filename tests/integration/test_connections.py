@@ -53,6 +53,8 @@ def closed_by_server(sock: socket.socket) -> bool:
 
 
 class OtherUserTest(StackTestCase):
+    loot: Path | None = None
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -73,7 +75,8 @@ class OtherUserTest(StackTestCase):
 
     @classmethod
     def tearDownClass(cls):
-        shutil.rmtree(cls.loot, ignore_errors=True)
+        if cls.loot:
+            shutil.rmtree(cls.loot, ignore_errors=True)
         super().tearDownClass()
 
     def setUp(self):
