@@ -64,29 +64,7 @@ bool matches(pcsc::ByteView atr, const MaskedAtr& entry)
     return true;
 }
 
-struct NamedProfile {
-    std::string_view profileId;
-    TokenFactory factory;
-};
-
-// Every profile by its id: each appears once here, whatever its ATRs.
-const std::vector<NamedProfile>& namedProfiles()
-{
-    static const std::vector<NamedProfile> table{
-        {ReferenceCard::kProfileId, make<ReferenceCard>},
-    };
-    return table;
-}
-
 }  // namespace
-
-std::unique_ptr<Token> tokenForProfile(std::string_view profileId)
-{
-    for (const auto& entry : namedProfiles()) {
-        if (entry.profileId == profileId) return entry.factory();
-    }
-    return nullptr;
-}
 
 std::unique_ptr<Token> tokenForAtr(pcsc::ByteView atr)
 {

@@ -13,8 +13,4 @@ namespace inkan::card {
 /// such card. Exact entries are tried first, then masked ones.
 std::unique_ptr<Token> tokenForAtr(pcsc::ByteView atr);
 
-/// The profile with this id (Token::profileId()), or nullptr. For checks
-/// that need the profile's rules but no card (PIN formats).
-std::unique_ptr<Token> tokenForProfile(std::string_view profileId);
-
 }  // namespace inkan::card

@@ -70,6 +70,9 @@ constexpr std::uint8_t kPinPadding = 0xFF;   // ... with FF
 constexpr std::size_t kMinPinLength = 4;
 constexpr std::size_t kMaxPinLength = 16;
 constexpr std::size_t kUnblockCodeLength = 8;
+// The user PIN: 4 to 16 ASCII digits; the unblock code: 8 digits.
+constexpr PinFormat kPinFormat{kMinPinLength, kMaxPinLength, PinFormat::Alphabet::Digits};
+constexpr PinFormat kUnblockCodeFormat{kUnblockCodeLength, kUnblockCodeLength, PinFormat::Alphabet::Digits};
 // A maximum the card tells must fit the x of 63Cx (ISO/IEC 7816-4 §5.6).
 constexpr int kMaxTriesLimit = 15;
 
@@ -115,23 +118,9 @@ constexpr std::size_t kCardIdLength = 16;  // hex digits of the hash kept
 
 // --- Helpers ----------------------------------------------------------------
 
-void checkDigits(const Secret& secret, std::size_t minLength, std::size_t maxLength, std::string_view what)
-{
-    const auto value = secret.view();
-    const bool digitsOnly = std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (value.size() < minLength || value.size() > maxLength || !digitsOnly) {
-        const auto range = minLength == maxLength ? std::to_string(minLength)
-                                                  : std::to_string(minLength) + " to " + std::to_string(maxLength);
-        throw Error(ErrorCode::PinFormat, "the " + std::string(what) + " must be " + range + " digits");
-    }
-}
+void checkPinFormat(const Secret& pin) { kPinFormat.check(pin, "PIN"); }
 
-void checkPinFormat(const Secret& pin) { checkDigits(pin, kMinPinLength, kMaxPinLength, "PIN"); }
-
-void checkUnblockCodeFormat(const Secret& code)
-{
-    checkDigits(code, kUnblockCodeLength, kUnblockCodeLength, "unblock code");
-}
+void checkUnblockCodeFormat(const Secret& code) { kUnblockCodeFormat.check(code, "unblock code"); }
 
 // Appends the 16-byte PIN block for `secret` to `out`, which the caller has
 // reserved big enough (no reallocation may leave a copy behind) and wipes.
@@ -399,9 +388,9 @@ std::vector<TokenCertificate> ReferenceCard::readCertificates(pcsc::ApduChannel&
     return certificates;
 }
 
-void ReferenceCard::checkPinFormat(const Secret& pin) const { card::checkPinFormat(pin); }
+PinFormat ReferenceCard::pinFormat() const { return kPinFormat; }
 
-void ReferenceCard::checkUnblockCodeFormat(const Secret& unblockCode) const { card::checkUnblockCodeFormat(unblockCode); }
+std::optional<PinFormat> ReferenceCard::unblockCodeFormat() const { return kUnblockCodeFormat; }
 
 PinStatus ReferenceCard::pinStatus(pcsc::ApduChannel& channel) const
 {

@@ -18,8 +18,8 @@ public:
     CardIdentity readIdentity(pcsc::ApduChannel& channel) const override;
     std::vector<TokenCertificate> readCertificates(pcsc::ApduChannel& channel) const override;
 
-    void checkPinFormat(const Secret& pin) const override;
-    void checkUnblockCodeFormat(const Secret& unblockCode) const override;
+    PinFormat pinFormat() const override;
+    std::optional<PinFormat> unblockCodeFormat() const override;
 
     PinStatus pinStatus(pcsc::ApduChannel& channel) const override;
     PinStatus unblockCodeStatus(pcsc::ApduChannel& channel) const override;

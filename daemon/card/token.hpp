@@ -10,6 +10,7 @@
 // is sent, so a refused PIN never costs a try.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,12 +56,13 @@ public:
     /// Every certificate on the card, signing certificate first; absent optional files are skipped.
     virtual std::vector<TokenCertificate> readCertificates(pcsc::ApduChannel& channel) const = 0;
 
-    /// Throw PinFormat for a PIN (or unblock code) this card can never accept;
-    /// sends nothing. The operations below check the same before any APDU;
-    /// these let the daemon refuse a malformed PIN before it even reads the
-    /// PIN counter (the PIN guard does that first).
-    virtual void checkPinFormat(const Secret& pin) const = 0;
-    virtual void checkUnblockCodeFormat(const Secret& unblockCode) const = 0;
+    /// What this card accepts as its PIN, and as its unblock code (nullopt:
+    /// the card has none). The operations below check the same before any
+    /// APDU; the card service hands these rules up with the card
+    /// (CardSummary), so the daemon refuses a malformed PIN before it even
+    /// reads the PIN counter (the PIN guard does that first).
+    virtual PinFormat pinFormat() const = 0;
+    virtual std::optional<PinFormat> unblockCodeFormat() const = 0;
 
     /// The user PIN's state, without spending a try.
     virtual PinStatus pinStatus(pcsc::ApduChannel& channel) const = 0;

@@ -4,9 +4,11 @@
 // on; so they live here, below all of those.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,6 +25,26 @@ struct PinStatus {
     int triesLeft = 0;
     int maxTries = 0;
     bool blocked = false;
+};
+
+/// What a card accepts as a PIN (or an unblock code): a length range over an
+/// alphabet. A card profile states its rules (Token::pinFormat()); every layer
+/// checks with them before anything reaches the card, so a value that can
+/// never be right costs no try, and no layer above the card needs to know the
+/// profile to check.
+struct PinFormat {
+    enum class Alphabet {
+        Digits,             // 0-9
+        UpperAlphanumeric,  // A-Z and 0-9
+    };
+    std::size_t minLength = 0;
+    std::size_t maxLength = 0;
+    Alphabet alphabet = Alphabet::Digits;
+
+    /// Throws Error(PinFormat), naming `what` ("PIN", "unblock code") and the
+    /// rule, unless `value` fits. Sends nothing anywhere.
+    void check(const Secret& value, std::string_view what) const;
+    bool operator==(const PinFormat&) const = default;
 };
 
 /// The PIN guard's hook into a card operation that spends a PIN try (or an

@@ -8,7 +8,6 @@
 #include <utility>
 #include <variant>
 
-#include "daemon/card/profiles.hpp"
 #include "daemon/error.hpp"
 #include "daemon/security/card_holder.hpp"
 #include "daemon/security/pin_guard.hpp"
@@ -153,10 +152,25 @@ CardAccess::Grant CardAccess::grantOf(const Principal& principal) const
 
 enum class PinOperation { Verify, Change, Unblock, Sign };
 
+namespace {
+
+// The card's own rules for the value an operation spends a try of (the
+// unblock code's for unblocking, else the PIN's), before anything reaches the card.
+void checkCurrentValue(const CardSummary& card, PinOperation operation, const Secret& value)
+{
+    if (operation != PinOperation::Unblock) {
+        card.pinFormat.check(value, "PIN");
+    } else if (card.unblockCodeFormat) {
+        card.unblockCodeFormat->check(value, "unblock code");
+    }
+}
+
+}  // namespace
+
 struct CardAccess::PinFlow {
-    PinFlow(Principal who, std::string card, PinOperation operationKind, PinRequestOptions requestOptions,
+    PinFlow(Principal who, std::string id, PinOperation operationKind, PinRequestOptions requestOptions,
             std::optional<Secret> firstValue, std::optional<Secret> secondValue = std::nullopt)
-        : principal(std::move(who)), cardId(std::move(card)), kind(operationKind), options(requestOptions),
+        : principal(std::move(who)), cardId(std::move(id)), kind(operationKind), options(requestOptions),
           first(std::move(firstValue)), second(std::move(secondValue))
     {
     }
@@ -524,11 +538,8 @@ void CardAccess::onClaimed(const std::shared_ptr<PinFlow>& flow)
 
     // Step 4, the card profile's format, before anything reaches the card.
     if (flow->source == PinSource::Request) {
-        if (const auto token = card::tokenForProfile(card.profile)) {
-            if (flow->kind == PinOperation::Unblock) token->checkUnblockCodeFormat(*flow->first);
-            else token->checkPinFormat(*flow->first);
-            if (flow->second) token->checkPinFormat(*flow->second);
-        }
+        checkCurrentValue(card, flow->kind, *flow->first);
+        if (flow->second) card.pinFormat.check(*flow->second, "new PIN");
     } else if (flow->source == PinSource::Pinpad) {
         if (!card.pinpad) {
             note(flow->principal, flow->cardId, std::string(flow->what()) + " refused: PINPAD_UNAVAILABLE");
@@ -628,24 +639,19 @@ void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& 
                                           : "PIN tries left: " + std::to_string(status.triesLeft) + " of " +
                                                 std::to_string(status.maxTries) + ". The card locks after the last one.");
                 prompt.okLabel = flow->kind == PinOperation::Sign ? "Sign" : "OK";
-                const auto token = card::tokenForProfile(flow->card.profile);
 
-                if (flow->kind == PinOperation::Unblock) {
-                    prompt.prompt = "Unblock code:";
-                    flow->first = pinentry.getPin(prompt, stopping);
-                    if (token) token->checkUnblockCodeFormat(*flow->first);
-                } else {
-                    prompt.prompt = flow->kind == PinOperation::Change ? "Current PIN:" : "PIN:";
-                    flow->first = pinentry.getPin(prompt, stopping);
-                    if (token) token->checkPinFormat(*flow->first);
-                }
+                prompt.prompt = flow->kind == PinOperation::Unblock  ? "Unblock code:"
+                                : flow->kind == PinOperation::Change ? "Current PIN:"
+                                                                     : "PIN:";
+                flow->first = pinentry.getPin(prompt, stopping);
+                checkCurrentValue(flow->card, flow->kind, *flow->first);
                 if (flow->kind == PinOperation::Change || flow->kind == PinOperation::Unblock) {
                     PinPrompt next = prompt;
                     next.prompt = "New PIN:";
                     next.repeatPrompt = "New PIN again:";
                     next.repeatMismatch = "The two PINs differ.";
                     flow->second = pinentry.getPin(next, stopping);
-                    if (token) token->checkPinFormat(*flow->second);
+                    flow->card.pinFormat.check(*flow->second, "new PIN");
                 }
                 perform(flow);
             } catch (...) {

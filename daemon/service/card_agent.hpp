@@ -42,6 +42,10 @@ struct CardSummary {
     std::string profile;  // card profile id, e.g. "inkan-reference"
     std::string label;    // human readable, e.g. the certificate's subject CN
     PinStatus pin;
+    /// What the card accepts as its PIN and as its unblock code (none: it has
+    /// none), from its profile: checked before anything reaches the card.
+    PinFormat pinFormat;
+    std::optional<PinFormat> unblockCodeFormat;
     std::vector<CertificateSummary> certificates;
     /// The reader holding the card has a PIN pad (ReaderSummary::pinpad).
     bool pinpad = false;

@@ -607,6 +607,8 @@ private:
         summary.reader = card.reader;
         summary.profile = std::string(card.token->profileId());
         summary.pin = contents.pin;
+        summary.pinFormat = card.token->pinFormat();
+        summary.unblockCodeFormat = card.token->unblockCodeFormat();
         for (auto& certificate : contents.certificates) {
             CertificateSummary entry;
             entry.id = certificate.id;

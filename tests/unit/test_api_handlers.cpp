@@ -17,6 +17,7 @@
 #include "api/json_mapping.hpp"
 #include "api/router.hpp"
 #include "daemon/error.hpp"
+#include "tests/unit/reference_card_summary.hpp"
 
 using namespace inkan;
 using namespace inkan::api;
@@ -150,10 +151,8 @@ struct Fixture {
 
     Fixture()
     {
-        CardSummary card;
-        card.id = std::string(kCardId);
+        CardSummary card = testing::referenceCardSummary(std::string(kCardId));
         card.reader = "Virtual PCD 00 00";
-        card.profile = "inkan-reference";
         card.label = "代表取締役 印鑑 太郎";
         card.pin = PinStatus{9, 10, false};
         card.certificates.push_back(signingCertificate());

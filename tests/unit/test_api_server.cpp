@@ -29,6 +29,7 @@
 #include "daemon/platform/peer_uid.hpp"
 #include "daemon/service/event_bus.hpp"
 #include "daemon/state.hpp"
+#include "tests/unit/reference_card_summary.hpp"
 
 using namespace inkan;
 using namespace inkan::api;
@@ -54,9 +55,7 @@ public:
     void card(const std::string& cardId, Completion<CardSummary> done) override
     {
         if (cardId != "x") return done(notHere());
-        CardSummary card;
-        card.id = cardId;
-        card.profile = "inkan-reference";
+        CardSummary card = testing::referenceCardSummary(cardId);
         done(card);
     }
     void certificate(const std::string&, const std::string&, Completion<CertificateSummary> done) override

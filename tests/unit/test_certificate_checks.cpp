@@ -29,6 +29,7 @@
 #include "daemon/service/self_test.hpp"
 #include "daemon/service/task_pool.hpp"
 #include "tests/pki/test_pki.hpp"
+#include "tests/unit/reference_card_summary.hpp"
 
 using namespace inkan;
 using namespace std::chrono;
@@ -116,10 +117,8 @@ config::Config loadConfig(const fs::path& file, const std::string& json)
 
 CardSummary pkiCard(const std::string& leaf)
 {
-    CardSummary card;
-    card.id = "c0ffee0000000001";
+    CardSummary card = testing::referenceCardSummary("c0ffee0000000001");
     card.reader = "Virtual PCD 00 00";
-    card.profile = "inkan-reference";
     card.pin = {10, 10, false};
     CertificateSummary sign;
     sign.id = "sign";

@@ -13,6 +13,7 @@
 #include "daemon/security/card_access.hpp"
 #include "daemon/security/pin_guard.hpp"
 #include "daemon/security/rate_limiter.hpp"
+#include "tests/unit/reference_card_summary.hpp"
 
 using namespace inkan;
 using namespace inkan::security;
@@ -142,9 +143,7 @@ private:
 
     CardSummary summary() const
     {
-        CardSummary card;
-        card.id = kCardId;
-        card.profile = "inkan-reference";
+        CardSummary card = testing::referenceCardSummary(std::string(kCardId));
         card.label = "test card";
         card.pin = pin;
         card.pinpad = readerHasPinpad;

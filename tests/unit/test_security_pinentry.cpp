@@ -15,6 +15,7 @@
 #include "daemon/security/card_access.hpp"
 #include "daemon/security/dialogs.hpp"
 #include "daemon/security/pinentry.hpp"
+#include "tests/unit/reference_card_summary.hpp"
 
 using namespace inkan;
 using namespace inkan::security;
@@ -253,9 +254,7 @@ public:
     void cards(Completion<std::vector<CardSummary>> done) override { done(std::vector<CardSummary>{}); }
     void card(const std::string& cardId, Completion<CardSummary> done) override
     {
-        CardSummary card;
-        card.id = cardId;
-        card.profile = "inkan-reference";
+        CardSummary card = testing::referenceCardSummary(cardId);
         card.label = "test card";
         done(card);
     }

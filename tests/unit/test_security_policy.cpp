@@ -7,6 +7,7 @@
 #include "daemon/error.hpp"
 #include "daemon/security/origin.hpp"
 #include "daemon/security/policy.hpp"
+#include "tests/unit/reference_card_summary.hpp"
 
 using namespace inkan;
 using namespace inkan::security;
@@ -18,9 +19,7 @@ constexpr std::string_view kPortal = "https://portal.example.jp";
 
 CardSummary cardWithSerial(std::string id, std::string serial)
 {
-    CardSummary card;
-    card.id = std::move(id);
-    card.profile = "inkan-reference";
+    CardSummary card = testing::referenceCardSummary(std::move(id));
     CertificateSummary certificate;
     certificate.id = "sign";
     certificate.serialNumber = std::move(serial);
