@@ -15,12 +15,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "daemon/secret.hpp"
 #include "tools/vcard/bytes.hpp"
+#include "tools/vcard/card_files.hpp"
 #include "tools/vcard/openssl_handles.hpp"
 
 namespace inkan::vcard {
@@ -50,12 +50,6 @@ struct StoreOptions {
     std::optional<std::filesystem::path> caCertFile;
     /// Overrides the stored serial for this run only (it is not written back).
     std::optional<CardSerial> serialOverride;
-};
-
-/// Thrown when the state directory or a given key/certificate cannot be used.
-class StoreError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
 };
 
 class CardStore {
@@ -89,15 +83,9 @@ public:
     void setPin(PinReference ref, const Secret& value);
 
 private:
-    struct PinRecord {
-        std::array<std::uint8_t, 16> salt{};
-        std::array<std::uint8_t, 32> digest{};  // SHA-256(salt || value)
-        int triesLeft = kMaxPinTries;
-    };
-
     CardStore() = default;
-    PinRecord& record(PinReference ref) noexcept { return ref == PinReference::User ? userPin_ : unblockCode_; }
-    const PinRecord& record(PinReference ref) const noexcept
+    StoredPin& record(PinReference ref) noexcept { return ref == PinReference::User ? userPin_ : unblockCode_; }
+    const StoredPin& record(PinReference ref) const noexcept
     {
         return ref == PinReference::User ? userPin_ : unblockCode_;
     }
@@ -109,29 +97,11 @@ private:
     std::filesystem::path stateDir_;
     CardSerial storedSerial_{};
     CardSerial serial_{};
-    PinRecord userPin_;
-    PinRecord unblockCode_;
+    StoredPin userPin_;
+    StoredPin unblockCode_;
     ossl::PkeyPtr signingKey_;
     Bytes signingCertDer_;
     std::optional<Bytes> caCertDer_;
 };
-
-/// An exclusive advisory lock on a state directory, held while the object
-/// lives: two virtual cards sharing one directory would corrupt the counters.
-class StateDirLock {
-public:
-    /// Throws StoreError when another process holds the lock.
-    explicit StateDirLock(const std::filesystem::path& stateDir);
-    ~StateDirLock();
-    StateDirLock(const StateDirLock&) = delete;
-    StateDirLock& operator=(const StateDirLock&) = delete;
-
-private:
-    int fd_ = -1;
-};
-
-/// Writes `content` to `path` atomically with the given mode: a temporary file
-/// in the same directory, fsync, rename over `path`, fsync of the directory.
-void writeFileAtomically(const std::filesystem::path& path, ByteView content, std::filesystem::perms mode);
 
 }  // namespace inkan::vcard
