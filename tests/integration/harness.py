@@ -491,6 +491,8 @@ class CardTestCase(unittest.TestCase):
     # The class's card sits in the virtual PIN pad reader instead of vpcd slot 0.
     pinpad_reader = False
     binaries: tuple = ("inkan-vcard",)
+    # Wait until pcscd has powered the card up (cls.reader, cls.atr) before the tests run.
+    wait_for_pcscd = True
 
     @classmethod
     def setUpClass(cls):
@@ -508,7 +510,7 @@ class CardTestCase(unittest.TestCase):
         try:
             cls.pcscd.ensure()
             cls.vcard.start()
-            if cls.binaries == CardTestCase.binaries:
+            if cls.wait_for_pcscd:
                 cls.reader, cls.atr = cls.wait_for_pcsc_card()
         except BaseException:
             # A half-started stack must not hold the vpcd slot for the next test class.
@@ -548,6 +550,7 @@ class StackTestCase(CardTestCase):
     """One real stack per test class: pcscd (shared), one virtual card, one inkand."""
 
     binaries = ("inkand", "inkan-vcard")
+    wait_for_pcscd = False  # inkand listing the card is the wait (wait_for_card)
     inkand_args: tuple = ()
     # Written as inkand's config file (<state>/inkand.json) before it starts.
     # PIN and pairing dialogs are off unless the class names a pinentry program:
