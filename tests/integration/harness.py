@@ -25,6 +25,7 @@ import signal
 import socket
 import ssl
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -45,6 +46,10 @@ CHROMIUM = Path(os.environ.get("INKAN_CHROMIUM", "/usr/bin/chromium"))
 PCSCD_START_TIMEOUT = 120
 DEMO_PIN = "1234"
 DEMO_UNBLOCK = "12345678"
+# The virtual JPKI card (inkan-vcard --profile jpki, docs/jpki.md) and its demo PINs.
+JPKI_CARD_ARGS = ("--profile", "jpki")
+JPKI_DEMO_AUTH_PIN = "1234"
+JPKI_DEMO_SIGN_PIN = "ABC123"
 
 DIGESTS = {"SHA-256": hashlib.sha256, "SHA-384": hashlib.sha384, "SHA-512": hashlib.sha512}
 
@@ -478,22 +483,20 @@ def run_on_terminal(*args, answers=(), prompt_end=b": ", timeout=60.0) -> tuple[
     return os.waitstatus_to_exitcode(status), transcript.decode(errors="replace")
 
 
-class StackTestCase(unittest.TestCase):
-    """One real stack per test class: pcscd (shared), one virtual card, one inkand."""
+class CardTestCase(unittest.TestCase):
+    """pcscd (shared) and one virtual card, no inkand: for tests that drive the
+    card with other software (OpenSC). Holds the stack lock like StackTestCase."""
 
     vcard_args: tuple = ()
     # The class's card sits in the virtual PIN pad reader instead of vpcd slot 0.
     pinpad_reader = False
-    inkand_args: tuple = ()
-    # Written as inkand's config file (<state>/inkand.json) before it starts.
-    # PIN and pairing dialogs are off unless the class names a pinentry program:
-    # whichever /usr/bin/pinentry the machine has (pinentry-tty answers "no"
-    # without a terminal) must not decide a test's outcome.
-    inkand_config: dict | None = None
+    binaries: tuple = ("inkan-vcard",)
+    # Wait until pcscd has powered the card up (cls.reader, cls.atr) before the tests run.
+    wait_for_pcscd = True
 
     @classmethod
     def setUpClass(cls):
-        for binary in ("inkand", "inkan-vcard"):
+        for binary in cls.binaries:
             if not (BIN_DIR / binary).exists():
                 raise AssertionError(f"{BIN_DIR / binary} is missing: run `make build` first")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -504,22 +507,35 @@ class StackTestCase(unittest.TestCase):
         cls.keypad = cls.work / "keypad" if cls.pinpad_reader else None
         cls.pcscd = Pcscd(cls.work, keypad=cls.keypad)
         cls.vcard = VirtualCard(cls.work, port=VPINPAD_PORT if cls.pinpad_reader else VPCD_PORT, extra_args=cls.vcard_args)
-        cls.daemon = Inkand(cls.work, extra_args=cls.inkand_args)
-        cls.daemon.write_config({"pinentryProgram": None, **(cls.inkand_config or {})})
         try:
             cls.pcscd.ensure()
             cls.vcard.start()
-            cls.daemon.start()
-            cls.client = Client(cls.daemon)
-            cls.card_id = cls.wait_for_card()
+            if cls.wait_for_pcscd:
+                cls.reader, cls.atr = cls.wait_for_pcsc_card()
         except BaseException:
             # A half-started stack must not hold the vpcd slot for the next test class.
             cls.tearDownClass()
             raise
 
     @classmethod
+    def wait_for_pcsc_card(cls, timeout=20.0) -> tuple[str, str]:
+        """(reader name, ATR hex) of vpcd slot 0 once pcscd has powered the card
+        up and read its ATR: a client connecting before then finds the reader
+        empty or the card unknown."""
+        def powered():
+            if " # atr" not in cls.vcard.log.read_text():
+                return None
+            out = subprocess.run([sys.executable, str(REPO / "scripts" / "pcsc-cards.py")],
+                                 capture_output=True, text=True, timeout=10).stdout
+            for line in out.splitlines():
+                reader, _, atr = line.partition("\t")
+                if reader.endswith(" 00 00") and atr.strip():
+                    return reader, atr.strip()
+            return None
+        return wait_for(powered, timeout, what="pcscd to power up the virtual card in vpcd slot 0")
+
+    @classmethod
     def tearDownClass(cls):
-        cls.daemon.stop()
         cls.vcard.stop()
         if cls.pcscd.owned:
             cls.pcscd.stop()
@@ -528,6 +544,39 @@ class StackTestCase(unittest.TestCase):
         # Keep logs of failures; throw away the rest.
         if os.environ.get("INKAN_KEEP_ARTIFACTS") != "1":
             shutil.rmtree(cls.work, ignore_errors=True)
+
+
+class StackTestCase(CardTestCase):
+    """One real stack per test class: pcscd (shared), one virtual card, one inkand."""
+
+    binaries = ("inkand", "inkan-vcard")
+    wait_for_pcscd = False  # inkand listing the card is the wait (wait_for_card)
+    inkand_args: tuple = ()
+    # Written as inkand's config file (<state>/inkand.json) before it starts.
+    # PIN and pairing dialogs are off unless the class names a pinentry program:
+    # whichever /usr/bin/pinentry the machine has (pinentry-tty answers "no"
+    # without a terminal) must not decide a test's outcome.
+    inkand_config: dict | None = None
+
+    @classmethod
+    def setUpClass(cls):
+        cls.daemon = None
+        super().setUpClass()
+        cls.daemon = Inkand(cls.work, extra_args=cls.inkand_args)
+        cls.daemon.write_config({"pinentryProgram": None, **(cls.inkand_config or {})})
+        try:
+            cls.daemon.start()
+            cls.client = Client(cls.daemon)
+            cls.card_id = cls.wait_for_card()
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        if cls.daemon is not None:
+            cls.daemon.stop()
+        super().tearDownClass()
 
     @classmethod
     def replace_vcard(cls, extra_args=()) -> None:

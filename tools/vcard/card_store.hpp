@@ -15,12 +15,12 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 
 #include "daemon/secret.hpp"
 #include "tools/vcard/bytes.hpp"
+#include "tools/vcard/card_files.hpp"
 #include "tools/vcard/openssl_handles.hpp"
 
 namespace inkan::vcard {
@@ -55,13 +55,7 @@ struct StoreOptions {
     std::optional<CardSerial> serialOverride;
     /// The maximum of tries of both counters, 1..kMaxPinTriesLimit, for a new
     /// card (stored with it); for an existing card it must match the stored one.
-    std::optional<int> maxTries;
-};
-
-/// Thrown when the state directory or a given key/certificate cannot be used.
-class StoreError : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
+    std::optional<int> maxTries{};
 };
 
 class CardStore {
@@ -97,16 +91,9 @@ public:
     void setPin(PinReference ref, const Secret& value);
 
 private:
-    struct PinRecord {
-        std::array<std::uint8_t, 16> salt{};
-        std::array<std::uint8_t, 32> digest{};  // SHA-256(salt || value)
-        int triesLeft = kMaxPinTries;
-        int maxTries = kMaxPinTries;
-    };
-
     CardStore() = default;
-    PinRecord& record(PinReference ref) noexcept { return ref == PinReference::User ? userPin_ : unblockCode_; }
-    const PinRecord& record(PinReference ref) const noexcept
+    StoredPin& record(PinReference ref) noexcept { return ref == PinReference::User ? userPin_ : unblockCode_; }
+    const StoredPin& record(PinReference ref) const noexcept
     {
         return ref == PinReference::User ? userPin_ : unblockCode_;
     }
@@ -118,29 +105,11 @@ private:
     std::filesystem::path stateDir_;
     CardSerial storedSerial_{};
     CardSerial serial_{};
-    PinRecord userPin_;
-    PinRecord unblockCode_;
+    StoredPin userPin_;
+    StoredPin unblockCode_;
     ossl::PkeyPtr signingKey_;
     Bytes signingCertDer_;
     std::optional<Bytes> caCertDer_;
 };
-
-/// An exclusive advisory lock on a state directory, held while the object
-/// lives: two virtual cards sharing one directory would corrupt the counters.
-class StateDirLock {
-public:
-    /// Throws StoreError when another process holds the lock.
-    explicit StateDirLock(const std::filesystem::path& stateDir);
-    ~StateDirLock();
-    StateDirLock(const StateDirLock&) = delete;
-    StateDirLock& operator=(const StateDirLock&) = delete;
-
-private:
-    int fd_ = -1;
-};
-
-/// Writes `content` to `path` atomically with the given mode: a temporary file
-/// in the same directory, fsync, rename over `path`, fsync of the directory.
-void writeFileAtomically(const std::filesystem::path& path, ByteView content, std::filesystem::perms mode);
 
 }  // namespace inkan::vcard

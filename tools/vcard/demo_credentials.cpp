@@ -40,6 +40,20 @@ const registry::RegisteredCorporation& demoCorporation()
 }
 constexpr std::string_view kDemoRegistrar = "東京法務局登記官";
 
+// The JPKI demo: two CAs named after J-LIS's two ("JPKI for user authentication",
+// "JPKI for digital signature"), each marked TEST and never naming J-LIS itself.
+constexpr std::string_view kJpkiCaOrganization = "inkan Demo JPKI (TEST)";
+constexpr std::string_view kJpkiAuthCaUnit = "TEST JPKI for user authentication";
+constexpr std::string_view kJpkiSignCaUnit = "TEST JPKI for digital signature";
+constexpr std::string_view kJpkiCaIssuerNote = "TEST CA - not issued by any local authority";
+// The signing certificate names its holder and address like a JPKI signing
+// certificate (name, address); every value is an obvious test value.
+constexpr std::string_view kJpkiHolderName = "テスト 花子 (TEST)";
+constexpr std::string_view kJpkiHolderPrefecture = "東京都 (TEST)";
+constexpr std::string_view kJpkiHolderAddress = "千代田区霞が関一丁目1番1号 (TEST)";
+// The authentication certificate carries no name (a real one shows only a serial-like CN).
+constexpr std::string_view kJpkiAuthCommonName = "TEST JPKI user authentication - no real person";
+
 // Certificate serial numbers: 127 random bits with the top bit set, so the
 // INTEGER is positive and always 16 octets (RFC 5280 §4.1.2.2: at most 20).
 constexpr int kSerialBits = 127;
@@ -115,6 +129,33 @@ ossl::X509Ptr newCertificate(const X509_NAME* subject, const X509_NAME* issuer, 
     return cert;
 }
 
+/// A self-signed demo CA that may issue end-entity certificates only.
+void issueDemoCa(ossl::PkeyPtr& key, ossl::X509Ptr& cert, const X509_NAME* name, Clock::time_point notBefore)
+{
+    key = generateRsaKey();
+    cert = newCertificate(name, name, key.get(), notBefore, addMonths(notBefore, kCaValidityMonths));
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, cert.get(), cert.get(), nullptr, nullptr, 0);
+    addStandardExtension(cert.get(), &ctx, NID_basic_constraints, "critical,CA:TRUE,pathlen:0");
+    addStandardExtension(cert.get(), &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
+    addStandardExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
+    ossl::check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0 ? 1 : 0, "X509_sign (CA)");
+}
+
+/// An end-entity certificate for a new key, issued by `caKey`/`caCert`.
+void issueDemoLeaf(ossl::PkeyPtr& key, ossl::X509Ptr& cert, const X509_NAME* subject, EVP_PKEY* caKey, X509* caCert,
+                   Clock::time_point notBefore, int months, std::initializer_list<std::pair<int, const char*>> extensions)
+{
+    key = generateRsaKey();
+    cert = newCertificate(subject, X509_get_subject_name(caCert), key.get(), notBefore, addMonths(notBefore, months));
+    X509V3_CTX ctx;
+    X509V3_set_ctx(&ctx, caCert, cert.get(), nullptr, nullptr, 0);
+    for (const auto& [nid, value] : extensions) addStandardExtension(cert.get(), &ctx, nid, value);
+    addStandardExtension(cert.get(), &ctx, NID_subject_key_identifier, "hash");
+    addStandardExtension(cert.get(), &ctx, NID_authority_key_identifier, "keyid:always");
+    ossl::check(X509_sign(cert.get(), caKey, EVP_sha256()) > 0 ? 1 : 0, "X509_sign (leaf)");
+}
+
 }  // namespace
 
 Clock::time_point addMonths(Clock::time_point t, int months)
@@ -176,6 +217,32 @@ DemoCredentials issueDemoCredentials(Clock::time_point now)
     addCriticalDerExtension(out.signingCertificate.get(), registry::kOidRegisteredCorporationInfo,
                             registry::registeredCorporationInfo(demoCorporation()));
     ossl::check(X509_sign(out.signingCertificate.get(), out.caKey.get(), EVP_sha256()) > 0 ? 1 : 0, "X509_sign (leaf)");
+    return out;
+}
+
+JpkiDemoCredentials issueJpkiDemoCredentials(Clock::time_point now)
+{
+    JpkiDemoCredentials out;
+    const auto notBefore = std::chrono::floor<std::chrono::seconds>(now);
+
+    const auto authCaName = makeName(
+        kCaCountry, {{"O", kJpkiCaOrganization}, {"OU", kJpkiAuthCaUnit}, {"OU", kJpkiCaIssuerNote}});
+    issueDemoCa(out.authCaKey, out.authCaCertificate, authCaName.get(), notBefore);
+    const auto signCaName = makeName(
+        kCaCountry, {{"O", kJpkiCaOrganization}, {"OU", kJpkiSignCaUnit}, {"OU", kJpkiCaIssuerNote}});
+    issueDemoCa(out.signCaKey, out.signCaCertificate, signCaName.get(), notBefore);
+
+    // User authentication: TLS client authentication, no name.
+    const auto authName = makeName(kLeafCountry, {{"CN", kJpkiAuthCommonName}});
+    issueDemoLeaf(out.authKey, out.authCertificate, authName.get(), out.authCaKey.get(), out.authCaCertificate.get(),
+                  notBefore, kJpkiValidityMonths,
+                  {{NID_key_usage, "critical,digitalSignature"}, {NID_ext_key_usage, "clientAuth"}});
+
+    // Digital signature: the holder's name and address, non-repudiation.
+    const auto signName = makeName(
+        kLeafCountry, {{"ST", kJpkiHolderPrefecture}, {"L", kJpkiHolderAddress}, {"CN", kJpkiHolderName}});
+    issueDemoLeaf(out.signKey, out.signCertificate, signName.get(), out.signCaKey.get(), out.signCaCertificate.get(),
+                  notBefore, kJpkiValidityMonths, {{NID_key_usage, "critical,digitalSignature,nonRepudiation"}});
     return out;
 }
 

@@ -1,5 +1,6 @@
-// inkan-vcard — the reference card (docs/reference-card.md) on pcscd's vpcd
-// virtual reader, for tests and demos. See --help.
+// inkan-vcard — a virtual card on pcscd's vpcd virtual reader, for tests and
+// demos: the reference card (docs/reference-card.md, the default) or the My
+// Number card's JPKI application (--profile jpki, docs/jpki.md). See --help.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,6 +18,8 @@
 
 #include "tools/vcard/card_store.hpp"
 #include "tools/vcard/event_log.hpp"
+#include "tools/vcard/jpki_card.hpp"
+#include "tools/vcard/jpki_store.hpp"
 #include "tools/vcard/virtual_card.hpp"
 #include "tools/vcard/vpcd_link.hpp"
 
@@ -28,13 +31,18 @@ constexpr const char* kProgram = "inkan-vcard";
 // How often a card that should be inserted retries reaching vpcd (pcscd down or restarting).
 constexpr int kReconnectIntervalMs = 200;
 
-constexpr const char* kDescription = R"(inkan-vcard: the inkan reference card (docs/reference-card.md) on pcscd's
-vpcd virtual reader (Debian package vsmartcard-vpcd), for tests and demos.
+constexpr const char* kProfileReference = "reference";
+constexpr const char* kProfileJpki = "jpki";
+
+constexpr const char* kDescription = R"(inkan-vcard: a virtual card on pcscd's vpcd virtual reader (Debian package
+vsmartcard-vpcd), for tests and demos. --profile chooses the card:
+  reference  the inkan reference card, docs/reference-card.md (default)
+  jpki       the My Number card's JPKI application, docs/jpki.md
 
 The card connects to vpcd as a TCP client; connected means inserted. vpcd in
 pcscd listens on 35963 (reader slot 0) and 35964 (slot 1).
 
-State (--state DIR, created 0700 on first start):
+State (--state DIR, created 0700 on first start), reference card:
   card.json         serial, PIN and unblock-code state (salted SHA-256, tries left)
   signing-key.pem   RSA-2048 signing key (0600)      } generated on first start unless
   signing-cert.pem  signing certificate, EF C001     } --key/--cert are given: a demo CA
@@ -45,6 +53,17 @@ State (--state DIR, created 0700 on first start):
   A new card starts with the demo credentials: user PIN 1234, unblock code
   12345678, 10 tries each (--max-tries), and a random 8-byte serial (EF D001).
   PIN changes, counters and keys survive restarts.
+
+State, JPKI card (--profile jpki; --key/--cert/--ca-cert/--serial do not apply):
+  jpki-card.json         auth and sign PIN state (salted SHA-256, tries left)
+  jpki-auth-key.pem      user authentication key, EF 0017 (0600)
+  jpki-auth-cert.pem     its certificate, EF 000A; its demo CA: jpki-auth-ca-cert.pem, EF 000B
+  jpki-sign-key.pem      digital signature key, EF 001A (0600)
+  jpki-sign-cert.pem     its certificate, EF 0001 (readable after the sign PIN);
+                         its demo CA: jpki-sign-ca-cert.pem, EF 0002
+  jpki-*-ca-key.pem      the demo CAs' keys (0600)
+  A new card starts with the demo PINs: auth 1234 (4 digits, 3 tries), sign
+  ABC123 (6-16 of A-Z 0-9, 5 tries). All names in the certificates say TEST.
 
 Hot-plug (signals):
   SIGUSR1  remove the card (close the vpcd socket and stay out)
@@ -111,7 +130,7 @@ void status(const std::string& line)
 }
 
 /// Runs until SIGTERM/SIGINT. The card starts inserted.
-void run(VirtualCard& card, VpcdLink& link, EventLog& log, const std::string& serialHex)
+void run(EmulatedCard& card, VpcdLink& link, EventLog& log, const std::string& cardName)
 {
     bool inserted = true;
     bool announcedWaiting = false;
@@ -126,7 +145,7 @@ void run(VirtualCard& card, VpcdLink& link, EventLog& log, const std::string& se
             if (link.connect()) {
                 announcedWaiting = false;
                 log.event(CardEvent::Connected);
-                status("card inserted into vpcd at " + link.endpoint() + " (serial " + serialHex + ")");
+                status("card inserted into vpcd at " + link.endpoint() + " (" + cardName + ")");
             } else if (!announcedWaiting) {
                 announcedWaiting = true;
                 status("waiting for vpcd at " + link.endpoint() + " (" + link.lastError() + "), retrying every " +
@@ -202,7 +221,11 @@ int main(int argc, char** argv)
     std::optional<std::string> serialText;
     unsigned latencyMs = 0;
     std::optional<int> maxTries;
+    std::string profile = kProfileReference;
 
+    app.add_option("--profile", profile, "the card to emulate: reference or jpki")
+        ->check(CLI::IsMember({kProfileReference, kProfileJpki}))
+        ->capture_default_str();
     app.add_option("--host", host, "vpcd host (pcscd's vpcd driver)")->capture_default_str();
     app.add_option("--port", port, "vpcd port: 35963 = reader slot 0, 35964 = slot 1")->capture_default_str();
     app.add_option("--state", stateDir, "state directory (created on first start)")->required();
@@ -217,25 +240,39 @@ int main(int argc, char** argv)
             return parseCardSerial(v) ? std::string() : std::string("needs exactly 16 hex digits");
         });
     app.add_option("--log", logFile, "append one line per APDU/event to FILE (see above)");
-    app.add_option("--latency-ms", latencyMs, "delay before answering a signing PSO, in ms")->capture_default_str();
+    app.add_option("--latency-ms", latencyMs, "delay before answering a signing command, in ms")->capture_default_str();
     app.add_option("--pid-file", pidFile, "write the process id to FILE (removed on exit)");
     app.add_option("--max-tries", maxTries,
                    "a new card's maximum of PIN and unblock-code tries, 1-15 (default 10; told in the FCI of SELECT)");
     CLI11_PARSE(app, argc, argv);
 
+    if (profile == kProfileJpki && (keyFile || certFile || caCertFile || serialText)) {
+        status("error: --key, --cert, --ca-cert and --serial are the reference card's; the JPKI card makes its own");
+        return 2;
+    }
+
     try {
+        const StateDirLock lock(stateDir);
+        EventLog log = logFile ? EventLog(*logFile) : EventLog();
+        VpcdLink link(host, port);
+        if (profile == kProfileJpki) {
+            jpki::JpkiStore store = jpki::JpkiStore::open(stateDir);
+            jpki::JpkiCard card(store, jpki::JpkiCardOptions{std::chrono::milliseconds(latencyMs)});
+            installSignalHandlers();
+            const PidFile pid(pidFile);
+            run(card, link, log, "JPKI card");
+            return 0;
+        }
+
         StoreOptions storeOptions{stateDir, keyFile, certFile, caCertFile, std::nullopt, maxTries};
         if (serialText) storeOptions.serialOverride = parseCardSerial(*serialText);
 
-        const StateDirLock lock(stateDir);
         CardStore store = CardStore::open(storeOptions);
-        EventLog log = logFile ? EventLog(*logFile) : EventLog();
         VirtualCard card(store, CardOptions{std::chrono::milliseconds(latencyMs)});
-        VpcdLink link(host, port);
 
         installSignalHandlers();
         const PidFile pid(pidFile);
-        run(card, link, log, toHex(store.serial()));
+        run(card, link, log, "serial " + toHex(store.serial()));
         return 0;
     } catch (const std::exception& e) {
         status(std::string("error: ") + e.what());

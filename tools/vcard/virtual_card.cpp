@@ -15,6 +15,8 @@ namespace inkan::vcard {
 
 namespace {
 
+using namespace apdu;  // status words, Command, GET RESPONSE
+
 // ---- "ATR" -------------------------------------------------------------------
 // TS=3B direct convention, T0=88 (TD1 present, 8 historical bytes), TD1=80 (T=0,
 // TD2 present), TD2=01 (T=1), historical bytes "INKANVC1", TCK=6E.
@@ -38,7 +40,7 @@ constexpr std::uint8_t kInsChangeReferenceData = 0x24;
 constexpr std::uint8_t kInsResetRetryCounter = 0x2C;
 constexpr std::uint8_t kInsManageSecurityEnvironment = 0x22;
 constexpr std::uint8_t kInsPerformSecurityOperation = 0x2A;
-constexpr std::uint8_t kInsGetResponse = 0xC0;
+using apdu::kInsGetResponse;
 
 // SELECT P1 (ISO 7816-4 §11.1.1): 04 = by DF name (AID), 02 = EF under the current DF.
 constexpr std::uint8_t kSelectByDfName = 0x04;
@@ -62,9 +64,6 @@ constexpr std::size_t kUserPinMinDigits = 4;
 constexpr std::size_t kUserPinMaxDigits = 16;
 constexpr std::size_t kUnblockCodeDigits = 8;
 
-// GET RESPONSE (ISO 7816-4 §7.6.1): P1 P2 = 00 00.
-constexpr std::uint8_t kGetResponseP1P2 = 0x00;
-
 // MSE SET for digital signature (spec, "Signing"): P1 41 = SET for computation,
 // P2 B6 = DST. Its data: 80 01 02 (algorithm: RSASSA-PKCS1-v1_5), 84 01 01 (key 01).
 constexpr std::uint8_t kMseSetForComputation = 0x41;
@@ -77,63 +76,6 @@ constexpr std::uint8_t kKeySigning = 0x01;
 // PSO COMPUTE DIGITAL SIGNATURE: P1 9E = digital signature out, P2 9A = data to be signed in.
 constexpr std::uint8_t kPsoSignatureOut = 0x9E;
 constexpr std::uint8_t kPsoDataToBeSigned = 0x9A;
-
-// DigestInfo DER prefixes (RFC 8017 §9.2, note 1): SEQUENCE { AlgorithmIdentifier
-// { OID, NULL }, OCTET STRING hash }. The card accepts exactly these three forms.
-constexpr std::array<std::uint8_t, 19> kDigestInfoSha256{0x30, 0x31, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                                         0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
-constexpr std::array<std::uint8_t, 19> kDigestInfoSha384{0x30, 0x41, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                                         0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
-constexpr std::array<std::uint8_t, 19> kDigestInfoSha512{0x30, 0x51, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                                         0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
-
-// ---- Status words (spec tables; ISO 7816-4 §5.6) --------------------------------
-constexpr std::uint16_t kSwOk = 0x9000;
-constexpr std::uint16_t kSwBytesRemaining = 0x6100;       // | xx bytes still available
-constexpr std::uint16_t kSwVerifyFailed = 0x63C0;         // | x tries left
-constexpr std::uint16_t kSwMemoryFailure = 0x6581;        // the counter could not be persisted
-constexpr std::uint16_t kSwWrongLength = 0x6700;
-constexpr std::uint16_t kSwSecurityNotSatisfied = 0x6982;
-constexpr std::uint16_t kSwAuthBlocked = 0x6983;
-constexpr std::uint16_t kSwConditionsNotSatisfied = 0x6985;
-constexpr std::uint16_t kSwNoCurrentEf = 0x6986;
-constexpr std::uint16_t kSwWrongData = 0x6A80;
-constexpr std::uint16_t kSwFileNotFound = 0x6A82;
-constexpr std::uint16_t kSwWrongP1P2 = 0x6A86;
-constexpr std::uint16_t kSwWrongOffset = 0x6B00;
-constexpr std::uint16_t kSwWrongLe = 0x6C00;  // | exact length available
-constexpr std::uint16_t kSwInsNotSupported = 0x6D00;
-constexpr std::uint16_t kSwClaNotSupported = 0x6E00;
-constexpr std::uint16_t kSwNoPreciseDiagnosis = 0x6F00;
-
-// Short APDU sizes (ISO 7816-4 §5.1): Le = 00 means 256.
-constexpr std::size_t kHeaderLength = 4;
-constexpr std::size_t kShortLeMax = 256;
-
-Bytes status(std::uint16_t sw)
-{
-    return {static_cast<std::uint8_t>(sw >> 8), static_cast<std::uint8_t>(sw & 0xFF)};
-}
-
-Bytes dataAndStatus(ByteView data, std::uint16_t sw)
-{
-    Bytes out(data.begin(), data.end());
-    out.push_back(static_cast<std::uint8_t>(sw >> 8));
-    out.push_back(static_cast<std::uint8_t>(sw & 0xFF));
-    return out;
-}
-
-/// 61xx / 6Cxx carry a byte count in SW2; 256 or more is written 00.
-std::uint16_t withCount(std::uint16_t sw, std::size_t count)
-{
-    return static_cast<std::uint16_t>(sw | (count >= kShortLeMax ? 0 : count));
-}
-
-/// 63Cx: x = tries left (0..10 fits the nibble).
-std::uint16_t verifyFailed(int triesLeft)
-{
-    return static_cast<std::uint16_t>(kSwVerifyFailed | (triesLeft & 0x0F));
-}
 
 /// A PIN block: the ASCII digits, then FF up to 16 bytes (spec, "PINs").
 /// nullopt when the block is malformed or the digit count is outside [minDigits, maxDigits].
@@ -183,55 +125,7 @@ bool isSupportedSignatureTemplate(ByteView data)
     return algorithm && key;
 }
 
-bool isSupportedDigestInfo(ByteView data)
-{
-    const auto matches = [&](const auto& prefix) {
-        // The last prefix byte is the hash length.
-        return data.size() == prefix.size() + prefix.back() && std::equal(prefix.begin(), prefix.end(), data.begin());
-    };
-    return matches(kDigestInfoSha256) || matches(kDigestInfoSha384) || matches(kDigestInfoSha512);
-}
-
 }  // namespace
-
-/// A short command APDU split into its fields (ISO 7816-4 §5.1, cases 1-4).
-struct VirtualCard::Command {
-    std::uint8_t cla = 0;
-    std::uint8_t ins = 0;
-    std::uint8_t p1 = 0;
-    std::uint8_t p2 = 0;
-    ByteView data;
-    std::optional<std::size_t> le;  // 1..256
-
-    bool hasData() const noexcept { return !data.empty(); }
-
-    /// Short APDUs only (spec, "READ BINARY"); nullopt for anything else,
-    /// including extended lengths (P3 = 00 followed by more bytes).
-    static std::optional<Command> parse(ByteView apdu)
-    {
-        if (apdu.size() < kHeaderLength) return std::nullopt;
-        Command c{apdu[0], apdu[1], apdu[2], apdu[3], {}, std::nullopt};
-        if (apdu.size() == kHeaderLength) return c;  // case 1
-        const std::size_t p3 = apdu[kHeaderLength];
-        if (apdu.size() == kHeaderLength + 1) {  // case 2
-            c.le = p3 == 0 ? kShortLeMax : p3;
-            return c;
-        }
-        if (p3 == 0) return std::nullopt;  // extended length: not supported
-        const std::size_t bodyStart = kHeaderLength + 1;
-        if (apdu.size() == bodyStart + p3) {  // case 3
-            c.data = apdu.subspan(bodyStart, p3);
-            return c;
-        }
-        if (apdu.size() == bodyStart + p3 + 1) {  // case 4
-            c.data = apdu.subspan(bodyStart, p3);
-            const std::size_t le = apdu.back();
-            c.le = le == 0 ? kShortLeMax : le;
-            return c;
-        }
-        return std::nullopt;
-    }
-};
 
 VirtualCard::VirtualCard(CardStore& store, CardOptions options)
     : store_(store), options_(options), serialFile_(store.serial().begin(), store.serial().end())
@@ -243,23 +137,24 @@ ByteView VirtualCard::atr() noexcept
     return kAtr;
 }
 
+ByteView VirtualCard::answerToReset() const noexcept
+{
+    return atr();
+}
+
 void VirtualCard::endSession() noexcept
 {
     applicationSelected_ = false;
     currentFile_ = nullptr;
     signatureEnvironmentSet_ = false;
     userPinVerified_ = false;
-    pendingResponse_.clear();
-    pendingOffset_ = 0;
+    pending_.clear();
 }
 
 Bytes VirtualCard::transmit(ByteView apdu)
 {
     // A response waiting for GET RESPONSE is only offered to the very next command.
-    if (apdu.size() < 2 || apdu[1] != kInsGetResponse) {
-        pendingResponse_.clear();
-        pendingOffset_ = 0;
-    }
+    pending_.forgetUnlessGetResponse(apdu);
     try {
         if (apdu.size() < kHeaderLength) return status(kSwWrongLength);
         if (apdu[0] != kClaInterindustry) return status(kSwClaNotSupported);
@@ -321,9 +216,8 @@ Bytes VirtualCard::applicationFci() const
     body.push_back(kFciProprietary);
     body.push_back(static_cast<std::uint8_t>(proprietary.size()));
     body.insert(body.end(), proprietary.begin(), proprietary.end());
-    Bytes fci{kFciTemplate, static_cast<std::uint8_t>(body.size())};
-    fci.insert(fci.end(), body.begin(), body.end());
-    return fci;
+    body.insert(body.begin(), {kFciTemplate, static_cast<std::uint8_t>(body.size())});
+    return body;
 }
 
 const Bytes* VirtualCard::fileById(std::uint16_t fid) const noexcept
@@ -463,32 +357,16 @@ Bytes VirtualCard::computeDigitalSignature(const Command& c, bool pinWasVerified
     if (!c.hasData()) return status(kSwWrongLength);
     if (!pinWasVerified) return status(kSwSecurityNotSatisfied);
     if (!signatureEnvironmentSet_) return status(kSwConditionsNotSatisfied);
-    if (!isSupportedDigestInfo(c.data)) return status(kSwWrongData);
+    if (!isSha2DigestInfo(c.data)) return status(kSwWrongData);
 
     if (options_.signatureLatency.count() > 0) std::this_thread::sleep_for(options_.signatureLatency);
-    pendingResponse_ = store_.sign(c.data);
-    pendingOffset_ = 0;
-    return status(withCount(kSwBytesRemaining, pendingResponse_.size()));
+    return pending_.offer(store_.sign(c.data));
 }
 
-// Spec "Signing": GET RESPONSE.
+// Spec "Signing": GET RESPONSE (shared ISO 7816-4 §7.6.1 behaviour).
 Bytes VirtualCard::getResponse(const Command& c)
 {
-    if (c.p1 != kGetResponseP1P2 || c.p2 != kGetResponseP1P2) return status(kSwWrongP1P2);
-    if (c.hasData() || !c.le) return status(kSwWrongLength);
-    // Choice (ISO 7816-4 §7.6.1): nothing to fetch is "conditions not satisfied".
-    if (pendingOffset_ >= pendingResponse_.size()) return status(kSwConditionsNotSatisfied);
-    const std::size_t left = pendingResponse_.size() - pendingOffset_;
-    const std::size_t n = std::min(*c.le, left);
-    const ByteView chunk = ByteView(pendingResponse_).subspan(pendingOffset_, n);
-    pendingOffset_ += n;
-    const std::size_t remaining = pendingResponse_.size() - pendingOffset_;
-    Bytes out = dataAndStatus(chunk, remaining > 0 ? withCount(kSwBytesRemaining, remaining) : kSwOk);
-    if (remaining == 0) {
-        pendingResponse_.clear();
-        pendingOffset_ = 0;
-    }
-    return out;
+    return pending_.getResponse(c);
 }
 
 }  // namespace inkan::vcard

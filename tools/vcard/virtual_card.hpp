@@ -6,8 +6,10 @@
 #include <chrono>
 #include <cstdint>
 
+#include "tools/vcard/apdu.hpp"
 #include "tools/vcard/bytes.hpp"
 #include "tools/vcard/card_store.hpp"
+#include "tools/vcard/emulated_card.hpp"
 
 namespace inkan::vcard {
 
@@ -17,27 +19,28 @@ struct CardOptions {
     std::chrono::milliseconds signatureLatency{0};
 };
 
-class VirtualCard {
+class VirtualCard final : public EmulatedCard {
 public:
     /// `store` must outlive the card.
     explicit VirtualCard(CardStore& store, CardOptions options = {});
 
     /// The reference card's ATR (spec, "ATR").
     static ByteView atr() noexcept;
+    ByteView answerToReset() const noexcept override;
 
     /// Power events. Each one ends the session: no application or EF selected,
     /// no security environment, PIN not verified, pending response dropped
     /// (spec: "Power-off, reset and removal reset it too"). A removal is a power-off.
-    void powerOn() noexcept { endSession(); }
-    void powerOff() noexcept { endSession(); }
-    void reset() noexcept { endSession(); }
+    void powerOn() noexcept override { endSession(); }
+    void powerOff() noexcept override { endSession(); }
+    void reset() noexcept override { endSession(); }
 
     /// Processes one command APDU and returns the response APDU (data + SW1 SW2).
     /// Never throws: failures become status words.
-    Bytes transmit(ByteView command);
+    Bytes transmit(ByteView command) override;
 
 private:
-    struct Command;
+    using Command = apdu::Command;
 
     void endSession() noexcept;
     Bytes dispatch(const Command& c);
@@ -62,8 +65,7 @@ private:
     const Bytes* currentFile_ = nullptr;
     bool signatureEnvironmentSet_ = false;
     bool userPinVerified_ = false;
-    Bytes pendingResponse_;
-    std::size_t pendingOffset_ = 0;
+    apdu::PendingResponse pending_;
 };
 
 }  // namespace inkan::vcard

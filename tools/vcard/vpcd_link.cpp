@@ -27,7 +27,7 @@ Bytes frame(ByteView payload)
     return out;
 }
 
-std::optional<Bytes> handleMessage(VirtualCard& card, EventLog& log, ByteView payload)
+std::optional<Bytes> handleMessage(EmulatedCard& card, EventLog& log, ByteView payload)
 {
     if (payload.size() == 1) {
         switch (payload[0]) {
@@ -45,7 +45,7 @@ std::optional<Bytes> handleMessage(VirtualCard& card, EventLog& log, ByteView pa
             return std::nullopt;
         case kControlGetAtr: {
             log.event(CardEvent::Atr);
-            const ByteView atr = VirtualCard::atr();
+            const ByteView atr = card.answerToReset();
             return Bytes(atr.begin(), atr.end());
         }
         default:

@@ -8,7 +8,7 @@
 
 #include "tools/vcard/bytes.hpp"
 #include "tools/vcard/event_log.hpp"
-#include "tools/vcard/virtual_card.hpp"
+#include "tools/vcard/emulated_card.hpp"
 #include "tools/vpcd_protocol.hpp"
 
 namespace inkan::vcard {
@@ -22,7 +22,7 @@ Bytes frame(ByteView payload);
 
 /// What the card answers to one vpcd payload (unframed); nullopt = no answer.
 /// Logs the APDU or control event.
-std::optional<Bytes> handleMessage(VirtualCard& card, EventLog& log, ByteView payload);
+std::optional<Bytes> handleMessage(EmulatedCard& card, EventLog& log, ByteView payload);
 
 }  // namespace vpcd
 
