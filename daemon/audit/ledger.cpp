@@ -31,12 +31,13 @@ constexpr std::size_t kMaxLimit = 1000;
 // a done follows its intent within seconds, never segments later.
 constexpr std::size_t kRecoverySegments = 2;
 
-std::string formatAt(std::chrono::system_clock::time_point at, std::chrono::hours offset, std::string_view suffix)
+/// Milliseconds since the epoch: years a nanosecond clock cannot hold (a filter's "2999-01-01") still format.
+std::string formatAt(std::chrono::sys_time<std::chrono::milliseconds> at, std::chrono::hours offset, std::string_view suffix)
 {
     const auto shifted = at + offset;
     const auto seconds = std::chrono::floor<std::chrono::seconds>(shifted);
-    const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(shifted - seconds).count();
-    const std::time_t t = std::chrono::system_clock::to_time_t(seconds);
+    const auto millis = (shifted - seconds).count();
+    const auto t = static_cast<std::time_t>(seconds.time_since_epoch().count());
     std::tm tm{};
     ::gmtime_r(&t, &tm);
     char buffer[64];
@@ -132,9 +133,15 @@ void syncDirectory(const fs::path& dir)
 
 }  // namespace
 
-std::string formatUtc(std::chrono::system_clock::time_point at) { return formatAt(at, std::chrono::hours(0), "Z"); }
+std::string formatUtc(std::chrono::system_clock::time_point at)
+{
+    return formatAt(std::chrono::floor<std::chrono::milliseconds>(at), std::chrono::hours(0), "Z");
+}
 
-std::string formatJst(std::chrono::system_clock::time_point at) { return formatAt(at, kJstOffset, "+09:00"); }
+std::string formatJst(std::chrono::system_clock::time_point at)
+{
+    return formatAt(std::chrono::floor<std::chrono::milliseconds>(at), kJstOffset, "+09:00");
+}
 
 Ledger::Ledger(LedgerOptions options) : options_(std::move(options))
 {
@@ -372,8 +379,8 @@ Page Ledger::operations(const Query& query) const
         }
     }
 
-    const std::string since = query.since ? formatUtc(*query.since) : std::string();
-    const std::string until = query.until ? formatUtc(*query.until) : std::string();
+    const std::string since = query.since ? formatAt(*query.since, std::chrono::hours(0), "Z") : std::string();
+    const std::string until = query.until ? formatAt(*query.until, std::chrono::hours(0), "Z") : std::string();
     const std::size_t limit = std::min(std::max<std::size_t>(query.limit, 1), kMaxLimit);
     Page page;
     for (auto& [seq, op] : operations) {
