@@ -317,7 +317,16 @@ std::uint64_t Ledger::begin(const Entry& entry)
 
     std::lock_guard lock(mutex_);
     if (fd_ < 0) openLocked();
+    flushLateLocked();
     return appendLocked(std::move(fields));
+}
+
+void Ledger::flushLateLocked()
+{
+    while (!late_.empty()) {
+        appendLocked(late_.front());
+        late_.erase(late_.begin());
+    }
 }
 
 void Ledger::finish(std::uint64_t intentSeq, const Entry& entry, const Result& result)
@@ -332,8 +341,17 @@ void Ledger::finish(std::uint64_t intentSeq, const Entry& entry, const Result& r
     if (result.credential) fields["credential"] = credentialJson(*result.credential);
 
     std::lock_guard lock(mutex_);
-    if (fd_ < 0) openLocked();
-    appendLocked(std::move(fields));
+    try {
+        if (fd_ < 0) openLocked();
+        flushLateLocked();
+        appendLocked(fields);
+    } catch (const Error&) {
+        // What the caller answers now: nothing from the card.
+        fields["outcome"] = std::string(errorCodeName(ErrorCode::AuditUnavailable));
+        fields.erase("triesLeft");
+        late_.push_back(std::move(fields));
+        throw;
+    }
 }
 
 Page Ledger::operations(const Query& query) const

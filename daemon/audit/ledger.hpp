@@ -116,7 +116,9 @@ public:
     /// Throws Error(AuditUnavailable).
     std::uint64_t begin(const Entry& entry);
     /// The done record of the intent `intentSeq`, durable on return.
-    /// Throws Error(AuditUnavailable).
+    /// Throws Error(AuditUnavailable); the done is then kept, with the outcome
+    /// AUDIT_UNAVAILABLE (the caller withholds the answer), and written before
+    /// the next record, so no intent stays open while inkand runs.
     void finish(std::uint64_t intentSeq, const Entry& entry, const Result& result);
 
     /// Operations matching `query`.
@@ -126,6 +128,7 @@ public:
 
 private:
     void openLocked();
+    void flushLateLocked();
     void recoverLocked();
     std::uint64_t appendLocked(nlohmann::ordered_json fields);
     void rotateLocked();
@@ -138,6 +141,7 @@ private:
     std::uint64_t size_ = 0;     // its size
     std::uint64_t seq_ = 0;      // last record written
     std::string prev_;           // its hash
+    std::vector<nlohmann::ordered_json> late_;  // done records that could not be written yet
 };
 
 /// The record fields of a time: {"time": UTC, "timeJst": +09:00}, milliseconds.
