@@ -73,7 +73,7 @@ public:
     }
     void changePin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
     void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void sign(const std::string&, SignRequest request, Completion<SignResult> done) override
+    void sign(const std::string&, SignRequest, Completion<SignResult> done) override
     {
         calls.push_back("sign");
         ledgerWhenSigning = ledgerText(dir_);
