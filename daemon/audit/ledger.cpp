@@ -176,7 +176,14 @@ void Ledger::openLocked()
     const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, kFileMode);
     if (fd < 0) unavailable("open " + file.string(), errno);
     fd_ = fd;
-    recoverLocked();
+    try {
+        recoverLocked();
+    } catch (...) {
+        // Not recovered (no room for the interrupted records): retried as a whole at the next write.
+        ::close(fd_);
+        fd_ = -1;
+        throw;
+    }
 }
 
 void Ledger::recoverLocked()
@@ -346,9 +353,11 @@ void Ledger::finish(std::uint64_t intentSeq, const Entry& entry, const Result& r
         flushLateLocked();
         appendLocked(fields);
     } catch (const Error&) {
-        // What the caller answers now: nothing from the card.
+        // What the caller answers now: nothing from the card. Its time will be
+        // when it is finally written; `delayed` says so.
         fields["outcome"] = std::string(errorCodeName(ErrorCode::AuditUnavailable));
         fields.erase("triesLeft");
+        fields["delayed"] = true;
         late_.push_back(std::move(fields));
         throw;
     }

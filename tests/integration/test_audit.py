@@ -361,6 +361,7 @@ class FullDiskTest(AuditTestCase):
             self.assertNothingReachedTheCard(before)
             self.assertEqual(self.client.get("/v1/cards").status, 200)
             self.assertEqual(self.client.get("/v1/audit").status, 200)
+            self.assertEqual(self.inkan("log").returncode, 0)
         finally:
             filler.unlink()
         r = self.sign(hashlib.sha256(b"after").digest())
