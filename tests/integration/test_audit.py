@@ -210,6 +210,9 @@ class TamperTest(AuditTestCase):
     def test_the_untouched_ledger_verifies(self):
         result = self.assertVerifies()
         self.assertIn("verifies: 6 records", result.stdout)
+        missing = self.inkan("log", "verify", "--dir", self.work / "no-such-dir")
+        self.assertEqual(missing.returncode, 5, missing.stderr)
+        self.assertIn("no usage ledger", missing.stderr)
 
     def test_a_changed_byte_is_named(self):
         def change(lines):

@@ -2,6 +2,7 @@
 // GET /v1/audit, as a table, as JSON or as a CSV file Excel opens as is; and
 // `inkan log verify`, which walks the ledger's hash chain on disk (no inkand
 // needed) and names the first record that does not fit.
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -201,6 +202,11 @@ ExitCode verifyLog(Session& session, const std::string& dirOption)
 {
     const std::filesystem::path dir = dirOption.empty() ? StateDir::resolve(session.options().stateDir).path() / "audit"
                                                         : std::filesystem::path(dirOption);
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        throw Failure(ExitCode::LocalIo, "there is no usage ledger in " + dir.string(),
+                      "inkand keeps it in <state dir>/audit, or where its config's audit.dir says: pass that with --dir");
+    }
     audit::VerifyResult result;
     try {
         result = audit::verifyChain(dir);
