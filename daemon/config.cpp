@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "daemon/audit/system_log.hpp"
 #include "daemon/cert/http_fetch.hpp"
 #include "daemon/security/origin.hpp"
 #include "inkan/version.hpp"
@@ -115,6 +116,11 @@ void applyAudit(Config& config, const nlohmann::json& value, const fs::path& fil
             config.audit.segmentBytes = static_cast<std::uint64_t>(integerIn(member, kMinAuditSegmentBytes, kMaxAuditSegmentBytes, what));
         } else if (key == "keepSegments") {
             config.audit.keepSegments = integerIn(member, 0, kMaxAuditSegments, what);
+        } else if (key == "mirror") {
+            if (!member.is_string() || !audit::mirrorTargetFromName(member.get<std::string>())) {
+                throw ConfigError(what + " must be \"syslog\", \"stderr\" or \"off\"");
+            }
+            config.audit.mirror = member.get<std::string>();
         } else {
             config.warnings.push_back(what + ": unknown key ignored");
         }

@@ -15,7 +15,8 @@
 //   "revocation" {"enabled", "order", "ocspUrl", "crlUrl", "timeoutSeconds"}
 //
 // The 使用簿 (config file only; docs/audit.md):
-//   "audit" {"dir", "segmentBytes", "keepSegments"}   default <state>/audit, 4 MiB, 0 (keep all)
+//   "audit" {"dir", "segmentBytes", "keepSegments", "mirror"}
+//                                  default <state>/audit, 4 MiB, 0 (keep all), "syslog"
 #pragma once
 
 #include <cstdint>
@@ -56,6 +57,8 @@ struct AuditSettings {
     std::filesystem::path dir;
     std::uint64_t segmentBytes = kDefaultAuditSegmentBytes;
     int keepSegments = 0;  // 0: keep every segment
+    /// Where every record is copied too: "syslog" (the journal), "stderr" or "off".
+    std::string mirror = "syslog";
 };
 
 /// The configuration is unusable; the message names the file or option and is for the user.

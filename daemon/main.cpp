@@ -15,6 +15,7 @@
 #include "api/log.hpp"
 #include "api/server.hpp"
 #include "daemon/audit/ledger.hpp"
+#include "daemon/audit/system_log.hpp"
 #include "daemon/config.hpp"
 #include "daemon/security/security.hpp"
 #include "daemon/service/card_service.hpp"
@@ -104,13 +105,15 @@ int serve(const inkan::config::Config& config)
     gate.token = std::move(token.value);
     gate.pairings = security->sharedPairings();
     gate.allowInsecureLocalhostOrigins = config.security.allowInsecureLocalhostOrigins;
-    // The 使用簿 (docs/audit.md): every record also goes to stderr, which
-    // journald keeps when inkand runs as a systemd unit.
+    // The 使用簿 (docs/audit.md): every record is copied to the system log too
+    // (config audit.mirror).
     audit::LedgerOptions ledgerOptions;
     ledgerOptions.dir = config.audit.dir.empty() ? paths.dir / "audit" : config.audit.dir;
     ledgerOptions.segmentBytes = config.audit.segmentBytes;
     ledgerOptions.keepSegments = config.audit.keepSegments;
-    ledgerOptions.mirror = [](std::string_view line) { log::info("audit " + std::string(line)); };
+    ledgerOptions.mirror = audit::makeMirror(
+        audit::mirrorTargetFromName(config.audit.mirror).value_or(audit::MirrorTarget::Syslog),
+        [](std::string_view line) { log::info(line); }, [](std::string_view line) { log::warn(line); });
     auto ledger = std::make_shared<audit::Ledger>(std::move(ledgerOptions));
 
     const api::Api api(*agent, std::move(gate), kVersion, events.get(), std::move(certificates), security, ledger);

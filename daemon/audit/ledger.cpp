@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -213,9 +214,15 @@ void Ledger::recoverLocked()
         const std::string_view line = last.substr(0, last.size() - 1);
         const auto record = nlohmann::json::parse(line, nullptr, false);
         const auto hashes = hashesOf(line);
-        // A damaged last record still anchors what follows (verify reports the damage).
+        // A damaged last record still anchors what follows (verify reports the
+        // damage); the numbering goes on from the last record that can be read.
         prev_ = hashes ? hashes->claimed : sha256Hex(line);
         seq_ = record.is_discarded() ? 0 : seqOf(record);
+        if (seq_ == 0) {
+            const auto records = recordsOf(*it);
+            const std::uint64_t lines = static_cast<std::uint64_t>(std::count(text.begin(), text.end(), '\n'));
+            seq_ = records.empty() ? lines : seqOf(records.back()) + (lines - records.size());
+        }
         break;
     }
     if (discarded > 0) {

@@ -165,6 +165,12 @@ class RecordsTest(AuditTestCase):
         self.assertIn("operations", r.json())
         self.assertProblem(self.client.get("/v1/audit?since=yesterday"), 400, "BAD_REQUEST")
 
+    def test_4_without_a_system_log_nothing_is_copied_and_inkand_says_so(self):
+        if Path("/dev/log").exists():
+            self.skipTest("this machine has a system log: the records go there")
+        self.assertIn("no system log (/dev/log)", self.daemon.output())
+        self.assertNotIn(" INFO audit {", self.daemon.output())
+
     def test_3_paging_walks_every_operation_once(self):
         all_ops = self.operations()
         seen, after = [], 0
@@ -185,6 +191,9 @@ class RecordsTest(AuditTestCase):
 
 class TamperTest(AuditTestCase):
     """An edited, removed, reordered or truncated record is named by `inkan log verify`."""
+
+    # Every record copied to inkand's stderr (a second copy of the chain).
+    inkand_config = {**AuditTestCase.inkand_config, "audit": {"mirror": "stderr"}}
 
     @classmethod
     def setUpClass(cls):
@@ -213,6 +222,10 @@ class TamperTest(AuditTestCase):
         missing = self.inkan("log", "verify", "--dir", self.work / "no-such-dir")
         self.assertEqual(missing.returncode, 5, missing.stderr)
         self.assertIn("no usage ledger", missing.stderr)
+
+    def test_every_record_is_copied_to_the_log_as_written(self):
+        copied = [line.split(" INFO audit ", 1)[1] for line in self.daemon.output().splitlines() if " INFO audit {" in line]
+        self.assertEqual(copied, [line.decode() for line in self.ledger_bytes().split(b"\n")[:-1]])
 
     def test_a_changed_byte_is_named(self):
         def change(lines):

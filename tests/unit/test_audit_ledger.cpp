@@ -320,3 +320,29 @@ TEST_CASE("audit ledger: operations filter by card, origin, time and page")
     CHECK(second.operations.size() == 1);
     CHECK_FALSE(second.next);
 }
+
+TEST_CASE("audit ledger: after a damaged last record the numbering goes on, and verify names the damage")
+{
+    test::TempDir dir("inkan-audit");
+    {
+        Ledger ledger(optionsFor(dir.path));
+        signOnce(ledger, 1);
+    }
+    const fs::path file = listSegments(dir.path).at(0);
+    auto lines = linesOf(file);
+    lines[1] = "this was record 2";
+    writeLines(file, lines);
+    {
+        Ledger ledger(optionsFor(dir.path));
+        signOnce(ledger, 2);
+    }
+    lines = linesOf(file);
+    // The intent whose done cannot be read any more is closed as interrupted, numbered on.
+    REQUIRE(lines.size() == 5);
+    CHECK(nlohmann::json::parse(lines[2])["seq"] == 3);
+    CHECK(nlohmann::json::parse(lines[2])["event"] == "interrupted");
+    CHECK(nlohmann::json::parse(lines[4])["seq"] == 5);
+    const auto result = verifyChain(dir.path);
+    CHECK_FALSE(result.ok);
+    CHECK(result.line == 2);
+}
