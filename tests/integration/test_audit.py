@@ -262,6 +262,8 @@ class KillTest(AuditTestCase):
 
     ROUNDS = 5
     CLIENTS = 3
+    # Small segments: the kills land in rotations too, and the chain must run across them.
+    inkand_config = {**AuditTestCase.inkand_config, "audit": {"segmentBytes": 4096}}
 
     def signing_client(self, index: int, stop: threading.Event, received: list):
         from harness import Client
@@ -303,6 +305,7 @@ class KillTest(AuditTestCase):
             total += len(received)
             interrupted = sum(op["result"] == "interrupted" for op in ops.values())
         self.assertGreater(total, self.ROUNDS, "the clients received signatures in every round")
+        self.assertGreater(len(list(self.audit_dir.glob("ledger-*.jsonl"))), self.ROUNDS, "the ledger rotated")
         print(f"\n  {total} signatures received over {self.ROUNDS} kills, {interrupted} operations interrupted", end=" ")
 
 
