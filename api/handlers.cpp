@@ -27,6 +27,9 @@ audit::RequestInfo requestInfoOf(Respond& respond)
 {
     audit::RequestInfo info;
     info.requestId = audit::newRequestId();
+    // info.osUser and info.program: the owner of the local client's socket and
+    // its program, once the server looks them up (api/server.cpp); until then
+    // the record says only {"kind":"local"}.
     respond = [id = info.requestId, respond = std::move(respond)](Response response) {
         response.headers.set("X-Request-Id", id);
         respond(std::move(response));
