@@ -7,6 +7,7 @@
 #include "api/console_session.hpp"
 #include "api/event_stream.hpp"
 #include "api/handlers.hpp"
+#include "api/handlers_audit.hpp"
 #include "api/log.hpp"
 #include "api/pairing.hpp"
 #include "api/problem.hpp"
@@ -59,12 +60,17 @@ GateOptions withPairings(GateOptions gate, const security::Security& security)
 }  // namespace
 
 Api::Api(CardAgent& agent, GateOptions gate, std::string version, service::EventBus* events,
-         CertificateServices certificates, std::shared_ptr<security::Security> security)
-    : security_(securityFor(agent, gate, std::move(security))), gate_(withPairings(std::move(gate), *security_))
+         CertificateServices certificates, std::shared_ptr<security::Security> security, std::shared_ptr<audit::Ledger> ledger)
+    : security_(securityFor(agent, gate, std::move(security))),
+      ledger_(std::move(ledger)),
+      audited_(ledger_ ? std::make_unique<audit::AuditedCardAccess>(security_->cards(), *ledger_) : nullptr),
+      gate_(withPairings(std::move(gate), *security_))
 {
-    registerCardRoutes(router_, security_->cards(), std::move(version), certificates.expiry);
-    registerPairingRoutes(router_, *security_);
+    registerCardRoutes(router_, security_->cards(), std::move(version), certificates.expiry, audited_.get());
+    registerPairingRoutes(router_, *security_, ledger_.get());
+    certificates.audited = audited_.get();
     registerCertificateRoutes(router_, security_->cards(), certificates);
+    if (ledger_) registerAuditRoutes(router_, *ledger_);
     if (events) registerEventRoutes(router_, *events, &gate_.consoleSessions());
     registerConsoleRoutes(router_);
     registerConsoleSessionRoutes(router_, gate_);

@@ -9,6 +9,8 @@
 #include "api/handlers_cert.hpp"
 #include "api/http_message.hpp"
 #include "api/router.hpp"
+#include "daemon/audit/audited_access.hpp"
+#include "daemon/audit/ledger.hpp"
 #include "daemon/error.hpp"
 #include "daemon/security/security.hpp"
 #include "daemon/service/card_agent.hpp"
@@ -23,9 +25,11 @@ public:
     /// and the card self-test) must outlive the Api and every request it is serving.
     /// `security` decides who may do what (docs/security.md); null: a default
     /// one with the gate's allowlisted origins (read and sign, PINs in the
-    /// request), pairings in memory and no PIN dialogs.
+    /// request), pairings in memory and no PIN dialogs. `ledger`, when given,
+    /// records every use of a card (docs/audit.md) and serves GET /v1/audit.
     Api(CardAgent& agent, GateOptions gate, std::string version, service::EventBus* events = nullptr,
-        CertificateServices certificates = {}, std::shared_ptr<security::Security> security = nullptr);
+        CertificateServices certificates = {}, std::shared_ptr<security::Security> security = nullptr,
+        std::shared_ptr<audit::Ledger> ledger = nullptr);
 
     /// Serve one request. `respond` is called exactly once, possibly later and
     /// on a card worker thread. The request (including its body) is only read
@@ -43,6 +47,8 @@ public:
 
 private:
     std::shared_ptr<security::Security> security_;  // first: the gate consults its pairings
+    std::shared_ptr<audit::Ledger> ledger_;
+    std::unique_ptr<audit::AuditedCardAccess> audited_;
     Gate gate_;
     Router router_;
 };

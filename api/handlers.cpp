@@ -21,9 +21,26 @@ Completion<PinStatus> answerPinStatus(Respond respond)
 
 const std::string& cardIdOf(const RequestContext& context) { return context.params.at(0); }
 
+/// The request's id and client, for its 使用簿 records; the id is sent back
+/// as X-Request-Id so a caller can find its records.
+audit::RequestInfo requestInfoOf(Respond& respond)
+{
+    audit::RequestInfo info;
+    info.requestId = audit::newRequestId();
+    // info.osUser and info.program: the owner of the local client's socket and
+    // its program, once the server looks them up (api/server.cpp); until then
+    // the record says only {"kind":"local"}.
+    respond = [id = info.requestId, respond = std::move(respond)](Response response) {
+        response.headers.set("X-Request-Id", id);
+        respond(std::move(response));
+    };
+    return info;
+}
+
 }  // namespace
 
-void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry)
+void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry,
+                        audit::AuditedCardAccess* audited)
 {
     router.add("GET", "/v1/status", [&access, version = std::move(version), expiry](const RequestContext& context, Respond respond) {
         // Certificate expiry per reader comes from the card listing.
@@ -71,27 +88,52 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
 
     // The PIN fields are optional here: whether the request must carry them
     // depends on the origin's PIN source, which the card access decides.
-    router.add("POST", "/v1/cards/{cardId}/pin/verify", [&access](const RequestContext& context, Respond respond) {
+    // With a ledger, each of these goes through it (daemon/audit/audited_access.hpp).
+    router.add("POST", "/v1/cards/{cardId}/pin/verify", [&access, audited](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);
+        if (audited) {
+            const audit::RequestInfo info = requestInfoOf(respond);
+            audited->verifyPin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("pin"), pinOptionsOf(body),
+                               answerPinStatus(std::move(respond)));
+            return;
+        }
         access.verifyPin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("pin"), pinOptionsOf(body),
                          answerPinStatus(std::move(respond)));
     });
 
-    router.add("POST", "/v1/cards/{cardId}/pin/change", [&access](const RequestContext& context, Respond respond) {
+    router.add("POST", "/v1/cards/{cardId}/pin/change", [&access, audited](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);
+        if (audited) {
+            const audit::RequestInfo info = requestInfoOf(respond);
+            audited->changePin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("pin"),
+                               body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
+            return;
+        }
         access.changePin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("pin"),
                          body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
     });
 
-    router.add("POST", "/v1/cards/{cardId}/pin/unblock", [&access](const RequestContext& context, Respond respond) {
+    router.add("POST", "/v1/cards/{cardId}/pin/unblock", [&access, audited](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);
+        if (audited) {
+            const audit::RequestInfo info = requestInfoOf(respond);
+            audited->unblockPin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("unblockCode"),
+                                body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
+            return;
+        }
         access.unblockPin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("unblockCode"),
                           body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
     });
 
-    router.add("POST", "/v1/cards/{cardId}/sign", [&access](const RequestContext& context, Respond respond) {
+    router.add("POST", "/v1/cards/{cardId}/sign", [&access, audited](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);
         SignRequest request = parseSignRequest(body);
+        if (audited) {
+            const audit::RequestInfo info = requestInfoOf(respond);
+            audited->sign(principalOf(context.caller), info, cardIdOf(context), std::move(request), pinOptionsOf(body),
+                          answer<SignResult>(std::move(respond), [](const SignResult& result) { return jsonResponse(toJson(result)); }));
+            return;
+        }
         access.sign(principalOf(context.caller), cardIdOf(context), std::move(request), pinOptionsOf(body),
                     answer<SignResult>(std::move(respond), [](const SignResult& result) { return jsonResponse(toJson(result)); }));
     });

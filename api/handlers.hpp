@@ -9,6 +9,7 @@
 
 #include "api/json_certificates.hpp"
 #include "api/router.hpp"
+#include "daemon/audit/audited_access.hpp"
 #include "daemon/security/card_access.hpp"
 #include "daemon/service/card_agent.hpp"
 
@@ -16,7 +17,10 @@ namespace inkan::api {
 
 /// Register every /v1 card route on `router`. `access` must outlive the router
 /// and every operation started through it. `expiry` decides which
-/// certificates status and cards flag as expiring soon.
-void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry = {});
+/// certificates status and cards flag as expiring soon. `audited`, when given
+/// (it must outlive the router too), records PIN operations and signatures
+/// in the 使用簿 (docs/audit.md).
+void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry = {},
+                        audit::AuditedCardAccess* audited = nullptr);
 
 }  // namespace inkan::api

@@ -125,9 +125,40 @@ void registerCertificateRoutes(Router& router, security::CardAccess& access, con
                    });
                });
 
-    router.add("POST", "/v1/cards/{cardId}/selftest", [&access, &checker](const RequestContext& context, Respond respond) {
+    router.add("POST", "/v1/cards/{cardId}/selftest", [&access, &checker, audited = services.audited](const RequestContext& context, Respond respond) {
         SelfTestRequest request = selfTestRequestOf(context.request);
         const std::string& cardId = context.params.at(0);
+        if (audited) {
+            // The intent is durable before the first step reaches the card; the
+            // report leaves only once its outcome is recorded.
+            audit::RequestInfo info;
+            info.requestId = audit::newRequestId();
+            auto shared = std::make_shared<SelfTestRequest>(std::move(request));
+            auto sharedRespond = std::make_shared<Respond>(std::move(respond));
+            const security::Principal principal = principalOf(context.caller);
+            audited->around(
+                principal, info, cardId, "selftest",
+                [&access, &checker, principal, cardId, shared, sharedRespond](audit::AuditedCardAccess::Finish finish) {
+                    service::runSelfTest(
+                        stepsFor(access, principal, cardId, shared->pinOptions), checker, cardId, std::move(shared->pin),
+                        [finish = std::move(finish), sharedRespond](Outcome<service::SelfTestReport> outcome) {
+                            std::string result = "ok";
+                            if (const auto* failure = std::get_if<std::exception_ptr>(&outcome)) result = audit::resultOf(*failure).outcome;
+                            else if (!std::get<service::SelfTestReport>(outcome).passed) result = "FAILED";
+                            try {
+                                finish(result);
+                            } catch (...) {
+                                (*sharedRespond)(problemResponse(std::current_exception()));
+                                return;
+                            }
+                            answer<service::SelfTestReport>(std::move(*sharedRespond), [](const service::SelfTestReport& report) {
+                                return jsonResponse(toJson(report));
+                            })(std::move(outcome));
+                        });
+                },
+                [sharedRespond](std::exception_ptr failure) { (*sharedRespond)(problemResponse(failure)); });
+            return;
+        }
         service::runSelfTest(stepsFor(access, principalOf(context.caller), cardId, request.pinOptions), checker, cardId,
                              std::move(request.pin),
                              answer<service::SelfTestReport>(std::move(respond), [](const service::SelfTestReport& report) {

@@ -7,6 +7,7 @@
 // CertificateChecker's pool.
 #pragma once
 
+#include "daemon/audit/audited_access.hpp"
 #include "api/json_certificates.hpp"
 #include "api/router.hpp"
 #include "daemon/security/card_access.hpp"
@@ -19,6 +20,8 @@ struct CertificateServices {
     /// Runs validations and self-tests; null: those two routes are not served.
     service::CertificateChecker* checker = nullptr;
     ExpiryPolicy expiry;
+    /// Records self-tests in the 使用簿 (docs/audit.md); null: not recorded.
+    audit::AuditedCardAccess* audited = nullptr;
 };
 
 /// Register the validation and self-test routes. `access` and the checker

@@ -4,6 +4,7 @@
 
 #include "api/json_mapping.hpp"
 #include "api/policy.hpp"
+#include "daemon/audit/audited_access.hpp"
 #include "daemon/error.hpp"
 
 namespace inkan::api {
@@ -119,9 +120,42 @@ Approval parseApproval(std::string_view text)
 
 const std::string& pairingIdOf(const RequestContext& context) { return context.params.at(0); }
 
+/// The origin a pairing is for, for its record (the id when there is no such pairing).
+std::string pairingOriginOf(security::Security& security, const std::string& id)
+{
+    const auto pairing = security.pairings().find(id);
+    return pairing ? pairing->origin : id;
+}
+
+/// Runs `action` between its intent and its done in the 使用簿, when there is
+/// one: the decision about who may use the card is recorded like its use.
+template <class Action>
+auto recorded(audit::Ledger* ledger, std::string operation, std::string target, Action action) -> decltype(action())
+{
+    if (!ledger) return action();
+    audit::Entry entry;
+    entry.operation = std::move(operation);
+    entry.who.kind = audit::Who::Kind::Local;  // pairings are decided by the local client only
+    entry.requestId = audit::newRequestId();
+    entry.target = std::move(target);
+    const std::uint64_t intent = ledger->begin(entry);  // AUDIT_UNAVAILABLE: nothing decided
+    try {
+        auto value = action();
+        ledger->finish(intent, entry, audit::Result{});
+        return value;
+    } catch (const Error& error) {
+        if (error.code() == ErrorCode::AuditUnavailable) throw;
+        audit::Result result;
+        result.outcome = std::string(errorCodeName(error.code()));
+        result.triesLeft = error.triesLeft;
+        ledger->finish(intent, entry, result);
+        throw;
+    }
+}
+
 }  // namespace
 
-void registerPairingRoutes(Router& router, security::Security& security)
+void registerPairingRoutes(Router& router, security::Security& security, audit::Ledger* ledger)
 {
     router.add("POST", "/v1/pairings", [&security](const RequestContext& context, Respond respond) {
         (void)JsonBody::parse(context.request.body);  // {} — a body that is not an object is refused all the same
@@ -182,27 +216,34 @@ void registerPairingRoutes(Router& router, security::Security& security)
         respond(jsonResponse(Json{{"pending", std::move(pending)}, {"paired", std::move(paired)}, {"allowlisted", std::move(allowlisted)}}));
     });
 
-    router.add("POST", "/v1/pairings/{id}/approve", [&security](const RequestContext& context, Respond respond) {
+    router.add("POST", "/v1/pairings/{id}/approve", [&security, ledger](const RequestContext& context, Respond respond) {
         requireLocalClient(context.caller);
         Approval approval = parseApproval(context.request.body);
-        const security::Pairing pairing = security.pairings().approve(pairingIdOf(context), approval.code,
-                                                                      approval.operations, std::move(approval.cards));
+        const security::Pairing pairing =
+            recorded(ledger, "pairing.approve", pairingOriginOf(security, pairingIdOf(context)), [&] {
+                return security.pairings().approve(pairingIdOf(context), approval.code, approval.operations, std::move(approval.cards));
+            });
         respond(jsonResponse(pairingWithGrantJson(pairing, security.pairings(), false)));
     });
 
-    router.add("POST", "/v1/pairings/{id}/deny", [&security](const RequestContext& context, Respond respond) {
+    router.add("POST", "/v1/pairings/{id}/deny", [&security, ledger](const RequestContext& context, Respond respond) {
         requireLocalClient(context.caller);
         (void)JsonBody::parse(context.request.body);
-        respond(jsonResponse(pairingJson(security.pairings().deny(pairingIdOf(context)), false)));
+        const security::Pairing pairing = recorded(ledger, "pairing.deny", pairingOriginOf(security, pairingIdOf(context)),
+                                                   [&] { return security.pairings().deny(pairingIdOf(context)); });
+        respond(jsonResponse(pairingJson(pairing, false)));
     });
 
     router.add(
         "DELETE", "/v1/pairings/{origin}",
-        [&security](const RequestContext& context, Respond respond) {
+        [&security, ledger](const RequestContext& context, Respond respond) {
             requireLocalClient(context.caller);
-            if (!security.pairings().revoke(context.params.at(0))) {
-                throw Error(ErrorCode::NotFound, "this origin is not paired (allowlisted origins are changed in the config)");
-            }
+            recorded(ledger, "pairing.revoke", context.params.at(0), [&] {
+                if (!security.pairings().revoke(context.params.at(0))) {
+                    throw Error(ErrorCode::NotFound, "this origin is not paired (allowlisted origins are changed in the config)");
+                }
+                return true;
+            });
             Response response;
             response.status = kNoContent;
             respond(std::move(response));

@@ -15,9 +15,12 @@
 #include "api/router.hpp"
 #include "daemon/security/security.hpp"
 
+#include "daemon/audit/ledger.hpp"
+
 namespace inkan::api {
 
-/// `security` must outlive the router and every request it serves.
-void registerPairingRoutes(Router& router, security::Security& security);
+/// `security` must outlive the router and every request it serves; so must
+/// `ledger`, when given: approvals, denials and revocations are recorded in it.
+void registerPairingRoutes(Router& router, security::Security& security, audit::Ledger* ledger = nullptr);
 
 }  // namespace inkan::api

@@ -69,6 +69,7 @@ int httpStatus(ErrorCode code) noexcept
     case ErrorCode::PairingCodeIncorrect: return kForbidden;
     case ErrorCode::PairingNotPending: return kConflict;
     case ErrorCode::AlreadyPaired: return kConflict;
+    case ErrorCode::AuditUnavailable: return kServiceUnavailable;
     }
     return kInternalServerError;
 }
@@ -111,6 +112,7 @@ std::string_view problemTitle(ErrorCode code) noexcept
     case ErrorCode::PairingCodeIncorrect: return "Pairing code incorrect";
     case ErrorCode::PairingNotPending: return "Pairing not pending";
     case ErrorCode::AlreadyPaired: return "Origin already allowed";
+    case ErrorCode::AuditUnavailable: return "The usage ledger cannot be written";
     }
     return "Internal error";
 }

@@ -17,6 +17,11 @@ const PIN_PATTERN = /^[0-9]{4,16}$/;
 const LOW_TRIES = 3;
 const ACTIVITY_LENGTH = 20;
 const MS_PER_DAY = 86400000;
+// The 使用簿 panel (docs/audit.md): the newest uses shown, pages read for them and the CSV.
+const USAGE_SHOWN = 50;
+const USAGE_PAGE = 1000;
+const USAGE_MAX_PAGES = 100;
+const DIGEST_SHOWN = 16;
 
 const state = {
   status: null,
@@ -28,6 +33,8 @@ const state = {
   validation: null,        // the last validity check, or { error } / { running }
   selftest: null,          // the last self-test report, or { error } / { running }
   pairings: null,          // GET /v1/pairings, or { error }
+  usage: null,             // every operation of GET /v1/audit (oldest first), or { error }
+  usageCard: '',           // the card the 使用履歴 shows ('' : every card)
   pinMessage: null,        // { kind: 'ok' | 'error', text: () => string } (in the language shown)
   pinBusy: false,
   activity: [],            // { time, text }, newest first
@@ -94,6 +101,48 @@ async function loadPairings() {
   return undefined;
 }
 
+let usageLoading = null;
+let usageAgain = false;
+
+/** Read the 使用簿 again (all pages, oldest first); overlapping calls collapse into one more. */
+async function loadUsage() {
+  if (usageLoading) {
+    usageAgain = true;
+    return usageLoading;
+  }
+  usageLoading = (async () => {
+    do {
+      usageAgain = false;
+      try {
+        const operations = [];
+        let after = 0;
+        for (let page = 0; page < USAGE_MAX_PAGES; page += 1) {
+          const query = new URLSearchParams({ limit: String(USAGE_PAGE), after: String(after) });
+          if (state.usageCard) query.set('card', state.usageCard);
+          const answer = await getJson(`/v1/audit?${query}`);
+          operations.push(...(answer.operations ?? []));
+          if (answer.next === null || answer.next === undefined) break;
+          after = answer.next;
+        }
+        state.usage = operations;
+      } catch (error) {
+        if (isLoggedOut(error)) {
+          showLogin('ended');
+          return;
+        }
+        state.usage = { error };
+      }
+      renderUsage();
+    } while (usageAgain);
+  })();
+  try {
+    await usageLoading;
+  } finally {
+    usageLoading = null;
+  }
+  return undefined;
+}
+
 async function showCertificate(cardId, certId) {
   state.selected = { cardId, certId };
   state.certificate = null;
@@ -128,6 +177,8 @@ function describeEvent(type, data) {
 
 function onEvent(event) {
   state.activity.unshift({ time: new Date(), type: event.type, data: event.data });
+  // A PIN operation or a signature changes the try counter: the book has a new entry.
+  if (event.type === 'pin-status' || event.type === 'pin-blocked') loadUsage();
   state.activity.length = Math.min(state.activity.length, ACTIVITY_LENGTH);
   switch (event.type) {
     case 'pin-status': {
@@ -179,6 +230,7 @@ function render() {
   renderCertificate();
   renderSelftest();
   renderActivity();
+  renderUsage();
   $('version').textContent = state.status?.version ?? '–';
 }
 
@@ -465,6 +517,121 @@ function renderPairings() {
     h('tbody', {}, rows)));
 }
 
+// --- 使用履歴 ------------------------------------------------------------------------
+
+function usageWho(op) {
+  const who = op.who ?? {};
+  if (who.kind === 'local') return [t('usage.local'), who.osUser, who.program ? `(${who.program})` : ''].filter(Boolean).join(' ');
+  if (who.kind === 'console') return t('usage.console');
+  return who.origin ?? '';
+}
+
+function usageCardLabel(op) {
+  return op.credential?.label || op.credential?.cardId || '';
+}
+
+function usageOperation(op) {
+  const key = `usage.op.${op.operation}`;
+  const text = t(key);
+  return text === key ? op.operation ?? '' : text;
+}
+
+function usageTarget(op, full) {
+  if (op.digest?.value) {
+    const value = full || op.digest.value.length <= DIGEST_SHOWN ? op.digest.value : `${op.digest.value.slice(0, DIGEST_SHOWN)}…`;
+    return `${op.digest.algorithm}:${value}`;
+  }
+  return op.target ?? '';
+}
+
+function usageResult(op) {
+  const result = ['ok', 'interrupted', 'pending'].includes(op.result) ? t(`usage.${op.result}`) : op.result ?? '';
+  return Number.isInteger(op.triesLeft) ? result + t('usage.triesLeft', { n: op.triesLeft }) : result;
+}
+
+/** "2026-04-01T09:00:00.123+09:00" -> "2026-04-01 09:00:00" (the ledger's JST, as `inkan log` shows it). */
+function usageTime(op) {
+  const time = op.timeJst ?? '';
+  return time.length >= 19 ? `${time.slice(0, 10)} ${time.slice(11, 19)}` : time;
+}
+
+function renderUsageCards() {
+  const select = $('usage-card');
+  const options = [h('option', { value: '' }, t('usage.allCards'))];
+  for (const card of state.cards) options.push(h('option', { value: card.id }, card.label ? `${card.label} (${card.id})` : card.id));
+  if (state.usageCard && !state.cards.some((card) => card.id === state.usageCard)) {
+    options.push(h('option', { value: state.usageCard }, state.usageCard));
+  }
+  fill(select, options);
+  select.value = state.usageCard;
+}
+
+function renderUsage() {
+  if (state.login) return;
+  renderUsageCards();
+  const usage = state.usage;
+  if (!usage) {
+    fill($('usage'));
+    return;
+  }
+  if (usage.error) {
+    fill($('usage'), h('p', { class: 'empty' }, errorText(usage.error)));
+    return;
+  }
+  if (usage.length === 0) {
+    fill($('usage'), h('p', { class: 'empty' }, t('usage.none')));
+    return;
+  }
+  const rows = usage.slice(-USAGE_SHOWN).reverse().map((op) => h('tr', { dataset: { seq: op.seq, result: op.result } },
+    h('td', {}, usageTime(op)),
+    h('td', {}, usageWho(op)),
+    h('td', {}, usageCardLabel(op)),
+    h('td', {}, op.credential?.corporateName ?? ''),
+    h('td', {}, usageOperation(op)),
+    h('td', { class: 'digest' }, usageTarget(op, false)),
+    h('td', {}, usageResult(op))));
+  fill($('usage'),
+    h('table', {},
+      h('thead', {}, h('tr', {}, ['time', 'who', 'cardColumn', 'company', 'operation', 'target', 'result']
+        .map((column) => h('th', { scope: 'col' }, t(`usage.${column}`))))),
+      h('tbody', {}, rows)),
+    h('p', { class: 'empty' }, t('usage.latest', { n: USAGE_SHOWN })));
+}
+
+/** One CSV field (RFC 4180), as `inkan log --csv` writes it: quoted, formulas defused. */
+function csvField(value) {
+  let text = String(value ?? '');
+  if (/^[=+\-@]/.test(text)) text = `'${text}`;
+  return `"${text.replaceAll('"', '""')}"`;
+}
+
+/** The book as `inkan log --csv` gives it: UTF-8 with BOM, Japanese headers, CRLF. */
+function usageCsv(operations) {
+  const header = ['記録番号', '日時', '利用者/サイト', 'カード', 'カードID', '証明書シリアル', '商号', '会社法人等番号', '操作', '対象',
+    '結果', '残り回数', 'リクエストID'];
+  const ja = (op) => ({ ok: '成功', interrupted: '中断', pending: '処理中' })[op.result] ?? op.result ?? '';
+  const who = (op) => (op.who?.kind === 'local' ? 'ローカル' : op.who?.kind === 'console' ? 'コンソール' : op.who?.origin ?? '');
+  const operation = (op) => ({
+    sign: '署名', 'pin.verify': 'PIN照合', 'pin.change': 'PIN変更', 'pin.unblock': 'PINロック解除', selftest: '自己診断',
+    'pairing.approve': '連携承認', 'pairing.deny': '連携拒否', 'pairing.revoke': '連携取消',
+  })[op.operation] ?? op.operation ?? '';
+  const lines = [header, ...operations.map((op) => [op.seq, usageTime(op), who(op), usageCardLabel(op), op.credential?.cardId,
+    op.credential?.certificateSerial, op.credential?.corporateName, op.credential?.corporateNumber, operation(op),
+    usageTarget(op, true), ja(op), Number.isInteger(op.triesLeft) ? op.triesLeft : '', op.requestId])];
+  return '\uFEFF' + lines.map((fields) => fields.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+async function downloadUsageCsv() {
+  await loadUsage();
+  if (!Array.isArray(state.usage)) return;
+  const url = URL.createObjectURL(new Blob([usageCsv(state.usage)], { type: 'text/csv;charset=utf-8' }));
+  const link = h('a', { href: url, download: '使用簿.csv', hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 0);
+}
+
 function renderActivity() {
   const items = state.activity.map((entry) => h('li', { dataset: { type: entry.type } },
     h('time', { datetime: entry.time.toISOString() }, entry.time.toLocaleTimeString(language() === 'ja' ? 'ja-JP' : 'en-GB')),
@@ -531,6 +698,7 @@ async function changePin(event) {
     }
   }
   render();
+  loadUsage();
   fields.pin.focus();
 }
 
@@ -570,6 +738,7 @@ async function runSelftest(event) {
     state.selftest = { error };
   }
   renderSelftest();
+  loadUsage();
 }
 
 function switchLanguage() {
@@ -614,13 +783,13 @@ function showLogin(reason, problem = null) {
   events = null;
   Object.assign(state, {
     login: reason, status: null, cards: [], selected: null, certificate: null, validation: null, selftest: null,
-    pairings: null, pinMessage: null, activity: [],
+    pairings: null, pinMessage: null, activity: [], usage: null,
   });
   state.loginProblem = problem ?? ({ failed: () => t('login.failed'), ended: () => t('login.ended') })[reason] ?? null;
   for (const section of contentSections()) {
     section.hidden = true;
     // Nothing the session could read stays in the page.
-    for (const filled of section.querySelectorAll('#cards, #readers, #certificate, #pairings, #activity, #notice-list, #pin-card, #selftest-result, #validation-result')) {
+    for (const filled of section.querySelectorAll('#cards, #readers, #certificate, #pairings, #activity, #usage, #usage-card, #notice-list, #pin-card, #selftest-result, #validation-result')) {
       filled.replaceChildren();
     }
   }
@@ -684,10 +853,16 @@ async function start() {
   });
   $('validation-form').addEventListener('submit', runValidation);
   $('selftest-form').addEventListener('submit', runSelftest);
+  $('usage-card').addEventListener('change', () => {
+    state.usageCard = $('usage-card').value;
+    loadUsage();
+  });
+  $('usage-csv').addEventListener('click', downloadUsageCsv);
   render();
   events = followEvents({ onEvent, onState: onConnection });
   refresh();
   loadPairings();
+  loadUsage();
 }
 
 start();

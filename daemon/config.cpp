@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "daemon/audit/system_log.hpp"
 #include "daemon/cert/http_fetch.hpp"
 #include "daemon/security/origin.hpp"
 #include "inkan/version.hpp"
@@ -22,6 +23,11 @@ constexpr std::string_view kAllowRootClientsKey = "allowRootClients";
 constexpr std::string_view kExpiryWarningDaysKey = "certificateExpiryWarningDays";
 constexpr std::string_view kTrustAnchorsDirKey = "trustAnchorsDir";
 constexpr std::string_view kRevocationKey = "revocation";
+constexpr std::string_view kAuditKey = "audit";
+// A segment holds at least a few records; over 1 GiB one file gets unwieldy to copy or verify.
+constexpr int kMinAuditSegmentBytes = 4096;
+constexpr int kMaxAuditSegmentBytes = 1024 * 1024 * 1024;
+constexpr int kMaxAuditSegments = 1000000;
 constexpr std::string_view kTrustAnchorsDefaultName = "trust-anchors";
 
 // Bounds that catch typos without second-guessing a policy: certificates of
@@ -98,6 +104,30 @@ bool applySecurityKey(security::PolicySettings& settings, std::string_view key, 
     }
 }
 
+void applyAudit(Config& config, const nlohmann::json& value, const fs::path& file, const std::string& where)
+{
+    if (!value.is_object()) throw ConfigError(where + ": \"audit\" must be an object");
+    for (const auto& [key, member] : value.items()) {
+        const std::string what = where + ": \"audit\": \"" + key + "\"";
+        if (key == "dir") {
+            if (!member.is_string() || member.get<std::string>().empty()) throw ConfigError(what + " must be a directory path");
+            const fs::path dir(member.get<std::string>());
+            config.audit.dir = dir.is_absolute() ? dir : file.parent_path() / dir;
+        } else if (key == "segmentBytes") {
+            config.audit.segmentBytes = static_cast<std::uint64_t>(integerIn(member, kMinAuditSegmentBytes, kMaxAuditSegmentBytes, what));
+        } else if (key == "keepSegments") {
+            config.audit.keepSegments = integerIn(member, 0, kMaxAuditSegments, what);
+        } else if (key == "mirror") {
+            if (!member.is_string() || !audit::mirrorTargetFromName(member.get<std::string>())) {
+                throw ConfigError(what + " must be \"syslog\", \"stderr\" or \"off\"");
+            }
+            config.audit.mirror = member.get<std::string>();
+        } else {
+            config.warnings.push_back(what + ": unknown key ignored");
+        }
+    }
+}
+
 void applyFile(Config& config, const fs::path& file)
 {
     std::ifstream in(file, std::ios::binary);
@@ -134,6 +164,8 @@ void applyFile(Config& config, const fs::path& file)
             config.trustAnchorsDir = dir.is_absolute() ? dir : file.parent_path() / dir;
         } else if (key == kRevocationKey) {
             applyRevocation(config, value, where);
+        } else if (key == kAuditKey) {
+            applyAudit(config, value, file, where);
         } else {
             config.warnings.push_back(where + ": unknown key \"" + key + "\" ignored");
         }
@@ -173,7 +205,7 @@ std::variant<Config, EarlyExit> load(int argc, const char* const* argv, const st
     auto* portOption = app.add_option("--port", port, "TCP port on 127.0.0.1 and [::1] (default 24713)")
                            ->check(CLI::Range(kMinPort, kMaxPort));
     auto* stateOption = app.add_option("--state-dir", stateDir, "Directory for the API token and TLS files");
-    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, allowRootClients, certificateExpiryWarningDays, trustAnchorsDir, revocation)");
+    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, allowRootClients, certificateExpiryWarningDays, trustAnchorsDir, revocation, audit)");
     auto* originOption = app.add_option("--allow-origin", origins,
                                         "A web origin (https://host[:port]) whose pages may use inkand; repeatable")
                              ->allow_extra_args(false);

@@ -16,6 +16,10 @@
 //   "certificateExpiryWarningDays"  default 30
 //   "trustAnchorsDir"               default <config file's directory>/trust-anchors
 //   "revocation" {"enabled", "order", "ocspUrl", "crlUrl", "timeoutSeconds"}
+//
+// The 使用簿 (config file only; docs/audit.md):
+//   "audit" {"dir", "segmentBytes", "keepSegments", "mirror"}
+//                                  default <state>/audit, 4 MiB, 0 (keep all), "syslog"
 #pragma once
 
 #include <cstdint>
@@ -48,6 +52,18 @@ struct RevocationSettings {
     int timeoutSeconds = kDefaultRevocationTimeoutSeconds;  // per request
 };
 
+inline constexpr std::uint64_t kDefaultAuditSegmentBytes = 4U * 1024U * 1024U;
+
+/// Where and how the usage ledger is kept (config key "audit").
+struct AuditSettings {
+    /// Relative paths are relative to the config file; empty: <state>/audit.
+    std::filesystem::path dir;
+    std::uint64_t segmentBytes = kDefaultAuditSegmentBytes;
+    int keepSegments = 0;  // 0: keep every segment
+    /// Where every record is copied too: "syslog" (the journal), "stderr" or "off".
+    std::string mirror = "syslog";
+};
+
 /// The configuration is unusable; the message names the file or option and is for the user.
 class ConfigError : public std::runtime_error {
 public:
@@ -76,6 +92,7 @@ struct Config {
     /// empty when there is no config directory to default to.
     std::filesystem::path trustAnchorsDir;
     RevocationSettings revocation;
+    AuditSettings audit;
 };
 
 /// The process should exit right away (--help, --version, a usage error)

@@ -40,6 +40,7 @@ std::string_view errorCodeName(ErrorCode code)
     case ErrorCode::PairingCodeIncorrect: return "PAIRING_CODE_INCORRECT";
     case ErrorCode::PairingNotPending: return "PAIRING_NOT_PENDING";
     case ErrorCode::AlreadyPaired: return "ALREADY_PAIRED";
+    case ErrorCode::AuditUnavailable: return "AUDIT_UNAVAILABLE";
     }
     return "INTERNAL";
 }

@@ -52,6 +52,8 @@ enum class ErrorCode {
     PairingCodeIncorrect,  // the approval's code does not match the pairing; triesLeft set
     PairingNotPending,     // the pairing was already approved, denied or has expired
     AlreadyPaired,         // the origin is allowlisted or paired already
+    // The 使用簿 (docs/audit.md).
+    AuditUnavailable,      // the ledger cannot be written (disk full, read-only, permissions): nothing reached the card
 };
 
 /// The stable upper-snake name of a code, e.g. "PIN_INCORRECT".

@@ -14,6 +14,8 @@
 #include "api/api.hpp"
 #include "api/log.hpp"
 #include "api/server.hpp"
+#include "daemon/audit/ledger.hpp"
+#include "daemon/audit/system_log.hpp"
 #include "daemon/config.hpp"
 #include "daemon/platform/peer_uid.hpp"
 #include "daemon/security/security.hpp"
@@ -106,7 +108,18 @@ int serve(const inkan::config::Config& config)
     gate.token = std::move(token.value);
     gate.pairings = security->sharedPairings();
     gate.allowInsecureLocalhostOrigins = config.security.allowInsecureLocalhostOrigins;
-    const api::Api api(*agent, std::move(gate), kVersion, events.get(), std::move(certificates), security);
+    // The 使用簿 (docs/audit.md): every record is copied to the system log too
+    // (config audit.mirror).
+    audit::LedgerOptions ledgerOptions;
+    ledgerOptions.dir = config.audit.dir.empty() ? paths.dir / "audit" : config.audit.dir;
+    ledgerOptions.segmentBytes = config.audit.segmentBytes;
+    ledgerOptions.keepSegments = config.audit.keepSegments;
+    ledgerOptions.mirror = audit::makeMirror(
+        audit::mirrorTargetFromName(config.audit.mirror).value_or(audit::MirrorTarget::Syslog),
+        [](std::string_view line) { log::info(line); }, [](std::string_view line) { log::warn(line); });
+    auto ledger = std::make_shared<audit::Ledger>(std::move(ledgerOptions));
+
+    const api::Api api(*agent, std::move(gate), kVersion, events.get(), std::move(certificates), security, ledger);
 
     for (const auto& url : server.urls()) std::cout << "inkand: serving " << url << "/v1\n";
     std::cout << "inkand: API token in " << paths.token.string() << "\n";
@@ -121,6 +134,7 @@ int serve(const inkan::config::Config& config)
         log::warn("--allow-insecure-localhost-origins: http://localhost and http://127.0.0.1 pages may be allowed (development only)");
     }
     std::cout << "inkand: PIN dialogs " << (security->dialogsAvailable() ? "by " + config.security.pinentryProgram->string() : std::string("off (no pinentry program)")) << "\n";
+    std::cout << "inkand: usage ledger in " << ledger->dir().string() << "\n";
     std::cout << "inkand ready" << std::endl;
 
     const int exitCode = server.run(api, [&agent, &checker, &events] {

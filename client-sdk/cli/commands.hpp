@@ -55,6 +55,7 @@ void addEventsCommand(Commands& commands);
 void addSelfTestCommand(Commands& commands);
 void addPairCommands(Commands& commands);
 void addConsoleCommand(Commands& commands);
+void addLogCommands(Commands& commands);
 
 /// Every command, in the order `inkan --help` lists them.
 inline void registerAllCommands(Commands& commands)
@@ -69,6 +70,7 @@ inline void registerAllCommands(Commands& commands)
     addEventsCommand(commands);
     addPairCommands(commands);
     addConsoleCommand(commands);
+    addLogCommands(commands);
 }
 
 }  // namespace inkan::cli

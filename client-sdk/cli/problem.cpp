@@ -103,6 +103,9 @@ std::string hintFor(const Problem& problem)
     if (code == "PCSC_UNAVAILABLE") return "start the PC/SC service: sudo systemctl start pcscd.socket";
     if (code == "READER_UNAVAILABLE") return "check the reader's cable; `inkan status` lists the readers inkand sees";
     if (code == "BUSY") return "another application is using the card; try again when it is done";
+    if (code == "AUDIT_UNAVAILABLE") {
+        return "inkand cannot write its usage ledger (<state dir>/audit, or the config's audit.dir): free disk space or fix its permissions, then try again";
+    }
     if (code == "UNAUTHORIZED") {
         return "the token of this state directory is not the running inkand's: pass the --state-dir and --port it uses";
     }

@@ -6,7 +6,7 @@
 // prints; before that it shows only how to open it.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -256,6 +256,36 @@ describe('the local console', () => {
     assert.ok(await page.locator('#selftest-result .message.ok').isVisible());
   });
 
+  it('keeps the 使用簿: the latest uses, newest first, and the CSV download', async () => {
+    // The self-test just run is the newest entry; the PIN changes before it follow.
+    await page.waitForFunction(() => /自己診断/.test(document.querySelector('#usage tbody tr')?.textContent ?? ''), null,
+      { timeout: TIMEOUT });
+    const rows = await page.locator('#usage tbody tr').evaluateAll((items) => items.map(
+      (item) => [...item.querySelectorAll('td')].map((cell) => cell.textContent)));
+    const columns = await page.locator('#usage thead th').allTextContents();
+    assert.deepEqual(columns, ['日時', '利用者/サイト', 'カード', '商号', '操作', '対象', '結果']);
+    assert.deepEqual(rows.slice(0, 4).map((row) => [row[1], row[3], row[4], row[6]]), [
+      ['コンソール', CORPORATE_NAME, '自己診断', '成功'],
+      ['コンソール', CORPORATE_NAME, 'PIN変更', '成功(残り10回)'],
+      ['コンソール', CORPORATE_NAME, 'PIN変更', '成功(残り10回)'],
+      ['コンソール', CORPORATE_NAME, 'PIN変更', 'PIN_INCORRECT(残り9回)'],
+    ]);
+    // Nothing typed as a PIN is shown or kept.
+    assert.doesNotMatch(await page.textContent('#usage'), new RegExp(`${NEW_PIN}|${WRONG_PIN}`));
+
+    const downloading = page.waitForEvent('download', { timeout: TIMEOUT });
+    await page.click('#usage-csv');
+    const download = await downloading;
+    assert.equal(download.suggestedFilename(), '使用簿.csv');
+    const bytes = readFileSync(await download.path());
+    assert.deepEqual([...bytes.subarray(0, 3)], [0xEF, 0xBB, 0xBF]);
+    const lines = bytes.subarray(3).toString('utf8').split('\r\n');
+    assert.equal(lines.at(-1), '');
+    assert.match(lines[0], /^"記録番号","日時","利用者\/サイト","カード"/);
+    assert.equal(lines.length - 2, rows.length);
+    assert.match(lines.at(-2), /"自己診断"/);
+  });
+
   it('switches to English and remembers it', async () => {
     await page.click('#language');
     assert.equal(await page.getAttribute('html', 'lang'), 'en');
@@ -309,6 +339,7 @@ describe('the local console', () => {
     await page.waitForSelector('#login:not([hidden])', { timeout: TIMEOUT });
     assert.match(await page.textContent('#login-problem'), /ログアウト/);
     assert.equal(await page.locator('article.card').count(), 0);
+    assert.equal(await page.textContent('#usage'), '');
     assert.ok(await page.locator('#cards-heading').isHidden());
     assert.deepEqual(await context.cookies(env.url), []);
     await page.reload();

@@ -62,6 +62,7 @@ const std::vector<Expectation> kAll = {
     {ErrorCode::PairingCodeIncorrect, 403, "PAIRING_CODE_INCORRECT", "urn:inkan:problem:pairing-code-incorrect"},
     {ErrorCode::PairingNotPending, 409, "PAIRING_NOT_PENDING", "urn:inkan:problem:pairing-not-pending"},
     {ErrorCode::AlreadyPaired, 409, "ALREADY_PAIRED", "urn:inkan:problem:already-paired"},
+    {ErrorCode::AuditUnavailable, 503, "AUDIT_UNAVAILABLE", "urn:inkan:problem:audit-unavailable"},
 };
 
 // Every value of ErrorCode, found without a list that could fall behind:

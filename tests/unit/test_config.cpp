@@ -180,6 +180,32 @@ TEST_SUITE("config")
         }
     }
 
+    TEST_CASE("the usage ledger's settings: dir relative to the file, segment size, segments kept")
+    {
+        TempDir dir;
+        const fs::path file = dir.path / "conf" / "inkand.json";
+        writeFile(file, R"({"audit": {"dir": "ledger", "segmentBytes": 65536, "keepSegments": 12, "mirror": "stderr"}})");
+        const Config config = configOf({}, environment({{"INKAN_CONFIG", file.string()}}));
+        CHECK(config.audit.dir == dir.path / "conf" / "ledger");
+        CHECK(config.audit.segmentBytes == 65536);
+        CHECK(config.audit.keepSegments == 12);
+        CHECK(config.audit.mirror == "stderr");
+        CHECK(config.warnings.empty());
+
+        const Config defaults = configOf({}, environment({{"HOME", dir.path.string()}}));
+        CHECK(defaults.audit.dir.empty());  // <state>/audit
+        CHECK(defaults.audit.segmentBytes == 4U * 1024U * 1024U);
+        CHECK(defaults.audit.keepSegments == 0);
+        CHECK(defaults.audit.mirror == "syslog");
+
+        for (const char* content : {R"({"audit": []})", R"({"audit": {"dir": ""}})", R"({"audit": {"segmentBytes": 100}})",
+                                    R"({"audit": {"keepSegments": -1}})", R"({"audit": {"mirror": "journal"}})"}) {
+            CAPTURE(content);
+            writeFile(file, content);
+            CHECK_THROWS_AS(run({}, environment({{"INKAN_CONFIG", file.string()}})), ConfigError);
+        }
+    }
+
     TEST_CASE("unknown keys are reported as warnings")
     {
         TempDir dir;

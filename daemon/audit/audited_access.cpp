@@ -1,0 +1,285 @@
+#include "daemon/audit/audited_access.hpp"
+
+#include <array>
+#include <exception>
+#include <utility>
+#include <variant>
+
+#include <openssl/rand.h>
+
+#include "daemon/card/digest_info.hpp"
+#include "daemon/cert/certificate.hpp"
+#include "daemon/error.hpp"
+
+namespace inkan::audit {
+
+namespace {
+
+constexpr std::size_t kRequestIdBytes = 16;
+constexpr char kHexDigits[] = "0123456789abcdef";
+
+std::string hexOf(const Bytes& bytes)
+{
+    std::string hex;
+    hex.reserve(bytes.size() * 2);
+    for (std::uint8_t byte : bytes) {
+        hex.push_back(kHexDigits[byte >> 4]);
+        hex.push_back(kHexDigits[byte & 0x0F]);
+    }
+    return hex;
+}
+
+/// 商号 and 会社法人等番号 of a certificate that carries them.
+void addRegistryNames(Credential& credential, const CertificateSummary& certificate)
+{
+    try {
+        const cert::CertificateInfo info = cert::parseCertificate(certificate.der);
+        if (const auto& corporation = info.registry.corporation) {
+            credential.corporateName = corporation->corporateName.value_or("");
+            credential.corporateNumber = corporation->registeredNumber.value_or("");
+        }
+    } catch (const std::exception&) {
+        // A certificate inkand cannot parse names no company; the serial still identifies it.
+    }
+}
+
+/// A PIN operation: intent, the operation, done; answers only after the done is durable.
+template <class T>
+Completion<T> finishing(Ledger& ledger, std::uint64_t intent, Entry entry, Completion<T> done,
+                        std::function<void(Result&, const T&)> describe)
+{
+    return [&ledger, intent, entry = std::move(entry), done = std::move(done), describe = std::move(describe)](Outcome<T> outcome) mutable {
+        Result result;
+        if (auto* failure = std::get_if<std::exception_ptr>(&outcome)) {
+            result = resultOf(*failure);
+        } else if (describe) {
+            describe(result, std::get<T>(outcome));
+        }
+        try {
+            ledger.finish(intent, entry, result);
+        } catch (...) {
+            // Without its record, nothing the card produced leaves inkand.
+            done(std::current_exception());
+            return;
+        }
+        done(std::move(outcome));
+    };
+}
+
+}  // namespace
+
+std::string newRequestId()
+{
+    Bytes bytes(kRequestIdBytes);
+    if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) throw Error(ErrorCode::Internal, "no random bytes for a request id");
+    return hexOf(bytes);
+}
+
+Result resultOf(const std::exception_ptr& failure)
+{
+    Result result;
+    try {
+        std::rethrow_exception(failure);
+    } catch (const Error& error) {
+        result.outcome = std::string(errorCodeName(error.code()));
+        result.triesLeft = error.triesLeft;
+    } catch (...) {
+        result.outcome = std::string(errorCodeName(ErrorCode::Internal));
+    }
+    return result;
+}
+
+Credential credentialOf(const CardSummary& card, const std::optional<std::string>& certificateId)
+{
+    Credential credential;
+    credential.cardId = card.id;
+    credential.profile = card.profile;
+    credential.label = card.label;
+    const CertificateSummary* chosen = nullptr;
+    for (const auto& certificate : card.certificates) {
+        if (certificateId ? certificate.id == *certificateId : card.certificates.size() == 1) chosen = &certificate;
+    }
+    if (chosen) {
+        credential.certificateId = chosen->id;
+        credential.certificateSerial = chosen->serialNumber;
+        addRegistryNames(credential, *chosen);
+    } else {
+        // No one certificate yet: the company the card belongs to, from any that names it.
+        for (const auto& certificate : card.certificates) {
+            addRegistryNames(credential, certificate);
+            if (!credential.corporateName.empty()) break;
+        }
+    }
+    return credential;
+}
+
+AuditedCardAccess::AuditedCardAccess(security::CardAccess& access, Ledger& ledger) : access_(access), ledger_(ledger) {}
+
+Who AuditedCardAccess::whoOf(const security::Principal& principal, const RequestInfo& info) const
+{
+    Who who;
+    switch (principal.kind) {
+    case security::Principal::Kind::LocalClient:
+        who.kind = Who::Kind::Local;
+        who.osUser = info.osUser;
+        who.program = info.program;
+        break;
+    case security::Principal::Kind::Console:
+        who.kind = Who::Kind::Console;
+        who.origin = principal.origin;
+        who.session = principal.session;
+        break;
+    case security::Principal::Kind::WebOrigin:
+        who.kind = Who::Kind::Origin;
+        who.origin = principal.origin;
+        who.standing = std::string(security::standingName(access_.describe(principal).standing));
+        break;
+    }
+    return who;
+}
+
+void AuditedCardAccess::withCredential(const security::Principal& principal, const std::string& cardId,
+                                       const std::optional<std::string>& certificateId, std::function<void(Credential)> next)
+{
+    access_.card(principal, cardId, [cardId, certificateId, next = std::move(next)](Outcome<CardSummary> outcome) {
+        if (const auto* card = std::get_if<CardSummary>(&outcome)) {
+            next(credentialOf(*card, certificateId));
+            return;
+        }
+        // Unknown, or not visible to this principal: the attempt is recorded all the same.
+        Credential credential;
+        credential.cardId = cardId;
+        next(std::move(credential));
+    });
+}
+
+void AuditedCardAccess::around(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
+                               std::string operation, std::function<void(Finish finish)> run,
+                               std::function<void(std::exception_ptr)> refused)
+{
+    Entry entry;
+    entry.operation = std::move(operation);
+    entry.who = whoOf(principal, info);
+    entry.requestId = info.requestId;
+    withCredential(principal, cardId, std::nullopt,
+                   [this, entry = std::move(entry), run = std::move(run), refused = std::move(refused)](Credential credential) mutable {
+                       entry.credential = std::move(credential);
+                       std::uint64_t intent = 0;
+                       try {
+                           intent = ledger_.begin(entry);
+                       } catch (...) {
+                           refused(std::current_exception());
+                           return;
+                       }
+                       run([this, intent, entry](const std::string& outcome) {
+                           Result result;
+                           result.outcome = outcome;
+                           ledger_.finish(intent, entry, result);
+                       });
+                   });
+}
+
+void AuditedCardAccess::verifyPin(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
+                                  std::optional<Secret> pin, security::PinRequestOptions options, Completion<PinStatus> done)
+{
+    auto pinShared = std::make_shared<std::optional<Secret>>(std::move(pin));
+    Entry entry{"pin.verify", whoOf(principal, info), info.requestId, {}, {}, {}, {}};
+    withCredential(principal, cardId, std::nullopt,
+                   [this, principal, cardId, entry = std::move(entry), pinShared, options, done = std::move(done)](Credential credential) mutable {
+                       entry.credential = std::move(credential);
+                       std::uint64_t intent = 0;
+                       try {
+                           intent = ledger_.begin(entry);
+                       } catch (...) {
+                           done(std::current_exception());
+                           return;
+                       }
+                       access_.verifyPin(principal, cardId, std::move(*pinShared), options,
+                                         finishing<PinStatus>(ledger_, intent, std::move(entry), std::move(done),
+                                                              [](Result& result, const PinStatus& status) { result.triesLeft = status.triesLeft; }));
+                   });
+}
+
+void AuditedCardAccess::changePin(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
+                                  std::optional<Secret> pin, std::optional<Secret> newPin, security::PinRequestOptions options,
+                                  Completion<PinStatus> done)
+{
+    auto pins = std::make_shared<std::pair<std::optional<Secret>, std::optional<Secret>>>(std::move(pin), std::move(newPin));
+    Entry entry{"pin.change", whoOf(principal, info), info.requestId, {}, {}, {}, {}};
+    withCredential(principal, cardId, std::nullopt,
+                   [this, principal, cardId, entry = std::move(entry), pins, options, done = std::move(done)](Credential credential) mutable {
+                       entry.credential = std::move(credential);
+                       std::uint64_t intent = 0;
+                       try {
+                           intent = ledger_.begin(entry);
+                       } catch (...) {
+                           done(std::current_exception());
+                           return;
+                       }
+                       access_.changePin(principal, cardId, std::move(pins->first), std::move(pins->second), options,
+                                         finishing<PinStatus>(ledger_, intent, std::move(entry), std::move(done),
+                                                              [](Result& result, const PinStatus& status) { result.triesLeft = status.triesLeft; }));
+                   });
+}
+
+void AuditedCardAccess::unblockPin(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
+                                   std::optional<Secret> unblockCode, std::optional<Secret> newPin,
+                                   security::PinRequestOptions options, Completion<PinStatus> done)
+{
+    auto codes = std::make_shared<std::pair<std::optional<Secret>, std::optional<Secret>>>(std::move(unblockCode), std::move(newPin));
+    Entry entry{"pin.unblock", whoOf(principal, info), info.requestId, {}, {}, {}, {}};
+    withCredential(principal, cardId, std::nullopt,
+                   [this, principal, cardId, entry = std::move(entry), codes, options, done = std::move(done)](Credential credential) mutable {
+                       entry.credential = std::move(credential);
+                       std::uint64_t intent = 0;
+                       try {
+                           intent = ledger_.begin(entry);
+                       } catch (...) {
+                           done(std::current_exception());
+                           return;
+                       }
+                       access_.unblockPin(principal, cardId, std::move(codes->first), std::move(codes->second), options,
+                                          finishing<PinStatus>(ledger_, intent, std::move(entry), std::move(done),
+                                                               [](Result& result, const PinStatus& status) { result.triesLeft = status.triesLeft; }));
+                   });
+}
+
+void AuditedCardAccess::sign(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
+                             SignRequest request, security::PinRequestOptions options, Completion<SignResult> done)
+{
+    Entry entry{"sign", whoOf(principal, info), info.requestId, {}, std::string(card::digestAlgorithmName(request.digestAlgorithm)),
+                hexOf(request.digest), {}};
+    const std::optional<std::string> certificateId = request.certificateId;
+    auto shared = std::make_shared<SignRequest>(std::move(request));
+    withCredential(principal, cardId, certificateId,
+                   [this, principal, cardId, entry = std::move(entry), shared, options, done = std::move(done)](Credential credential) mutable {
+                       entry.credential = credential;
+                       std::uint64_t intent = 0;
+                       try {
+                           intent = ledger_.begin(entry);
+                       } catch (...) {
+                           done(std::current_exception());
+                           return;
+                       }
+                       access_.sign(principal, cardId, std::move(*shared), options,
+                                    finishing<SignResult>(ledger_, intent, std::move(entry), std::move(done),
+                                                          [credential](Result& result, const SignResult& signature) {
+                                                              // The certificate the card signed with, and the company it names.
+                                                              Credential used = credential;
+                                                              used.certificateId = signature.certificateId;
+                                                              CertificateSummary certificate;
+                                                              certificate.der = signature.certificate;
+                                                              used.corporateName.clear();
+                                                              used.corporateNumber.clear();
+                                                              addRegistryNames(used, certificate);
+                                                              try {
+                                                                  used.certificateSerial = cert::parseCertificate(signature.certificate).serialNumber;
+                                                              } catch (const std::exception&) {
+                                                                  used.certificateSerial.clear();
+                                                              }
+                                                              result.credential = std::move(used);
+                                                          }));
+                   });
+}
+
+}  // namespace inkan::audit
