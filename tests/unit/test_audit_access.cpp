@@ -16,6 +16,7 @@
 #include "daemon/error.hpp"
 #include "daemon/security/card_access.hpp"
 #include "tests/unit/temp_dir.hpp"
+#include "tests/unit/reference_card_summary.hpp"
 
 using namespace inkan;
 namespace fs = std::filesystem;
@@ -61,32 +62,37 @@ public:
         done(PinStatus{10, 10, false});
     }
     void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void verifyPin(const std::string&, PinInput pin, Completion<PinStatus> done) override
+    void verifyPin(const std::string&, PinInput pin, PinCheck check, Completion<PinStatus> done) override
     {
         calls.push_back("verifyPin");
         ledgerWhenVerifying = ledgerText(dir_);
+        if (check) check(PinStatus{10, 10, false});
         if (pin.value().view() != kPin) {
             done(std::make_exception_ptr(Error(ErrorCode::PinIncorrect, "wrong PIN").withTriesLeft(9)));
             return;
         }
         done(PinStatus{10, 10, false});
     }
-    void changePin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void unblockPin(const std::string&, PinInput, PinInput, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void sign(const std::string&, SignRequest, Completion<SignResult> done) override
+    void changePin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void unblockPin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void sign(const std::string&, SignRequest, PinCheck check, Completion<SignResult> done) override
     {
         calls.push_back("sign");
         ledgerWhenSigning = ledgerText(dir_);
+        if (check) check(PinStatus{10, 10, false});
         done(SignResult{Bytes(256, 0x5A), "RSASSA-PKCS1-v1_5-SHA-256", "sign", {}});
+    }
+    void endPinVerification(const std::string&, Completion<std::monostate> done) override
+    {
+        calls.push_back("endPinVerification");
+        done(std::monostate{});
     }
     void shutdown() override {}
 
 private:
     static CardSummary summary()
     {
-        CardSummary card;
-        card.id = kCardId;
-        card.profile = "inkan-reference";
+        CardSummary card = testing::referenceCardSummary(std::string(kCardId));
         card.label = "test card";
         card.pin = PinStatus{10, 10, false};
         CertificateSummary certificate;
