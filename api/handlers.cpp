@@ -9,6 +9,7 @@
 #include "api/json_mapping.hpp"
 #include "api/policy.hpp"
 #include "api/problem.hpp"
+#include "daemon/platform/peer_uid.hpp"
 
 namespace inkan::api {
 
@@ -22,14 +23,15 @@ Completion<PinStatus> answerPinStatus(Respond respond)
 const std::string& cardIdOf(const RequestContext& context) { return context.params.at(0); }
 
 /// The request's id and client, for its 使用簿 records; the id is sent back
-/// as X-Request-Id so a caller can find its records.
-audit::RequestInfo requestInfoOf(Respond& respond)
+/// as X-Request-Id so a caller can find its records. The OS user is the owner
+/// of the client's socket, as the server found it before admitting the
+/// connection; the program is not looked up (it would mean searching every
+/// process's open files for the socket).
+audit::RequestInfo requestInfoOf(const RequestContext& context, Respond& respond)
 {
     audit::RequestInfo info;
     info.requestId = audit::newRequestId();
-    // info.osUser and info.program: the owner of the local client's socket and
-    // its program, once the server looks them up (api/server.cpp); until then
-    // the record says only {"kind":"local"}.
+    if (context.request.peerUser) info.osUser = platform::userName(*context.request.peerUser);
     respond = [id = info.requestId, respond = std::move(respond)](Response response) {
         response.headers.set("X-Request-Id", id);
         respond(std::move(response));
@@ -92,7 +94,7 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
     router.add("POST", "/v1/cards/{cardId}/pin/verify", [&access, audited](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);
         if (audited) {
-            const audit::RequestInfo info = requestInfoOf(respond);
+            const audit::RequestInfo info = requestInfoOf(context, respond);
             audited->verifyPin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("pin"), pinOptionsOf(body),
                                answerPinStatus(std::move(respond)));
             return;
@@ -104,7 +106,7 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
     router.add("POST", "/v1/cards/{cardId}/pin/change", [&access, audited](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);
         if (audited) {
-            const audit::RequestInfo info = requestInfoOf(respond);
+            const audit::RequestInfo info = requestInfoOf(context, respond);
             audited->changePin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("pin"),
                                body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
             return;
@@ -116,7 +118,7 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
     router.add("POST", "/v1/cards/{cardId}/pin/unblock", [&access, audited](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);
         if (audited) {
-            const audit::RequestInfo info = requestInfoOf(respond);
+            const audit::RequestInfo info = requestInfoOf(context, respond);
             audited->unblockPin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("unblockCode"),
                                 body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
             return;
@@ -129,7 +131,7 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
         const JsonBody body = JsonBody::parse(context.request.body);
         SignRequest request = parseSignRequest(body);
         if (audited) {
-            const audit::RequestInfo info = requestInfoOf(respond);
+            const audit::RequestInfo info = requestInfoOf(context, respond);
             audited->sign(principalOf(context.caller), info, cardIdOf(context), std::move(request), pinOptionsOf(body),
                           answer<SignResult>(std::move(respond), [](const SignResult& result) { return jsonResponse(toJson(result)); }));
             return;

@@ -55,6 +55,7 @@ Request& Request::operator=(Request&& other) noexcept
         method = std::move(other.method);
         target = std::move(other.target);
         headers = std::move(other.headers);
+        peerUser = other.peerUser;
         wipeBody();
         body.assign(other.body);  // out of memory here ends the process (noexcept)
         other.wipeBody();

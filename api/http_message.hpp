@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,6 +44,9 @@ struct Request {
     std::string target;  // request-target as sent; never echoed back to the client
     Headers headers;
     std::string body;
+    /// The OS user (uid) owning the client's socket, as the server found it
+    /// before admitting the connection (daemon/platform/peer_uid.hpp).
+    std::optional<std::uint32_t> peerUser;
 
     Request() = default;
     Request(const Request&) = delete;

@@ -145,8 +145,9 @@ struct HttpsServer::Impl {
 /// the server closes.
 class Session : public std::enable_shared_from_this<Session> {
 public:
-    Session(HttpsServer::Impl& server, tcp::socket&& socket)
-        : server_(server), strand_(socket.get_executor()), stream_(std::move(socket), server.tls), idleTimer_(strand_)
+    Session(HttpsServer::Impl& server, tcp::socket&& socket, platform::UserId peerUser)
+        : server_(server), strand_(socket.get_executor()), stream_(std::move(socket), server.tls), idleTimer_(strand_),
+          peerUser_(peerUser)
     {
         ++server_.connections;
     }
@@ -278,6 +279,7 @@ private:
     {
         auto& message = parser_->get();
         request_.emplace();
+        request_->peerUser = peerUser_;
         request_->method = std::string(view(message.method_string()));
         request_->target = std::string(view(message.target()));
         for (const auto& field : message) request_->headers.add(view(field.name_string()), view(field.value()));
@@ -525,6 +527,7 @@ private:
     bool streamEnding_ = false;
     std::array<char, 64> probeBuffer_{};
     net::steady_timer idleTimer_;
+    const platform::UserId peerUser_;  // the OS user owning the client's socket (Listener::admitPeer)
     const std::chrono::steady_clock::time_point accepted_ = std::chrono::steady_clock::now();
     std::atomic<Standing> standing_{Standing::Pending};
     Phase phase_ = Phase::Handshake;
@@ -584,7 +587,8 @@ private:
         if (ec) return retryAfterFailure(ec);
 
         consecutiveFailures_ = 0;
-        if (!admitPeer(socket) || !server_.makeRoom(label_)) {
+        const auto peerUser = admitPeer(socket);
+        if (!peerUser || !server_.makeRoom(label_)) {
             beast::error_code ignored;
             socket.close(ignored);
         } else {
@@ -593,7 +597,7 @@ private:
             // waited for the client's delayed ACK (some 40 ms).
             beast::error_code ignored;
             socket.set_option(tcp::no_delay(true), ignored);
-            auto session = std::make_shared<Session>(server_, std::move(socket));
+            auto session = std::make_shared<Session>(server_, std::move(socket), *peerUser);
             server_.track(session);
             session->start();
         }
@@ -601,29 +605,30 @@ private:
     }
 
     /// Only inkand's own user (and root, if allowed) may talk to it: the owner
-    /// of the peer's socket decides, before a byte of TLS. One log line per refusal.
-    bool admitPeer(const tcp::socket& socket)
+    /// of the peer's socket decides, before a byte of TLS. The peer's user when
+    /// admitted; nullopt and one log line when refused.
+    std::optional<platform::UserId> admitPeer(const tcp::socket& socket)
     {
         beast::error_code peerError;
         beast::error_code localError;
         const tcp::endpoint peer = socket.remote_endpoint(peerError);
         const tcp::endpoint local = socket.local_endpoint(localError);
-        if (peerError || localError) return false;  // the peer is gone already
+        if (peerError || localError) return std::nullopt;  // the peer is gone already
         const auto user = platform::loopbackPeerUser(plain(peer), plain(local));
         const std::string from = "connection from port " + std::to_string(peer.port()) + " on " + label_;
         if (!user) {
             log::warn("refused a " + from + ": its owner is not in the system's socket table (closed already?)");
-            return false;
+            return std::nullopt;
         }
-        if (*user == server_.options.user) return true;
+        if (*user == server_.options.user) return user;
         if (platform::isAdministrator(*user)) {
-            if (server_.options.allowRootClients) return true;
+            if (server_.options.allowRootClients) return user;
             log::warn("refused a " + from + " of root (uid 0): set \"allowRootClients\" to admit root");
-            return false;
+            return std::nullopt;
         }
         log::warn("refused a " + from + " of uid " + std::to_string(*user) + ": inkand serves only uid " +
                   std::to_string(server_.options.user));
-        return false;
+        return std::nullopt;
     }
 
     void retryAfterFailure(const beast::error_code& ec)

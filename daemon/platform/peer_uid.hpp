@@ -62,6 +62,10 @@ UserId currentUser();
 /// Whether `user` is the system's administrator (root, uid 0).
 bool isAdministrator(UserId user);
 
+/// The user's login name from the system's user database, or "uid N" when
+/// it has none.
+std::string userName(UserId user);
+
 /// The owner of the peer's socket of a loopback connection accepted on `local`
 /// from `peer`: the socket whose own address is `peer` and whose remote address
 /// is `local`. nullopt when it cannot be found (the peer has already closed, or

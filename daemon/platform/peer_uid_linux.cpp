@@ -10,6 +10,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -172,6 +173,18 @@ std::optional<UserId> lookUp(const TcpEndpoint& peer, const TcpEndpoint& local)
 UserId currentUser() { return static_cast<UserId>(::geteuid()); }
 
 bool isAdministrator(UserId user) { return user == kRootUser; }
+
+std::string userName(UserId user)
+{
+    passwd entry{};
+    passwd* found = nullptr;
+    std::array<char, 4096> buffer{};
+    if (::getpwuid_r(static_cast<uid_t>(user), &entry, buffer.data(), buffer.size(), &found) == 0 && found &&
+        found->pw_name) {
+        return found->pw_name;
+    }
+    return "uid " + std::to_string(user);
+}
 
 std::optional<UserId> loopbackPeerUser(const TcpEndpoint& peer, const TcpEndpoint& local)
 {

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import pwd
 import random
 import shutil
 import signal
@@ -96,7 +97,8 @@ class RecordsTest(AuditTestCase):
                                  "pairing.approve", "pairing.revoke", "pairing.deny"], ops)
         first = ops[0]
         self.assertEqual(first["requestId"], request_id)
-        self.assertEqual(first["who"], {"kind": "local"})
+        # The local client's OS user: the owner of its socket (this test's user).
+        self.assertEqual(first["who"], {"kind": "local", "osUser": pwd.getpwuid(os.geteuid()).pw_name})
         self.assertEqual(first["digest"], {"algorithm": "SHA-256", "value": digest.hex()})
         self.assertEqual(first["result"], "ok")
         self.assertEqual(first["credential"]["cardId"], self.card_id)
