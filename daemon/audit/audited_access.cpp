@@ -179,14 +179,16 @@ void AuditedCardAccess::around(const security::Principal& principal, const Reque
                    });
 }
 
-void AuditedCardAccess::verifyPin(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
-                                  std::optional<Secret> pin, security::PinRequestOptions options, Completion<PinStatus> done)
+template <class T>
+void AuditedCardAccess::audited(const security::Principal& principal, const std::string& cardId,
+                                const std::optional<std::string>& certificateId, Entry entry,
+                                std::function<void(Completion<T>)> act,
+                                std::function<void(Result&, const T&, const Credential&)> describe, Completion<T> done)
 {
-    auto pinShared = std::make_shared<std::optional<Secret>>(std::move(pin));
-    Entry entry{"pin.verify", whoOf(principal, info), info.requestId, {}, {}, {}, {}};
-    withCredential(principal, cardId, std::nullopt,
-                   [this, principal, cardId, entry = std::move(entry), pinShared, options, done = std::move(done)](Credential credential) mutable {
-                       entry.credential = std::move(credential);
+    withCredential(principal, cardId, certificateId,
+                   [this, entry = std::move(entry), act = std::move(act), describe = std::move(describe),
+                    done = std::move(done)](Credential credential) mutable {
+                       entry.credential = credential;
                        std::uint64_t intent = 0;
                        try {
                            intent = ledger_.begin(entry);
@@ -194,10 +196,47 @@ void AuditedCardAccess::verifyPin(const security::Principal& principal, const Re
                            done(std::current_exception());
                            return;
                        }
-                       access_.verifyPin(principal, cardId, std::move(*pinShared), options,
-                                         finishing<PinStatus>(ledger_, intent, std::move(entry), std::move(done),
-                                                              [](Result& result, const PinStatus& status) { result.triesLeft = status.triesLeft; }));
+                       act(finishing<T>(ledger_, intent, std::move(entry), std::move(done),
+                                        [credential = std::move(credential), describe = std::move(describe)](
+                                            Result& result, const T& value) { describe(result, value, credential); }));
                    });
+}
+
+namespace {
+
+// What a PIN operation's answer adds to its done record.
+void describePinStatus(Result& result, const PinStatus& status, const Credential&) { result.triesLeft = status.triesLeft; }
+
+// What a signature adds: the certificate the card signed with, and the company it names.
+void describeSignature(Result& result, const SignResult& signature, const Credential& credential)
+{
+    Credential used = credential;
+    used.certificateId = signature.certificateId;
+    CertificateSummary certificate;
+    certificate.der = signature.certificate;
+    used.corporateName.clear();
+    used.corporateNumber.clear();
+    addRegistryNames(used, certificate);
+    try {
+        used.certificateSerial = cert::parseCertificate(signature.certificate).serialNumber;
+    } catch (const std::exception&) {
+        used.certificateSerial.clear();
+    }
+    result.credential = std::move(used);
+}
+
+}  // namespace
+
+void AuditedCardAccess::verifyPin(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
+                                  std::optional<Secret> pin, security::PinRequestOptions options, Completion<PinStatus> done)
+{
+    auto pinShared = std::make_shared<std::optional<Secret>>(std::move(pin));
+    audited<PinStatus>(
+        principal, cardId, std::nullopt, Entry{"pin.verify", whoOf(principal, info), info.requestId, {}, {}, {}, {}},
+        [this, principal, cardId, pinShared, options](Completion<PinStatus> finish) {
+            access_.verifyPin(principal, cardId, std::move(*pinShared), options, std::move(finish));
+        },
+        describePinStatus, std::move(done));
 }
 
 void AuditedCardAccess::changePin(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
@@ -205,21 +244,12 @@ void AuditedCardAccess::changePin(const security::Principal& principal, const Re
                                   Completion<PinStatus> done)
 {
     auto pins = std::make_shared<std::pair<std::optional<Secret>, std::optional<Secret>>>(std::move(pin), std::move(newPin));
-    Entry entry{"pin.change", whoOf(principal, info), info.requestId, {}, {}, {}, {}};
-    withCredential(principal, cardId, std::nullopt,
-                   [this, principal, cardId, entry = std::move(entry), pins, options, done = std::move(done)](Credential credential) mutable {
-                       entry.credential = std::move(credential);
-                       std::uint64_t intent = 0;
-                       try {
-                           intent = ledger_.begin(entry);
-                       } catch (...) {
-                           done(std::current_exception());
-                           return;
-                       }
-                       access_.changePin(principal, cardId, std::move(pins->first), std::move(pins->second), options,
-                                         finishing<PinStatus>(ledger_, intent, std::move(entry), std::move(done),
-                                                              [](Result& result, const PinStatus& status) { result.triesLeft = status.triesLeft; }));
-                   });
+    audited<PinStatus>(
+        principal, cardId, std::nullopt, Entry{"pin.change", whoOf(principal, info), info.requestId, {}, {}, {}, {}},
+        [this, principal, cardId, pins, options](Completion<PinStatus> finish) {
+            access_.changePin(principal, cardId, std::move(pins->first), std::move(pins->second), options, std::move(finish));
+        },
+        describePinStatus, std::move(done));
 }
 
 void AuditedCardAccess::unblockPin(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
@@ -227,21 +257,13 @@ void AuditedCardAccess::unblockPin(const security::Principal& principal, const R
                                    security::PinRequestOptions options, Completion<PinStatus> done)
 {
     auto codes = std::make_shared<std::pair<std::optional<Secret>, std::optional<Secret>>>(std::move(unblockCode), std::move(newPin));
-    Entry entry{"pin.unblock", whoOf(principal, info), info.requestId, {}, {}, {}, {}};
-    withCredential(principal, cardId, std::nullopt,
-                   [this, principal, cardId, entry = std::move(entry), codes, options, done = std::move(done)](Credential credential) mutable {
-                       entry.credential = std::move(credential);
-                       std::uint64_t intent = 0;
-                       try {
-                           intent = ledger_.begin(entry);
-                       } catch (...) {
-                           done(std::current_exception());
-                           return;
-                       }
-                       access_.unblockPin(principal, cardId, std::move(codes->first), std::move(codes->second), options,
-                                          finishing<PinStatus>(ledger_, intent, std::move(entry), std::move(done),
-                                                               [](Result& result, const PinStatus& status) { result.triesLeft = status.triesLeft; }));
-                   });
+    audited<PinStatus>(
+        principal, cardId, std::nullopt, Entry{"pin.unblock", whoOf(principal, info), info.requestId, {}, {}, {}, {}},
+        [this, principal, cardId, codes, options](Completion<PinStatus> finish) {
+            access_.unblockPin(principal, cardId, std::move(codes->first), std::move(codes->second), options,
+                               std::move(finish));
+        },
+        describePinStatus, std::move(done));
 }
 
 void AuditedCardAccess::sign(const security::Principal& principal, const RequestInfo& info, const std::string& cardId,
@@ -251,35 +273,12 @@ void AuditedCardAccess::sign(const security::Principal& principal, const Request
                 hexOf(request.digest), {}};
     const std::optional<std::string> certificateId = request.certificateId;
     auto shared = std::make_shared<SignRequest>(std::move(request));
-    withCredential(principal, cardId, certificateId,
-                   [this, principal, cardId, entry = std::move(entry), shared, options, done = std::move(done)](Credential credential) mutable {
-                       entry.credential = credential;
-                       std::uint64_t intent = 0;
-                       try {
-                           intent = ledger_.begin(entry);
-                       } catch (...) {
-                           done(std::current_exception());
-                           return;
-                       }
-                       access_.sign(principal, cardId, std::move(*shared), options,
-                                    finishing<SignResult>(ledger_, intent, std::move(entry), std::move(done),
-                                                          [credential](Result& result, const SignResult& signature) {
-                                                              // The certificate the card signed with, and the company it names.
-                                                              Credential used = credential;
-                                                              used.certificateId = signature.certificateId;
-                                                              CertificateSummary certificate;
-                                                              certificate.der = signature.certificate;
-                                                              used.corporateName.clear();
-                                                              used.corporateNumber.clear();
-                                                              addRegistryNames(used, certificate);
-                                                              try {
-                                                                  used.certificateSerial = cert::parseCertificate(signature.certificate).serialNumber;
-                                                              } catch (const std::exception&) {
-                                                                  used.certificateSerial.clear();
-                                                              }
-                                                              result.credential = std::move(used);
-                                                          }));
-                   });
+    audited<SignResult>(
+        principal, cardId, certificateId, std::move(entry),
+        [this, principal, cardId, shared, options](Completion<SignResult> finish) {
+            access_.sign(principal, cardId, std::move(*shared), options, std::move(finish));
+        },
+        describeSignature, std::move(done));
 }
 
 }  // namespace inkan::audit

@@ -65,6 +65,16 @@ private:
     void withCredential(const security::Principal& principal, const std::string& cardId,
                         const std::optional<std::string>& certificateId, std::function<void(Credential)> next);
 
+    /// One audited card operation: the entry's credential is filled in, its
+    /// intent made durable, then `act` runs with a completion that makes the
+    /// done record durable (with what `describe` reads from the result)
+    /// before `done` hears the outcome. An intent that cannot be written is
+    /// `done`'s failure, and `act` never runs.
+    template <class T>
+    void audited(const security::Principal& principal, const std::string& cardId,
+                 const std::optional<std::string>& certificateId, Entry entry, std::function<void(Completion<T>)> act,
+                 std::function<void(Result&, const T&, const Credential&)> describe, Completion<T> done);
+
     security::CardAccess& access_;
     Ledger& ledger_;
 };
