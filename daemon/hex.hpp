@@ -1,8 +1,27 @@
-// inkan — one hex digit's value, for the places that decode %XX escapes
-// (URL path segments, Assuan data lines) and hex strings.
+// inkan — hex: one digit's value, for the places that decode %XX escapes
+// (URL path segments, Assuan data lines) and hex strings; and the one encoder
+// of bytes as hex digits (identifiers, digests, APDUs in logs).
 #pragma once
 
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
 namespace inkan {
+
+/// Two hex digits per byte, lower case unless `upperCase`.
+inline std::string hexEncode(std::span<const std::uint8_t> bytes, bool upperCase = false)
+{
+    const std::string_view digits = upperCase ? "0123456789ABCDEF" : "0123456789abcdef";
+    std::string out;
+    out.reserve(bytes.size() * 2);
+    for (const std::uint8_t byte : bytes) {
+        out.push_back(digits[byte >> 4]);
+        out.push_back(digits[byte & 0x0F]);
+    }
+    return out;
+}
 
 /// 0-15 for 0-9, a-f, A-F; -1 for anything else.
 constexpr int hexDigitValue(char c) noexcept

@@ -10,24 +10,14 @@
 #include "daemon/card/digest_info.hpp"
 #include "daemon/cert/certificate.hpp"
 #include "daemon/error.hpp"
+#include "daemon/hex.hpp"
 
 namespace inkan::audit {
 
 namespace {
 
 constexpr std::size_t kRequestIdBytes = 16;
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-std::string hexOf(const Bytes& bytes)
-{
-    std::string hex;
-    hex.reserve(bytes.size() * 2);
-    for (std::uint8_t byte : bytes) {
-        hex.push_back(kHexDigits[byte >> 4]);
-        hex.push_back(kHexDigits[byte & 0x0F]);
-    }
-    return hex;
-}
+std::string hexOf(const Bytes& bytes) { return hexEncode(bytes); }
 
 /// 商号 and 会社法人等番号 of a certificate that carries them.
 void addRegistryNames(Credential& credential, const CertificateSummary& certificate)

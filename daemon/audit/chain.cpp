@@ -9,6 +9,8 @@
 
 #include <openssl/evp.h>
 
+#include "daemon/hex.hpp"
+
 namespace inkan::audit {
 
 namespace fs = std::filesystem;
@@ -17,7 +19,6 @@ namespace {
 
 constexpr std::size_t kSegmentDigits = 6;
 constexpr std::size_t kHashHexLength = 64;
-constexpr char kHexDigits[] = "0123456789abcdef";
 
 std::optional<std::uint64_t> segmentNumber(const fs::path& file)
 {
@@ -46,13 +47,7 @@ std::string sha256Hex(std::string_view bytes)
     if (EVP_Digest(bytes.data(), bytes.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
         throw std::runtime_error("SHA-256 failed");
     }
-    std::string hex;
-    hex.reserve(length * 2);
-    for (unsigned int i = 0; i < length; ++i) {
-        hex.push_back(kHexDigits[digest[i] >> 4]);
-        hex.push_back(kHexDigits[digest[i] & 0x0F]);
-    }
-    return hex;
+    return hexEncode(std::span<const std::uint8_t>(digest.data(), length));
 }
 
 fs::path segmentPath(const fs::path& dir, std::uint64_t n)

@@ -10,6 +10,8 @@
 
 #include <openssl/crypto.h>
 
+#include "daemon/hex.hpp"
+
 namespace inkan {
 
 // The same alias as daemon/card/types.hpp (redeclaring an alias to the same
@@ -41,17 +43,7 @@ private:
 };
 
 /// Hex encoding for logs and identifiers ("3B88..." or "3b88...").
-inline std::string toHex(ByteView bytes, bool upperCase = true)
-{
-    const std::string_view digits = upperCase ? "0123456789ABCDEF" : "0123456789abcdef";
-    std::string out;
-    out.reserve(bytes.size() * 2);
-    for (const auto byte : bytes) {
-        out.push_back(digits[byte >> 4]);
-        out.push_back(digits[byte & 0x0F]);
-    }
-    return out;
-}
+inline std::string toHex(ByteView bytes, bool upperCase = true) { return hexEncode(bytes, upperCase); }
 
 }  // namespace pcsc
 }  // namespace inkan

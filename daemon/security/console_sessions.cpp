@@ -7,6 +7,7 @@
 #include <openssl/rand.h>
 
 #include "daemon/error.hpp"
+#include "daemon/hex.hpp"
 
 namespace inkan::security {
 
@@ -24,13 +25,7 @@ std::string randomHex(std::size_t bytes, bool secret)
     const int drawn = secret ? RAND_priv_bytes(random.data(), static_cast<int>(bytes))
                              : RAND_bytes(random.data(), static_cast<int>(bytes));
     if (drawn != 1) throw Error(ErrorCode::Internal, "the random generator failed");
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex;
-    hex.reserve(2 * bytes);
-    for (std::size_t i = 0; i < bytes; ++i) {
-        hex += kHex[random[i] >> 4];
-        hex += kHex[random[i] & 0x0F];
-    }
+    std::string hex = hexEncode(std::span<const std::uint8_t>(random.data(), bytes));
     OPENSSL_cleanse(random.data(), random.size());
     return hex;
 }

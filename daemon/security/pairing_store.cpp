@@ -10,6 +10,7 @@
 #include <openssl/rand.h>
 
 #include "daemon/error.hpp"
+#include "daemon/hex.hpp"
 #include "daemon/security/origin.hpp"
 #include "daemon/state.hpp"
 
@@ -44,13 +45,7 @@ std::string newId()
 {
     std::array<unsigned char, kIdBytes> random{};
     randomBytes(random.data(), random.size());
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string id;
-    for (unsigned char byte : random) {
-        id += kHex[byte >> 4];
-        id += kHex[byte & 0x0F];
-    }
-    return id;
+    return hexEncode(random);
 }
 
 std::string newCode()
