@@ -284,58 +284,61 @@ public:
     void shutdown() override {}
 };
 
+// A page of an origin whose PIN source is the pinentry dialog, a pinentry
+// that answers "1234", and the fake card behind CardAccess.
+struct PinentryOrigin {
+    static constexpr const char* kOrigin = "https://portal.example.jp";
+
+    Scripts scripts;
+    std::shared_ptr<DialogRunner> dialogs;
+    DialogCardFake agent;
+    std::unique_ptr<CardAccess> access;
+
+    PinentryOrigin()
+    {
+        const fs::path program = scripts.pinentry("answers", {"D 1234", "OK"});
+        PolicySettings settings;
+        settings.allowedOrigins.push_back(
+            OriginGrant{kOrigin, OperationSet::all(), std::nullopt, PinSource::Pinentry, false});
+        dialogs = std::make_shared<DialogRunner>(Pinentry(Pinentry::Options{program, std::chrono::seconds(30)}));
+        CardAccessOptions options;
+        options.policy = std::make_shared<Policy>(std::move(settings), true);
+        options.dialogs = dialogs;
+        access = std::make_unique<CardAccess>(agent, std::move(options));
+    }
+    ~PinentryOrigin() { dialogs->stop(); }
+
+    /// The page's verify, without a PIN in the request; its outcome.
+    Outcome<PinStatus> verify()
+    {
+        std::promise<Outcome<PinStatus>> answered;
+        access->verifyPin(Principal::webOrigin(kOrigin), "c1", std::nullopt, {},
+                          [&](Outcome<PinStatus> outcome) { answered.set_value(std::move(outcome)); });
+        auto future = answered.get_future();
+        REQUIRE(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+        return future.get();
+    }
+};
+
 }  // namespace
 
 TEST_SUITE("security pinentry in the card access")
 {
     TEST_CASE("an origin with the pinentry source gets its PIN from the dialog, which shows the tries left")
     {
-        Scripts scripts;
-        const fs::path program = scripts.pinentry("answers", {"D 1234", "OK"});
-        PolicySettings settings;
-        settings.allowedOrigins.push_back(OriginGrant{"https://portal.example.jp", OperationSet::all(), std::nullopt,
-                                                      PinSource::Pinentry, false});
-        auto dialogs = std::make_shared<DialogRunner>(Pinentry(Pinentry::Options{program, std::chrono::seconds(30)}));
-        DialogCardFake agent;
-        CardAccessOptions options;
-        options.policy = std::make_shared<Policy>(std::move(settings), true);
-        options.dialogs = dialogs;
-        CardAccess access(agent, std::move(options));
-
-        std::promise<Outcome<PinStatus>> answered;
-        access.verifyPin(Principal::webOrigin("https://portal.example.jp"), "c1", std::nullopt, {},
-                         [&](Outcome<PinStatus> outcome) { answered.set_value(std::move(outcome)); });
-        auto outcome = answered.get_future();
-        REQUIRE(outcome.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-        CHECK(std::holds_alternative<PinStatus>(outcome.get()));
-        CHECK(agent.checked);
-        CHECK(agent.pinSeen.get_future().get() == "1234");
-        CHECK(scripts.commands().find("PIN tries left: 7 of 10") != std::string::npos);
-        CHECK(scripts.commands().find("https://portal.example.jp asks to verify the PIN of") != std::string::npos);
-        dialogs->stop();
+        PinentryOrigin page;
+        CHECK(std::holds_alternative<PinStatus>(page.verify()));
+        CHECK(page.agent.checked);
+        CHECK(page.agent.pinSeen.get_future().get() == "1234");
+        CHECK(page.scripts.commands().find("PIN tries left: 7 of 10") != std::string::npos);
+        CHECK(page.scripts.commands().find("https://portal.example.jp asks to verify the PIN of") != std::string::npos);
     }
 
     TEST_CASE("the guard decides again in the spending transaction: tries spent while the dialog was open count")
     {
-        Scripts scripts;
-        const fs::path program = scripts.pinentry("answers", {"D 1234", "OK"});
-        PolicySettings settings;
-        settings.allowedOrigins.push_back(OriginGrant{"https://portal.example.jp", OperationSet::all(), std::nullopt,
-                                                      PinSource::Pinentry, false});
-        auto dialogs = std::make_shared<DialogRunner>(Pinentry(Pinentry::Options{program, std::chrono::seconds(30)}));
-        DialogCardFake agent;
-        agent.counterWhenSpending = PinStatus{3, 10, false};  // the dialog said 7
-        CardAccessOptions options;
-        options.policy = std::make_shared<Policy>(std::move(settings), true);
-        options.dialogs = dialogs;
-        CardAccess access(agent, std::move(options));
-
-        std::promise<Outcome<PinStatus>> answered;
-        access.verifyPin(Principal::webOrigin("https://portal.example.jp"), "c1", std::nullopt, {},
-                         [&](Outcome<PinStatus> outcome) { answered.set_value(std::move(outcome)); });
-        auto future = answered.get_future();
-        REQUIRE(future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
-        auto outcome = future.get();
+        PinentryOrigin page;
+        page.agent.counterWhenSpending = PinStatus{3, 10, false};  // the dialog said 7
+        const auto outcome = page.verify();
         REQUIRE(std::holds_alternative<std::exception_ptr>(outcome));
         try {
             std::rethrow_exception(std::get<std::exception_ptr>(outcome));
@@ -343,8 +346,7 @@ TEST_SUITE("security pinentry in the card access")
             CHECK(e.code() == ErrorCode::PinGuard);
             CHECK(e.triesLeft == 3);
         }
-        CHECK(scripts.commands().find("PIN tries left: 7 of 10") != std::string::npos);
-        CHECK(agent.pinSeen.get_future().wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
-        dialogs->stop();
+        CHECK(page.scripts.commands().find("PIN tries left: 7 of 10") != std::string::npos);
+        CHECK(page.agent.pinSeen.get_future().wait_for(std::chrono::seconds(0)) == std::future_status::timeout);
     }
 }
