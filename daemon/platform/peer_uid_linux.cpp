@@ -3,8 +3,8 @@
 // inet_diag: an exact lookup by its four-tuple, the same table and the same
 // owner /proc shows), else read from /proc/net/tcp{,6} (proc_net_tcp.hpp).
 // Reading /proc makes the kernel print every socket it has, some
-// milliseconds of CPU on every connection; the netlink question costs a few
-// microseconds, so /proc is only the fallback for a kernel without sock_diag.
+// milliseconds of CPU on every connection; the netlink question is one hash
+// lookup, so /proc is only the fallback for a kernel without sock_diag.
 #include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
