@@ -22,6 +22,13 @@ Completion<PinStatus> answerPinStatus(Respond respond)
 
 const std::string& cardIdOf(const RequestContext& context) { return context.params.at(0); }
 
+/// The PIN a /pins/{pinId}/... route names; none on the /pin/... routes (the card's default PIN).
+std::optional<std::string> pinIdOf(const RequestContext& context)
+{
+    if (context.params.size() < 2) return std::nullopt;
+    return context.params.at(1);
+}
+
 /// The request's id and client, for its 使用簿 records; the id is sent back
 /// as X-Request-Id so a caller can find its records. The OS user is the owner
 /// of the client's socket, as the server found it before admitting the
@@ -81,51 +88,87 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
     });
 
     router.add("GET", "/v1/cards/{cardId}/unblock-code", [&access](const RequestContext& context, Respond respond) {
-        access.unblockCodeStatus(principalOf(context.caller), cardIdOf(context), answerPinStatus(std::move(respond)));
+        access.unblockCodeStatus(principalOf(context.caller), cardIdOf(context), std::nullopt,
+                                 answerPinStatus(std::move(respond)));
     });
 
     router.add("GET", "/v1/cards/{cardId}/pin", [&access](const RequestContext& context, Respond respond) {
-        access.pinStatus(principalOf(context.caller), cardIdOf(context), answerPinStatus(std::move(respond)));
+        access.pinStatus(principalOf(context.caller), cardIdOf(context), std::nullopt, answerPinStatus(std::move(respond)));
     });
 
-    // The PIN fields are optional here: whether the request must carry them
-    // depends on the origin's PIN source, which the card access decides.
-    // With a ledger, each of these goes through it (daemon/audit/audited_access.hpp).
-    router.add("POST", "/v1/cards/{cardId}/pin/verify", [&access, audited](const RequestContext& context, Respond respond) {
-        const JsonBody body = JsonBody::parse(context.request.body);
-        if (audited) {
-            const audit::RequestInfo info = requestInfoOf(context, respond);
-            audited->verifyPin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("pin"), pinOptionsOf(body),
-                               answerPinStatus(std::move(respond)));
-            return;
-        }
-        access.verifyPin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("pin"), pinOptionsOf(body),
-                         answerPinStatus(std::move(respond)));
+    // Every PIN of the card, as inkand last read them (no APDU).
+    router.add("GET", "/v1/cards/{cardId}/pins", [&access](const RequestContext& context, Respond respond) {
+        access.card(principalOf(context.caller), cardIdOf(context), answer<CardSummary>(std::move(respond), [](const CardSummary& card) {
+            Json pins = Json::array();
+            for (const auto& pin : card.pins) pins.push_back(toJson(pin, pin.status));
+            return jsonResponse(Json{{"pins", std::move(pins)}});
+        }));
     });
 
-    router.add("POST", "/v1/cards/{cardId}/pin/change", [&access, audited](const RequestContext& context, Respond respond) {
-        const JsonBody body = JsonBody::parse(context.request.body);
-        if (audited) {
-            const audit::RequestInfo info = requestInfoOf(context, respond);
-            audited->changePin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("pin"),
-                               body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
-            return;
-        }
-        access.changePin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("pin"),
-                         body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
+    // One PIN, its counter read from the card (no try spent).
+    router.add("GET", "/v1/cards/{cardId}/pins/{pinId}", [&access](const RequestContext& context, Respond respond) {
+        const security::Principal principal = principalOf(context.caller);
+        const std::string cardId = cardIdOf(context);
+        const std::string pinId = context.params.at(1);
+        access.card(principal, cardId, [&access, principal, cardId, pinId, respond = std::move(respond)](Outcome<CardSummary> outcome) mutable {
+            if (auto* failure = std::get_if<std::exception_ptr>(&outcome)) return respond(problemResponse(*failure));
+            PinSummary pin;
+            try {
+                pin = std::get<CardSummary>(outcome).pin(pinId);
+            } catch (...) {
+                return respond(problemResponse(std::current_exception()));
+            }
+            access.pinStatus(principal, cardId, pinId, answer<PinStatus>(std::move(respond), [pin](const PinStatus& status) {
+                return jsonResponse(toJson(pin, status));
+            }));
+        });
     });
 
-    router.add("POST", "/v1/cards/{cardId}/pin/unblock", [&access, audited](const RequestContext& context, Respond respond) {
-        const JsonBody body = JsonBody::parse(context.request.body);
-        if (audited) {
-            const audit::RequestInfo info = requestInfoOf(context, respond);
-            audited->unblockPin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("unblockCode"),
-                                body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
-            return;
-        }
-        access.unblockPin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("unblockCode"),
-                          body.optionalSecret("newPin"), pinOptionsOf(body), answerPinStatus(std::move(respond)));
-    });
+    // The PIN operations, on the card's default PIN (/pin/...) or on one PIN
+    // by id (/pins/{pinId}/...). The PIN fields are optional here: whether the
+    // request must carry them depends on the origin's PIN source, which the
+    // card access decides. With a ledger, each of these goes through it
+    // (daemon/audit/audited_access.hpp).
+    for (const std::string base : {"/v1/cards/{cardId}/pin", "/v1/cards/{cardId}/pins/{pinId}"}) {
+        router.add("POST", base + "/verify", [&access, audited](const RequestContext& context, Respond respond) {
+            const JsonBody body = JsonBody::parse(context.request.body);
+            const auto options = pinOptionsOf(body, pinIdOf(context));
+            if (audited) {
+                const audit::RequestInfo info = requestInfoOf(context, respond);
+                audited->verifyPin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("pin"), options,
+                                   answerPinStatus(std::move(respond)));
+                return;
+            }
+            access.verifyPin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("pin"), options,
+                             answerPinStatus(std::move(respond)));
+        });
+
+        router.add("POST", base + "/change", [&access, audited](const RequestContext& context, Respond respond) {
+            const JsonBody body = JsonBody::parse(context.request.body);
+            const auto options = pinOptionsOf(body, pinIdOf(context));
+            if (audited) {
+                const audit::RequestInfo info = requestInfoOf(context, respond);
+                audited->changePin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("pin"),
+                                   body.optionalSecret("newPin"), options, answerPinStatus(std::move(respond)));
+                return;
+            }
+            access.changePin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("pin"),
+                             body.optionalSecret("newPin"), options, answerPinStatus(std::move(respond)));
+        });
+
+        router.add("POST", base + "/unblock", [&access, audited](const RequestContext& context, Respond respond) {
+            const JsonBody body = JsonBody::parse(context.request.body);
+            const auto options = pinOptionsOf(body, pinIdOf(context));
+            if (audited) {
+                const audit::RequestInfo info = requestInfoOf(context, respond);
+                audited->unblockPin(principalOf(context.caller), info, cardIdOf(context), body.optionalSecret("unblockCode"),
+                                    body.optionalSecret("newPin"), options, answerPinStatus(std::move(respond)));
+                return;
+            }
+            access.unblockPin(principalOf(context.caller), cardIdOf(context), body.optionalSecret("unblockCode"),
+                              body.optionalSecret("newPin"), options, answerPinStatus(std::move(respond)));
+        });
+    }
 
     router.add("POST", "/v1/cards/{cardId}/sign", [&access, audited](const RequestContext& context, Respond respond) {
         const JsonBody body = JsonBody::parse(context.request.body);

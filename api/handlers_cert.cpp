@@ -44,7 +44,7 @@ service::SelfTestCardSteps stepsFor(security::CardAccess& access, const security
     steps.card = [&access, principal, cardId](Completion<CardSummary> done) { access.card(principal, cardId, std::move(done)); };
     steps.status = [&access, principal](Completion<AgentStatus> done) { access.status(principal, std::move(done)); };
     steps.pinStatus = [&access, principal, cardId](Completion<PinStatus> done) {
-        access.pinStatus(principal, cardId, std::move(done));
+        access.pinStatus(principal, cardId, std::nullopt, std::move(done));
     };
     steps.sign = [&access, principal, cardId, pinOptions](SignRequest request, Completion<SignResult> done) {
         access.sign(principal, cardId, std::move(request), pinOptions, std::move(done));

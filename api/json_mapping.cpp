@@ -148,16 +148,45 @@ Json toJson(const PinStatus& pin)
     return Json{{"triesLeft", pin.triesLeft}, {"maxTries", pin.maxTries}, {"blocked", pin.blocked}};
 }
 
+Json toJson(const PinFormat& format)
+{
+    return Json{{"minLength", format.minLength},
+                {"maxLength", format.maxLength},
+                {"alphabet", format.alphabet == PinFormat::Alphabet::Digits ? "digits" : "upper-alphanumeric"}};
+}
+
+Json toJson(const PinSummary& pin, const PinStatus& status)
+{
+    Json json{{"id", pin.id},
+              {"label", pin.label},
+              {"triesLeft", status.triesLeft},
+              {"maxTries", status.maxTries},
+              {"blocked", status.blocked},
+              {"format", toJson(pin.format)},
+              {"unblockable", pin.unblockCodeFormat.has_value()}};
+    if (pin.unblockCodeFormat) json["unblockCodeFormat"] = toJson(*pin.unblockCodeFormat);
+    return json;
+}
+
 Json toJson(const CertificateSummary& certificate)
 {
-    return Json{
+    if (!certificate.readable) {
+        Json json{{"id", certificate.id}, {"readable", false}};
+        if (certificate.readAfterPin) json["readAfterPin"] = *certificate.readAfterPin;
+        if (certificate.keyPin) json["keyPin"] = *certificate.keyPin;
+        return json;
+    }
+    Json json{
         {"id", certificate.id},
+        {"readable", true},
         {"subject", certificate.subject},
         {"issuer", certificate.issuer},
         {"serialNumber", certificate.serialNumber},
         {"notBefore", certificate.notBefore},
         {"notAfter", certificate.notAfter},
     };
+    if (certificate.keyPin) json["keyPin"] = *certificate.keyPin;
+    return json;
 }
 
 Json certificateWithDer(const CertificateSummary& certificate)
@@ -171,12 +200,16 @@ Json toJson(const CardSummary& card)
 {
     Json certificates = Json::array();
     for (const auto& certificate : card.certificates) certificates.push_back(toJson(certificate));
+    Json pins = Json::array();
+    for (const auto& pin : card.pins) pins.push_back(toJson(pin, pin.status));
     return Json{
         {"id", card.id},
         {"reader", card.reader},
         {"profile", card.profile},
         {"label", card.label},
-        {"pin", toJson(card.pin)},
+        {"pin", toJson(card.defaultPin().status)},
+        {"pins", std::move(pins)},
+        {"signingCertificate", card.signingCertificateId},
         {"certificates", std::move(certificates)},
         {"pinpad", card.pinpad},
         {"blockedByPolicy", card.blockedByPolicy},

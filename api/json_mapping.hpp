@@ -25,6 +25,8 @@ inline constexpr std::string_view kJsonContentType = "application/json";
 using Json = nlohmann::ordered_json;
 
 Json toJson(const PinStatus& pin);
+/// One PIN of a card with its state `status` (GET /v1/cards/{id}/pins[/{pinId}]).
+Json toJson(const PinSummary& pin, const PinStatus& status);
 /// A certificate as listed with a card (no DER).
 Json toJson(const CertificateSummary& certificate);
 /// A certificate on its own: the listing fields plus `der`.

@@ -190,7 +190,8 @@ void registerPairingRoutes(Router& router, security::Security& security, audit::
         if (access.cards) json["cards"] = *access.cards;
         json["pinSource"] = security::pinSourceName(access.pinSource);
         json["acknowledgeLowTries"] = access.mayAcknowledgeLowTries;
-        json["pinGuardThreshold"] = access.pinGuardThreshold;
+        // null: each PIN keeps its own share (docs/security.md "The PIN guard").
+        json["pinGuardThreshold"] = access.pinGuardThreshold ? Json(*access.pinGuardThreshold) : Json(nullptr);
         respond(jsonResponse(json));
     });
 

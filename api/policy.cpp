@@ -22,9 +22,10 @@ security::Principal principalOf(const Caller& caller)
     return security::Principal::webOrigin(caller.origin);
 }
 
-security::PinRequestOptions pinOptionsOf(const JsonBody& body)
+security::PinRequestOptions pinOptionsOf(const JsonBody& body, std::optional<std::string> pinId)
 {
     security::PinRequestOptions options;
+    options.pinId = std::move(pinId);
     options.acknowledgeLowTries = body.optionalBool(kAcknowledgeLowTriesField).value_or(false);
     options.pinpad = body.optionalBool(kPinpadField).value_or(false);
     return options;

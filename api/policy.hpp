@@ -15,7 +15,8 @@ namespace inkan::api {
 /// nothing, for a pairing candidate or a credential-less request).
 security::Principal principalOf(const Caller& caller);
 
-/// "acknowledgeLowTries" of a PIN-spending request body (absent: false).
-security::PinRequestOptions pinOptionsOf(const JsonBody& body);
+/// "acknowledgeLowTries" and "pinpad" of a PIN-spending request body (absent:
+/// false), for PIN `pinId` (none: the card's default PIN).
+security::PinRequestOptions pinOptionsOf(const JsonBody& body, std::optional<std::string> pinId = std::nullopt);
 
 }  // namespace inkan::api

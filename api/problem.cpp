@@ -48,6 +48,7 @@ int httpStatus(ErrorCode code) noexcept
     case ErrorCode::MethodNotAllowed: return kMethodNotAllowed;
     case ErrorCode::CardRemoved: return kConflict;
     case ErrorCode::PinGuard: return kConflict;
+    case ErrorCode::UnsupportedOperation: return kConflict;
     case ErrorCode::PayloadTooLarge: return kContentTooLarge;
     case ErrorCode::UnsupportedMediaType: return kUnsupportedMediaType;
     case ErrorCode::PinBlocked: return kLocked;
@@ -97,6 +98,7 @@ std::string_view problemTitle(ErrorCode code) noexcept
     case ErrorCode::UnblockCodeIncorrect: return "Unblock code incorrect";
     case ErrorCode::UnblockCodeBlocked: return "Unblock code blocked";
     case ErrorCode::UnsupportedAlgorithm: return "Unsupported algorithm";
+    case ErrorCode::UnsupportedOperation: return "The card cannot do this";
     case ErrorCode::CardError: return "Card error";
     case ErrorCode::Busy: return "Card busy";
     case ErrorCode::Internal: return "Internal error";

@@ -25,6 +25,7 @@ std::string_view errorCodeName(ErrorCode code)
     case ErrorCode::UnblockCodeIncorrect: return "UNBLOCK_CODE_INCORRECT";
     case ErrorCode::UnblockCodeBlocked: return "UNBLOCK_CODE_BLOCKED";
     case ErrorCode::UnsupportedAlgorithm: return "UNSUPPORTED_ALGORITHM";
+    case ErrorCode::UnsupportedOperation: return "UNSUPPORTED_OPERATION";
     case ErrorCode::CardError: return "CARD_ERROR";
     case ErrorCode::Busy: return "BUSY";
     case ErrorCode::Internal: return "INTERNAL";

@@ -36,6 +36,7 @@ enum class ErrorCode {
     UnblockCodeIncorrect,  // wrong unblock code; triesLeft set
     UnblockCodeBlocked,    // the unblock code is blocked too: the card must be reissued
     UnsupportedAlgorithm,  // digest algorithm / key type not supported
+    UnsupportedOperation,  // the card cannot do this (e.g. unblock a PIN that has no unblock code); nothing sent
     CardError,             // unexpected status word; sw set
     Busy,                  // the card is used by another application
     Internal,              // a bug or an unexpected failure

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "daemon/card/jpki_card.hpp"
 #include "daemon/card/reference_card.hpp"
 
 namespace inkan::card {

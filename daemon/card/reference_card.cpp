@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "daemon/card/digest_info.hpp"
+#include "daemon/card/iso7816_files.hpp"
 #include "daemon/card/status_words.hpp"
 #include "daemon/error.hpp"
 
@@ -33,8 +34,6 @@ constexpr ApduHeader kSelectApplication{0x00, 0xA4, 0x04, 0x00};
 constexpr std::uint8_t kFciTemplate = 0x6F;
 constexpr std::uint8_t kFciProprietary = 0xA5;
 constexpr std::uint8_t kBerLongLength1 = 0x81;  // one length byte follows
-// SELECT EF by file identifier under the current DF, no response data.
-constexpr ApduHeader kSelectFile{0x00, 0xA4, 0x02, 0x0C};
 
 // Elementary files (two-byte file identifiers).
 constexpr std::array<std::uint8_t, 2> kSigningCertificateFile{0xC0, 0x01};  // DER, 1-2 KiB
@@ -44,21 +43,8 @@ constexpr std::size_t kSerialLength = 8;
 
 constexpr std::string_view kSigningCertificateId = "sign";
 constexpr std::string_view kCaCertificateId = "ca";
-
-// --- READ BINARY (reference-card.md "READ BINARY") ---------------------------
-// INS B0, offset in P1 P2 (15 bits: P1 bit 8 must be 0, ISO/IEC 7816-4 §11.3.3).
-constexpr std::uint8_t kReadBinaryIns = 0xB0;
-constexpr std::size_t kMaxReadOffset = 0x7FFF;
-constexpr std::size_t kReadChunk = CommandApdu::kMaxShortLe;  // Le 00 = 256
-// A certificate's DER header: SEQUENCE tag and a length of at most two bytes
-// (30 82 LL LL), so the first four bytes tell the whole length.
-constexpr std::size_t kCertificateHeaderLength = 4;
-constexpr std::uint8_t kDerSequence = 0x30;
-constexpr std::uint8_t kDerLongLength1 = 0x81;  // one length byte follows
-constexpr std::uint8_t kDerLongLength2 = 0x82;  // two length bytes follow
-// Certificates on cards are 1-2 KiB; anything past what READ BINARY can
-// address is not a certificate we can read, and a lie we should not allocate for.
-constexpr std::size_t kMaxCertificateLength = kMaxReadOffset + 1;
+// The card's one PIN and its one key (the key of the signing certificate).
+constexpr std::string_view kUserPinId = "user";
 
 // --- PINs (reference-card.md "PINs") ----------------------------------------
 // 81 = user PIN, 82 = unblock code. RESET RETRY COUNTER names the user PIN
@@ -114,7 +100,6 @@ constexpr std::uint8_t kPinpadMessagesModify = 3;
 
 // --- Card identity ----------------------------------------------------------
 constexpr std::string_view kCardIdNamespace = "inkan-reference:";
-constexpr std::size_t kCardIdLength = 16;  // hex digits of the hash kept
 
 // --- Helpers ----------------------------------------------------------------
 
@@ -197,66 +182,6 @@ TryMaxima tryMaxima(ByteView fci)
         return int{(*value)[0]};
     };
     return TryMaxima{maximum(kUserPinReference), maximum(kUnblockCodeReference)};
-}
-
-// Selects an EF; false when the card says it has no such file.
-bool selectFile(pcsc::ApduChannel& channel, ByteView fileId)
-{
-    const auto response = channel.transmit(CommandApdu(kSelectFile, Bytes(fileId.begin(), fileId.end())));
-    if (response.sw() == sw::kFileNotFound) return false;
-    checkStatusWord(response.sw(), CardCommand::Select);
-    return true;
-}
-
-Bytes readBinary(pcsc::ApduChannel& channel, std::size_t offset, std::size_t length)
-{
-    const ApduHeader header{0x00, kReadBinaryIns, static_cast<std::uint8_t>(offset >> 8),
-                            static_cast<std::uint8_t>(offset & 0xFF)};
-    auto response = channel.transmit(CommandApdu(header, {}, length));
-    checkStatusWord(response.sw(), CardCommand::ReadBinary);
-    if (response.data().size() > length) {
-        throw Error(ErrorCode::CardError, "READ BINARY returned more bytes than asked for");
-    }
-    return response.takeData();
-}
-
-// Reads `length` bytes from the start of the selected EF.
-Bytes readFile(pcsc::ApduChannel& channel, std::size_t length, Bytes alreadyRead = {})
-{
-    Bytes content = std::move(alreadyRead);
-    content.reserve(length);
-    while (content.size() < length) {
-        if (content.size() > kMaxReadOffset) throw Error(ErrorCode::CardError, "file too long for READ BINARY");
-        const auto part = readBinary(channel, content.size(), std::min(kReadChunk, length - content.size()));
-        // An empty answer with 9000 would make no progress: refuse rather than loop.
-        if (part.empty()) throw Error(ErrorCode::CardError, "READ BINARY returned no data");
-        content.insert(content.end(), part.begin(), part.end());
-    }
-    return content;
-}
-
-// The total length (header included) of the DER SEQUENCE starting with `header`.
-std::size_t derLength(ByteView header)
-{
-    if (header.size() < 2 || header[0] != kDerSequence) {
-        throw Error(ErrorCode::CardError, "the certificate file does not start with a DER SEQUENCE");
-    }
-    if (header[1] < 0x80) return 2 + header[1];
-    if (header[1] == kDerLongLength1 && header.size() >= 3) return 3 + header[2];
-    if (header[1] == kDerLongLength2 && header.size() >= 4) return 4 + ((std::size_t{header[2]} << 8) | header[3]);
-    throw Error(ErrorCode::CardError, "the certificate file has an unsupported DER length");
-}
-
-std::optional<Bytes> readCertificateFile(pcsc::ApduChannel& channel, ByteView fileId)
-{
-    if (!selectFile(channel, fileId)) return std::nullopt;
-    // A file shorter than the header answers 6Cxx; the channel re-asks for
-    // what is there, and derLength() refuses what is not a certificate.
-    auto header = readBinary(channel, 0, kCertificateHeaderLength);
-    const auto length = derLength(header);
-    if (length > kMaxCertificateLength) throw Error(ErrorCode::CardError, "the certificate file is too long");
-    if (header.size() > length) header.resize(length);
-    return readFile(channel, length, std::move(header));
 }
 
 CommandApdu verifyCommand(std::uint8_t reference, Bytes pinBlock = {})
@@ -351,19 +276,19 @@ void checkBeforeSpending(pcsc::ApduChannel& channel, const PinCheck& check, std:
 
 }  // namespace
 
-std::string_view ReferenceCard::signingCertificateId() const { return kSigningCertificateId; }
-
-std::string ReferenceCard::cardIdForSerial(ByteView serial)
+const std::vector<PinInfo>& ReferenceCard::pins() const
 {
-    Bytes input(kCardIdNamespace.begin(), kCardIdNamespace.end());
-    input.insert(input.end(), serial.begin(), serial.end());
-    std::array<std::uint8_t, EVP_MAX_MD_SIZE> hash{};
-    unsigned int hashLength = 0;
-    if (EVP_Digest(input.data(), input.size(), hash.data(), &hashLength, EVP_sha256(), nullptr) != 1) {
-        throw Error(ErrorCode::Internal, "SHA-256 failed");
-    }
-    return pcsc::toHex(ByteView(hash.data(), hashLength), false).substr(0, kCardIdLength);
+    static const std::vector<PinInfo> table{{std::string(kUserPinId), "PIN", kPinFormat, kUnblockCodeFormat}};
+    return table;
 }
+
+const std::vector<KeyInfo>& ReferenceCard::keys() const
+{
+    static const std::vector<KeyInfo> table{{std::string(kSigningCertificateId), std::string(kUserPinId)}};
+    return table;
+}
+
+std::string ReferenceCard::cardIdForSerial(ByteView serial) { return cardIdFor(kCardIdNamespace, serial); }
 
 CardIdentity ReferenceCard::readIdentity(pcsc::ApduChannel& channel) const
 {
@@ -388,18 +313,16 @@ std::vector<TokenCertificate> ReferenceCard::readCertificates(pcsc::ApduChannel&
     return certificates;
 }
 
-PinFormat ReferenceCard::pinFormat() const { return kPinFormat; }
-
-std::optional<PinFormat> ReferenceCard::unblockCodeFormat() const { return kUnblockCodeFormat; }
-
-PinStatus ReferenceCard::pinStatus(pcsc::ApduChannel& channel) const
+PinStatus ReferenceCard::pinStatus(pcsc::ApduChannel& channel, std::string_view pinId) const
 {
+    pin(pinId);
     const auto maxima = tryMaxima(selectApplication(channel));
     return readPinStatus(channel, kUserPinReference, maxima.userPin);
 }
 
-PinStatus ReferenceCard::unblockCodeStatus(pcsc::ApduChannel& channel) const
+PinStatus ReferenceCard::unblockCodeStatus(pcsc::ApduChannel& channel, std::string_view pinId) const
 {
+    pin(pinId);
     const auto maxima = tryMaxima(selectApplication(channel));
     return readPinStatus(channel, kUnblockCodeReference, maxima.unblockCode);
 }
@@ -407,8 +330,10 @@ PinStatus ReferenceCard::unblockCodeStatus(pcsc::ApduChannel& channel) const
 // Each operation below selects the application once; the check, the command
 // that spends a try and the read-back all follow that one SELECT.
 
-PinStatus ReferenceCard::verifyPin(pcsc::ApduChannel& channel, const PinInput& pin, const PinCheck& check) const
+PinStatus ReferenceCard::verifyPin(pcsc::ApduChannel& channel, std::string_view pinId, const PinInput& pin,
+                                   const PinCheck& check) const
 {
+    this->pin(pinId);
     if (!pin.isOnPinpad()) checkPinFormat(pin.value());
     const auto maxima = tryMaxima(selectApplication(channel));
     checkBeforeSpending(channel, check, kUserPinReference, maxima.userPin);
@@ -418,9 +343,10 @@ PinStatus ReferenceCard::verifyPin(pcsc::ApduChannel& channel, const PinInput& p
     return readPinStatus(channel, kUserPinReference, maxima.userPin);
 }
 
-PinStatus ReferenceCard::changePin(pcsc::ApduChannel& channel, const PinInput& pin, const PinInput& newPin,
-                                   const PinCheck& check) const
+PinStatus ReferenceCard::changePin(pcsc::ApduChannel& channel, std::string_view pinId, const PinInput& pin,
+                                   const PinInput& newPin, const PinCheck& check) const
 {
+    this->pin(pinId);
     checkReplacement(pin, newPin, card::checkPinFormat);
     const auto maxima = tryMaxima(selectApplication(channel));
     checkBeforeSpending(channel, check, kUserPinReference, maxima.userPin);
@@ -428,9 +354,10 @@ PinStatus ReferenceCard::changePin(pcsc::ApduChannel& channel, const PinInput& p
     return readPinStatus(channel, kUserPinReference, maxima.userPin);
 }
 
-PinStatus ReferenceCard::unblockPin(pcsc::ApduChannel& channel, const PinInput& unblockCode, const PinInput& newPin,
-                                    const PinCheck& check) const
+PinStatus ReferenceCard::unblockPin(pcsc::ApduChannel& channel, std::string_view pinId, const PinInput& unblockCode,
+                                    const PinInput& newPin, const PinCheck& check) const
 {
+    pin(pinId);
     checkReplacement(unblockCode, newPin, card::checkUnblockCodeFormat);
     const auto maxima = tryMaxima(selectApplication(channel));
     // RESET RETRY COUNTER spends a try of the unblock code, not of the PIN.
@@ -439,10 +366,12 @@ PinStatus ReferenceCard::unblockPin(pcsc::ApduChannel& channel, const PinInput& 
     return readPinStatus(channel, kUserPinReference, maxima.userPin);
 }
 
-TokenSignature ReferenceCard::sign(pcsc::ApduChannel& channel, DigestAlgorithm algorithm, ByteView digest,
-                                   const PinInput* pin, const PinCheck& check) const
+TokenSignature ReferenceCard::sign(pcsc::ApduChannel& channel, std::string_view certificateId,
+                                   DigestAlgorithm algorithm, ByteView digest, const PinInput* pin,
+                                   const PinCheck& check) const
 {
     // Everything that can be refused without the card is refused first.
+    key(certificateId);
     auto data = digestInfo(algorithm, digest);
     if (pin && !pin->isOnPinpad()) checkPinFormat(pin->value());
 

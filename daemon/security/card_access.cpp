@@ -156,13 +156,27 @@ namespace {
 
 // The card's own rules for the value an operation spends a try of (the
 // unblock code's for unblocking, else the PIN's), before anything reaches the card.
-void checkCurrentValue(const CardSummary& card, PinOperation operation, const Secret& value)
+void checkCurrentValue(const PinSummary& pin, PinOperation operation, const Secret& value)
 {
     if (operation != PinOperation::Unblock) {
-        card.pinFormat.check(value, "PIN");
-    } else if (card.unblockCodeFormat) {
-        card.unblockCodeFormat->check(value, "unblock code");
+        pin.format.check(value, "PIN");
+    } else if (pin.unblockCodeFormat) {
+        pin.unblockCodeFormat->check(value, "unblock code");
     }
+}
+
+// The PIN an operation is about (the key's for a signature); NotFound, or
+// UnsupportedOperation for unblocking a PIN the card cannot unblock.
+PinSummary pinFor(const CardSummary& card, PinOperation operation, const PinRequestOptions& options,
+                  const std::optional<SignRequest>& signRequest)
+{
+    if (operation == PinOperation::Sign) return card.keyPin(signRequest ? signRequest->certificateId : std::nullopt);
+    PinSummary pin = options.pinId ? card.pin(*options.pinId) : card.defaultPin();
+    if (operation == PinOperation::Unblock && !pin.unblockCodeFormat) {
+        throw Error(ErrorCode::UnsupportedOperation, "the card cannot unblock its " + pin.label +
+                                                         ": it has no unblock code (the card's issuer resets it)");
+    }
+    return pin;
 }
 
 }  // namespace
@@ -189,6 +203,7 @@ struct CardAccess::PinFlow {
     Grant grant;
     PinSource source = PinSource::Request;
     CardSummary card;
+    PinSummary pin;  // the PIN the operation is about
     std::shared_ptr<FailureLimiter::Attempt> attempt;
     CardQueue::Slot slot;
     std::atomic<bool> finished{false};
@@ -390,20 +405,36 @@ void CardAccess::certificate(const Principal& principal, const std::string& card
               });
 }
 
-void CardAccess::pinStatus(const Principal& principal, const std::string& cardId, Completion<PinStatus> done)
+void CardAccess::pinStatus(const Principal& principal, const std::string& cardId,
+                           const std::optional<std::string>& pinId, Completion<PinStatus> done)
 {
-    authorize(principal, cardId, Operation::Read, [this, cardId, done = std::move(done)](Outcome<CardSummary> outcome) {
-        if (auto* error = std::get_if<std::exception_ptr>(&outcome)) return done(failure<PinStatus>(*error));
-        agent_.pinStatus(cardId, done);
-    });
+    authorize(principal, cardId, Operation::Read,
+              [this, cardId, pinId, done = std::move(done)](Outcome<CardSummary> outcome) {
+                  if (auto* error = std::get_if<std::exception_ptr>(&outcome)) return done(failure<PinStatus>(*error));
+                  try {
+                      const auto& card = std::get<0>(outcome);
+                      agent_.pinStatus(cardId, pinId ? card.pin(*pinId).id : card.defaultPin().id, done);
+                  } catch (...) {
+                      done(failure<PinStatus>(std::current_exception()));
+                  }
+              });
 }
 
-void CardAccess::unblockCodeStatus(const Principal& principal, const std::string& cardId, Completion<PinStatus> done)
+void CardAccess::unblockCodeStatus(const Principal& principal, const std::string& cardId,
+                                   const std::optional<std::string>& pinId, Completion<PinStatus> done)
 {
-    authorize(principal, cardId, Operation::Read, [this, cardId, done = std::move(done)](Outcome<CardSummary> outcome) {
-        if (auto* error = std::get_if<std::exception_ptr>(&outcome)) return done(failure<PinStatus>(*error));
-        agent_.unblockCodeStatus(cardId, done);
-    });
+    authorize(principal, cardId, Operation::Read,
+              [this, cardId, pinId, done = std::move(done)](Outcome<CardSummary> outcome) {
+                  if (auto* error = std::get_if<std::exception_ptr>(&outcome)) return done(failure<PinStatus>(*error));
+                  try {
+                      PinRequestOptions options;
+                      options.pinId = pinId;
+                      const auto pin = pinFor(std::get<0>(outcome), PinOperation::Unblock, options, std::nullopt);
+                      agent_.unblockCodeStatus(cardId, pin.id, done);
+                  } catch (...) {
+                      done(failure<PinStatus>(std::current_exception()));
+                  }
+              });
 }
 
 // ---- spending PIN tries ---------------------------------------------------------------------
@@ -503,6 +534,7 @@ void CardAccess::onCardForPin(const std::shared_ptr<PinFlow>& flow, const CardSu
     flow->card = card;
     try {
         options_.policy->require(flow->principal, flow->grant.get(), card, flow->operation());
+        flow->pin = pinFor(card, flow->kind, flow->options, flow->signRequest);
     } catch (const Error& e) {
         note(flow->principal, flow->cardId, std::string(flow->what()) + " refused: " + std::string(errorCodeName(e.code())));
         throw;
@@ -526,7 +558,7 @@ void CardAccess::onClaimed(const std::shared_ptr<PinFlow>& flow)
     // A signature relying on an earlier verification spends no try: nothing
     // to guard, but the verification must be this principal's, made just before.
     if (flow->kind == PinOperation::Sign && flow->source == PinSource::Request && !flow->first) {
-        if (!verifiedPins_.takeForSignature(flow->cardId, PinHolder::of(flow->principal))) {
+        if (!verifiedPins_.takeForSignature(flow->cardId, flow->pin.id, PinHolder::of(flow->principal))) {
             note(flow->principal, flow->cardId, "sign without PIN refused: PIN_REQUIRED");
             throw Error(ErrorCode::PinRequired, "a signature without \"pin\" needs this caller's own PIN verification "
                                                 "on this card right before it (within " +
@@ -538,8 +570,8 @@ void CardAccess::onClaimed(const std::shared_ptr<PinFlow>& flow)
 
     // Step 4, the card profile's format, before anything reaches the card.
     if (flow->source == PinSource::Request) {
-        checkCurrentValue(card, flow->kind, *flow->first);
-        if (flow->second) card.pinFormat.check(*flow->second, "new PIN");
+        checkCurrentValue(flow->pin, flow->kind, *flow->first);
+        if (flow->second) flow->pin.format.check(*flow->second, "new PIN");
     } else if (flow->source == PinSource::Pinpad) {
         if (!card.pinpad) {
             note(flow->principal, flow->cardId, std::string(flow->what()) + " refused: PINPAD_UNAVAILABLE");
@@ -586,8 +618,8 @@ void CardAccess::onClaimed(const std::shared_ptr<PinFlow>& flow)
             }
         };
         // Unblocking spends a try of the unblock code, which has a counter of its own.
-        if (flow->kind == PinOperation::Unblock) agent_.unblockCodeStatus(flow->cardId, std::move(onStatus));
-        else agent_.pinStatus(flow->cardId, std::move(onStatus));
+        if (flow->kind == PinOperation::Unblock) agent_.unblockCodeStatus(flow->cardId, flow->pin.id, std::move(onStatus));
+        else agent_.pinStatus(flow->cardId, flow->pin.id, std::move(onStatus));
     });
 }
 
@@ -598,6 +630,7 @@ void CardAccess::guard(const PinFlow& flow, const PinStatus& status) const
     PinGuardRequest request;
     request.threshold = options_.policy->settings().pinGuardThreshold;
     request.acknowledged = flow.options.acknowledgeLowTries;
+    request.unblockable = flow.pin.unblockCodeFormat.has_value();
     request.mayAcknowledge = options_.policy->mayAcknowledgeLowTries(flow.principal, flow.grant.get());
     try {
         if (flow.kind == PinOperation::Unblock) checkUnblockCodeTries(status, request);
@@ -623,9 +656,9 @@ void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& 
                 const std::string holder = cardHolderName(flow->card);
                 std::string action;
                 switch (flow->kind) {
-                case PinOperation::Verify: action = "to verify the PIN of"; break;
-                case PinOperation::Change: action = "to change the PIN of"; break;
-                case PinOperation::Unblock: action = "to unblock the PIN of"; break;
+                case PinOperation::Verify: action = "to verify the " + flow->pin.label + " of"; break;
+                case PinOperation::Change: action = "to change the " + flow->pin.label + " of"; break;
+                case PinOperation::Unblock: action = "to unblock the " + flow->pin.label + " of"; break;
                 case PinOperation::Sign: action = "to sign with"; break;
                 }
                 PinPrompt prompt;
@@ -637,21 +670,24 @@ void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& 
                                                 std::to_string(status.triesLeft) + " of " + std::to_string(status.maxTries) +
                                                 ". After the last one the card must be reissued."
                                           : "PIN tries left: " + std::to_string(status.triesLeft) + " of " +
-                                                std::to_string(status.maxTries) + ". The card locks after the last one.");
+                                                std::to_string(status.maxTries) +
+                                                (flow->pin.unblockCodeFormat
+                                                     ? ". The card locks after the last one."
+                                                     : ". After the last one only the card's issuer can reset the PIN."));
                 prompt.okLabel = flow->kind == PinOperation::Sign ? "Sign" : "OK";
 
                 prompt.prompt = flow->kind == PinOperation::Unblock  ? "Unblock code:"
                                 : flow->kind == PinOperation::Change ? "Current PIN:"
                                                                      : "PIN:";
                 flow->first = pinentry.getPin(prompt, stopping);
-                checkCurrentValue(flow->card, flow->kind, *flow->first);
+                checkCurrentValue(flow->pin, flow->kind, *flow->first);
                 if (flow->kind == PinOperation::Change || flow->kind == PinOperation::Unblock) {
                     PinPrompt next = prompt;
                     next.prompt = "New PIN:";
                     next.repeatPrompt = "New PIN again:";
                     next.repeatMismatch = "The two PINs differ.";
                     flow->second = pinentry.getPin(next, stopping);
-                    flow->card.pinFormat.check(*flow->second, "new PIN");
+                    flow->pin.format.check(*flow->second, "new PIN");
                 }
                 perform(flow);
             } catch (...) {
@@ -671,16 +707,19 @@ void CardAccess::perform(const std::shared_ptr<PinFlow>& flow)
     const auto answerPin = [flow](Outcome<PinStatus> outcome) { flow->finish(std::move(outcome), flow->donePin); };
     switch (flow->kind) {
     case PinOperation::Verify:
-        agent_.verifyPin(flow->cardId, flow->input(flow->first), guardFor(flow), [this, flow](Outcome<PinStatus> outcome) {
-            if (outcome.index() == 0) verifiedPins_.verified(flow->cardId, PinHolder::of(flow->principal));
+        agent_.verifyPin(flow->cardId, flow->pin.id, flow->input(flow->first), guardFor(flow),
+                         [this, flow](Outcome<PinStatus> outcome) {
+            if (outcome.index() == 0) verifiedPins_.verified(flow->cardId, flow->pin.id, PinHolder::of(flow->principal));
             flow->finish(std::move(outcome), flow->donePin);
         });
         return;
     case PinOperation::Change:
-        agent_.changePin(flow->cardId, flow->input(flow->first), flow->input(flow->second), guardFor(flow), answerPin);
+        agent_.changePin(flow->cardId, flow->pin.id, flow->input(flow->first), flow->input(flow->second), guardFor(flow),
+                         answerPin);
         return;
     case PinOperation::Unblock:
-        agent_.unblockPin(flow->cardId, flow->input(flow->first), flow->input(flow->second), guardFor(flow), answerPin);
+        agent_.unblockPin(flow->cardId, flow->pin.id, flow->input(flow->first), flow->input(flow->second), guardFor(flow),
+                          answerPin);
         return;
     case PinOperation::Sign: {
         SignRequest request = std::move(*flow->signRequest);

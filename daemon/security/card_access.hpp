@@ -53,6 +53,9 @@ struct PinRequestOptions {
     /// local client's choice; a web origin's PIN source is its policy's, so
     /// from one this must agree with it (else PIN_SOURCE_MISMATCH).
     bool pinpad = false;
+    /// Which of the card's PINs (CardSummary::pins); none: its default PIN.
+    /// A signature uses the PIN of its key and ignores this.
+    std::optional<std::string> pinId;
 };
 
 /// What a principal may do, for GET /v1/access.
@@ -63,7 +66,7 @@ struct AccessSummary {
     std::optional<std::vector<std::string>> cards;
     PinSource pinSource = PinSource::Request;
     bool mayAcknowledgeLowTries = false;
-    int pinGuardThreshold = kDefaultPinGuardThreshold;
+    std::optional<int> pinGuardThreshold;  // none: relative to each PIN's maximum
 };
 
 std::string_view standingName(AccessSummary::Standing standing);
@@ -96,8 +99,11 @@ public:
     void card(const Principal& principal, const std::string& cardId, Completion<CardSummary> done);
     void certificate(const Principal& principal, const std::string& cardId, const std::string& certId,
                      Completion<CertificateSummary> done);
-    void pinStatus(const Principal& principal, const std::string& cardId, Completion<PinStatus> done);
-    void unblockCodeStatus(const Principal& principal, const std::string& cardId, Completion<PinStatus> done);
+    /// `pinId` none: the card's default PIN.
+    void pinStatus(const Principal& principal, const std::string& cardId, const std::optional<std::string>& pinId,
+                   Completion<PinStatus> done);
+    void unblockCodeStatus(const Principal& principal, const std::string& cardId,
+                           const std::optional<std::string>& pinId, Completion<PinStatus> done);
 
     // Spending PIN tries ("pin"; sign is "sign"). A PIN argument is nullopt
     // when the request carried none: required for the request source,

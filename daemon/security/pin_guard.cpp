@@ -1,5 +1,6 @@
 #include "daemon/security/pin_guard.hpp"
 
+#include <algorithm>
 #include <string>
 
 #include "daemon/error.hpp"
@@ -8,9 +9,12 @@ namespace inkan::security {
 
 namespace {
 
+// The default keeps this share of a counter's tries (in tenths), rounded.
+constexpr int kGuardedTenths = 3;
+
 void checkThreshold(const PinStatus& status, const PinGuardRequest& request, const std::string& lockout)
 {
-    if (status.triesLeft > request.threshold) return;
+    if (status.triesLeft > guardThreshold(request, status.maxTries)) return;
     const std::string left = std::to_string(status.triesLeft) + (status.triesLeft == 1 ? " try is" : " tries are");
     if (!request.acknowledged) {
         throw Error(ErrorCode::PinGuard, "only " + left + " left before " + lockout + "; inkand spends one only when "
@@ -26,12 +30,26 @@ void checkThreshold(const PinStatus& status, const PinGuardRequest& request, con
 
 }  // namespace
 
+int defaultGuardThreshold(int maxTries)
+{
+    return std::max(1, (kGuardedTenths * maxTries + 5) / 10);
+}
+
+int guardThreshold(const PinGuardRequest& request, int maxTries)
+{
+    const int wanted = request.threshold.value_or(defaultGuardThreshold(maxTries));
+    return std::max(0, std::min(wanted, maxTries - 1));
+}
+
 void checkPinTries(const PinStatus& status, const PinGuardRequest& request)
 {
     if (status.blocked || status.triesLeft <= 0) {
-        throw Error(ErrorCode::PinBlocked, "the PIN is blocked; only the unblock code can reset it").withTriesLeft(0);
+        throw Error(ErrorCode::PinBlocked, request.unblockable
+                                               ? "the PIN is blocked; only the unblock code can reset it"
+                                               : "the PIN is blocked; only the card's issuer can reset it")
+            .withTriesLeft(0);
     }
-    checkThreshold(status, request, "the card locks");
+    checkThreshold(status, request, request.unblockable ? "the card locks" : "the PIN locks for good");
 }
 
 void checkUnblockCodeTries(const PinStatus& status, const PinGuardRequest& request)

@@ -33,7 +33,7 @@ constexpr std::string_view kCardIdMember = "cardId";
 constexpr std::string_view kSerialMember = "certificateSerial";
 constexpr std::string_view kOriginsMember = "origins";
 
-// The reference card has 10 tries; guarding more than 9 would refuse everything.
+// An absolute guard; the guard never refuses a full counter's first try anyway (pin_guard.hpp).
 constexpr int kMaxPinGuardThreshold = 9;
 constexpr int kMaxPinRateLimitAttempts = 100;
 constexpr int kMaxRateLimitWindowSeconds = 24 * 60 * 60;

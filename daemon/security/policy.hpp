@@ -90,7 +90,6 @@ struct CardRule {
     std::optional<OperationSet> operations;
 };
 
-inline constexpr int kDefaultPinGuardThreshold = 3;
 inline constexpr int kDefaultPinRateLimitAttempts = 3;
 inline constexpr std::chrono::seconds kDefaultPinRateLimitWindow{600};
 inline constexpr std::chrono::seconds kDefaultPinentryTimeout{60};
@@ -101,8 +100,9 @@ struct PolicySettings {
     std::vector<OriginGrant> allowedOrigins;
     /// Admit http://localhost[:PORT] and http://127.0.0.1[:PORT] into the allowlist (development).
     bool allowInsecureLocalhostOrigins = false;
-    /// Refuse to spend a PIN try when this many or fewer are left (PIN_GUARD).
-    int pinGuardThreshold = kDefaultPinGuardThreshold;
+    /// Refuse to spend a PIN try when this many or fewer are left (PIN_GUARD);
+    /// none: relative to each PIN's maximum (pin_guard.hpp defaultGuardThreshold).
+    std::optional<int> pinGuardThreshold;
     /// Wrong PINs one origin may send per window before PIN_RATE_LIMITED.
     int pinRateLimitAttempts = kDefaultPinRateLimitAttempts;
     std::chrono::seconds pinRateLimitWindow = kDefaultPinRateLimitWindow;

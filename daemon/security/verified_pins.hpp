@@ -47,8 +47,8 @@ public:
 
     explicit VerifiedPins(Now now = Clock::now, Clock::duration window = kVerifiedPinWindow);
 
-    /// `holder` has just verified the PIN of `cardId`: the card is verified, for it.
-    void verified(const std::string& cardId, const PinHolder& holder);
+    /// `holder` has just verified PIN `pinId` of `cardId`: the card is verified, for it.
+    void verified(const std::string& cardId, const std::string& pinId, const PinHolder& holder);
 
     /// Before `holder`'s operation on `cardId`: true when the card may still
     /// be verified for someone else (another holder, or `holder` past the
@@ -56,9 +56,10 @@ public:
     /// verification before the operation runs.
     bool mustEndFor(const std::string& cardId, const PinHolder& holder);
 
-    /// A signature without a PIN by `holder`: true, and the verification is
-    /// used up, when `holder` verified the card's PIN last and within the window.
-    bool takeForSignature(const std::string& cardId, const PinHolder& holder);
+    /// A signature without a PIN by `holder` with a key guarded by `pinId`:
+    /// true, and the verification is used up, when `holder` verified that PIN
+    /// of the card last and within the window.
+    bool takeForSignature(const std::string& cardId, const std::string& pinId, const PinHolder& holder);
 
     /// The card's verification is over or replaced (another PIN operation
     /// on it, a failed VERIFY).
@@ -67,6 +68,7 @@ public:
 private:
     struct Record {
         PinHolder holder;
+        std::string pinId;
         Clock::time_point at;
     };
 

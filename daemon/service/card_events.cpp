@@ -67,14 +67,16 @@ void CardEvents::cardRemoved(const std::string& reader, const std::optional<std:
     publish(event_type::kCardRemoved, payload);
 }
 
-void CardEvents::pinStatus(const std::string& cardId, const PinStatus& pin, PinOperation operation, bool wasBlocked) const
+void CardEvents::pinStatus(const std::string& cardId, const std::string& pinId, const PinStatus& pin,
+                           PinOperation operation, bool wasBlocked) const
 {
     publish(event_type::kPinStatus, {{"cardId", cardId},
+                                     {"pinId", pinId},
                                      {"operation", operationName(operation)},
                                      {"triesLeft", pin.triesLeft},
                                      {"maxTries", pin.maxTries},
                                      {"blocked", pin.blocked}});
-    if (pin.blocked && !wasBlocked) publish(event_type::kPinBlocked, {{"cardId", cardId}});
+    if (pin.blocked && !wasBlocked) publish(event_type::kPinBlocked, {{"cardId", cardId}, {"pinId", pinId}});
 }
 
 void CardEvents::certificateExpiry(const std::string& cardId, const std::string& certificateId,

@@ -40,7 +40,8 @@ public:
 
     /// The PIN status after an operation; pin-blocked too when `wasBlocked` is
     /// false and the PIN is blocked now.
-    void pinStatus(const std::string& cardId, const PinStatus& pin, PinOperation operation, bool wasBlocked) const;
+    void pinStatus(const std::string& cardId, const std::string& pinId, const PinStatus& pin, PinOperation operation,
+                   bool wasBlocked) const;
 
     /// certificate-expired or certificate-expiring for one certificate of an
     /// inserted card, when it is either; nothing otherwise.

@@ -145,64 +145,67 @@ public:
             std::move(done));
     }
 
-    void pinStatus(const std::string& cardId, Completion<PinStatus> done) override
+    void pinStatus(const std::string& cardId, const std::string& pinId, Completion<PinStatus> done) override
     {
         submit<PinStatus>(
-            cardId, "PIN status",
-            [this](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                const auto status = card.token->pinStatus(channel);
-                setPin(card, status, PinOperation::Status);
+            cardId, "PIN status (" + pinId + ")",
+            [this, pinId](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
+                const auto status = card.token->pinStatus(channel, pinId);
+                setPin(card, pinId, status, PinOperation::Status);
                 return status;
             },
             std::move(done));
     }
 
-    void unblockCodeStatus(const std::string& cardId, Completion<PinStatus> done) override
+    void unblockCodeStatus(const std::string& cardId, const std::string& pinId, Completion<PinStatus> done) override
     {
         submit<PinStatus>(
-            cardId, "unblock code status",
-            [](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return card.token->unblockCodeStatus(channel);
+            cardId, "unblock code status (" + pinId + ")",
+            [pinId](Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
+                return card.token->unblockCodeStatus(channel, pinId);
             },
             std::move(done));
     }
 
-    void verifyPin(const std::string& cardId, PinInput pin, PinCheck check, Completion<PinStatus> done) override
-    {
-        submit<PinStatus>(
-            cardId, pin.isOnPinpad() ? "verify PIN (PIN pad)" : "verify PIN",
-            [this, pin = std::move(pin), check = std::move(check)](Card& card, pcsc::ApduChannel& channel,
-                                                                   pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Verify, check, [&](const PinCheck& watched) {
-                    return card.token->verifyPin(channel, pin, watched);
-                });
-            },
-            std::move(done));
-    }
-
-    void changePin(const std::string& cardId, PinInput pin, PinInput newPin, PinCheck check,
+    void verifyPin(const std::string& cardId, const std::string& pinId, PinInput pin, PinCheck check,
                    Completion<PinStatus> done) override
     {
         submit<PinStatus>(
-            cardId, pin.isOnPinpad() ? "change PIN (PIN pad)" : "change PIN",
-            [this, pin = std::move(pin), newPin = std::move(newPin), check = std::move(check)](
+            cardId, "verify PIN (" + pinId + (pin.isOnPinpad() ? ", PIN pad)" : ")"),
+            [this, pinId, pin = std::move(pin), check = std::move(check)](Card& card, pcsc::ApduChannel& channel,
+                                                                          pcsc::CardTransaction&) {
+                auto status = pinOperation(card, channel, pinId, PinOperation::Verify, check, [&](const PinCheck& watched) {
+                    return card.token->verifyPin(channel, pinId, pin, watched);
+                });
+                readUnlockedCertificates(card, channel, pinId);
+                return status;
+            },
+            std::move(done));
+    }
+
+    void changePin(const std::string& cardId, const std::string& pinId, PinInput pin, PinInput newPin, PinCheck check,
+                   Completion<PinStatus> done) override
+    {
+        submit<PinStatus>(
+            cardId, "change PIN (" + pinId + (pin.isOnPinpad() ? ", PIN pad)" : ")"),
+            [this, pinId, pin = std::move(pin), newPin = std::move(newPin), check = std::move(check)](
                 Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Change, check, [&](const PinCheck& watched) {
-                    return card.token->changePin(channel, pin, newPin, watched);
+                return pinOperation(card, channel, pinId, PinOperation::Change, check, [&](const PinCheck& watched) {
+                    return card.token->changePin(channel, pinId, pin, newPin, watched);
                 });
             },
             std::move(done));
     }
 
-    void unblockPin(const std::string& cardId, PinInput unblockCode, PinInput newPin, PinCheck check,
-                    Completion<PinStatus> done) override
+    void unblockPin(const std::string& cardId, const std::string& pinId, PinInput unblockCode, PinInput newPin,
+                    PinCheck check, Completion<PinStatus> done) override
     {
         submit<PinStatus>(
-            cardId, unblockCode.isOnPinpad() ? "unblock PIN (PIN pad)" : "unblock PIN",
-            [this, unblockCode = std::move(unblockCode), newPin = std::move(newPin), check = std::move(check)](
+            cardId, "unblock PIN (" + pinId + (unblockCode.isOnPinpad() ? ", PIN pad)" : ")"),
+            [this, pinId, unblockCode = std::move(unblockCode), newPin = std::move(newPin), check = std::move(check)](
                 Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction&) {
-                return pinOperation(card, channel, PinOperation::Unblock, check, [&](const PinCheck& watched) {
-                    return card.token->unblockPin(channel, unblockCode, newPin, watched);
+                return pinOperation(card, channel, pinId, PinOperation::Unblock, check, [&](const PinCheck& watched) {
+                    return card.token->unblockPin(channel, pinId, unblockCode, newPin, watched);
                 });
             },
             std::move(done));
@@ -291,7 +294,7 @@ private:
     struct CardContents {
         card::CardIdentity identity;
         std::vector<card::TokenCertificate> certificates;
-        PinStatus pin;
+        std::vector<PinStatus> pins;  // in the order of Token::pins()
     };
 
     struct CertificateExpiry {
@@ -451,46 +454,91 @@ private:
     }
 
     template <class Operation>
-    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, PinOperation kind, const PinCheck& check,
-                           Operation&& operation)
+    PinStatus pinOperation(Card& card, pcsc::ApduChannel& channel, const std::string& pinId, PinOperation kind,
+                           const PinCheck& check, Operation&& operation)
     {
         bool refusedByCheck = false;
         try {
             const auto status = operation(watch(check, refusedByCheck));
-            setPin(card, status, kind);
+            setPin(card, pinId, status, kind);
             return status;
         } catch (const Error& e) {
-            if (!refusedByCheck && isPinVerdict(e.code())) refreshPin(card, channel, kind);
+            if (!refusedByCheck && isPinVerdict(e.code())) refreshPin(card, channel, pinId, kind);
             throw;
         }
+    }
+
+    // Right after `pinId` was verified, in the same transaction: the
+    // certificates the card shows only now are read, once per insertion.
+    void readUnlockedCertificates(Card& card, pcsc::ApduChannel& channel, const std::string& pinId)
+    {
+        for (const auto& locked : card.token->protectedCertificates()) {
+            if (locked.pinId != pinId || cachedCertificate(card, locked.certificateId)) continue;
+            auto read = card.token->readProtectedCertificate(channel, locked.certificateId);
+            std::vector<CertificateExpiry> expiries;
+            auto entry = describeCertificate(card, std::move(read), expiries);
+            const std::lock_guard lock(mutex_);
+            if (!card.summary) return;
+            for (auto& listed : card.summary->certificates) {
+                if (listed.id != entry.id) continue;
+                entry.keyPin = listed.keyPin;
+                listed = std::move(entry);
+                if (listed.id == card.summary->signingCertificateId && !listed.commonName.empty()) {
+                    card.summary->label = listed.commonName;
+                }
+            }
+            for (const auto& expiry : expiries) {
+                events_.certificateExpiry(card.summary->id, expiry.certificateId, expiry.notAfter, expiry.expiry);
+            }
+        }
+    }
+
+    // The DER of a certificate of the card, when it has been read.
+    std::optional<Bytes> cachedCertificate(Card& card, const std::string& certificateId)
+    {
+        const std::lock_guard lock(mutex_);
+        for (const auto& c : card.summary->certificates) {
+            if (c.id == certificateId && c.readable) return c.der;
+        }
+        return std::nullopt;
     }
 
     SignResult signOnCard(Card& card, pcsc::ApduChannel& channel, pcsc::CardTransaction& transaction,
                           const SignRequest& request, const PinCheck& check)
     {
-        const std::string signingId(card.token->signingCertificateId());
-        const auto certificateId = request.certificateId.value_or(signingId);
-        Bytes certificate;
+        std::string certificateId;
         {
             const std::lock_guard lock(mutex_);
-            for (const auto& c : card.summary->certificates) {
-                if (c.id == certificateId) certificate = c.der;
-            }
+            certificateId = request.certificateId.value_or(card.summary->signingCertificateId);
+            (void)card.summary->keyPin(certificateId);  // NotFound / BadRequest before any APDU
         }
-        if (certificate.empty()) throw Error(ErrorCode::NotFound, "the card has no certificate with this id");
-        if (certificateId != signingId) {
-            throw Error(ErrorCode::BadRequest, "the card has no signing key for this certificate");
-        }
+        const auto& key = card.token->key(certificateId);
+        auto certificate = cachedCertificate(card, certificateId);
 
         const PinInput* pin = request.pin ? &*request.pin : nullptr;
         bool refusedByCheck = false;
         try {
-            auto signature = card.token->sign(channel, request.digestAlgorithm, request.digest, pin,
+            std::optional<PinStatus> verified;
+            if (!certificate) {
+                // Its PIN unlocks the certificate too (JPKI's signing
+                // certificate): verify, read it, then sign on that verification.
+                if (!pin) {
+                    throw Error(ErrorCode::PinRequired,
+                                "the certificate of this key is read when its PIN is verified: send the PIN");
+                }
+                verified = card.token->verifyPin(channel, key.pinId, *pin, watch(check, refusedByCheck));
+                readUnlockedCertificates(card, channel, key.pinId);
+                certificate = cachedCertificate(card, certificateId);
+                if (!certificate) throw Error(ErrorCode::CardError, "the card did not show the certificate after its PIN");
+                pin = nullptr;
+            }
+            auto signature = card.token->sign(channel, certificateId, request.digestAlgorithm, request.digest, pin,
                                               watch(check, refusedByCheck));
-            // The signature used up the verified state: the counter is what matters now.
-            setPin(card, signature.pin, PinOperation::Sign);
+            // After a signature with a PIN the counter is what matters now.
+            if (!signature.pin) signature.pin = verified;
+            if (signature.pin) setPin(card, key.pinId, *signature.pin, PinOperation::Sign);
             return SignResult{std::move(signature.signature), std::move(signature.algorithm), certificateId,
-                              std::move(certificate)};
+                              std::move(*certificate)};
         } catch (const Error& e) {
             const auto code = e.code();
             // If our VERIFY succeeded but the signature then failed, the card
@@ -499,7 +547,7 @@ private:
                 && code != ErrorCode::PinFormat && code != ErrorCode::PinIncorrect && code != ErrorCode::PinBlocked
                 && code != ErrorCode::PinCancelled && code != ErrorCode::PinEntryTimeout;
             if (mayBeVerified) transaction.resetCardOnEnd();
-            if (!refusedByCheck && isPinVerdict(code)) refreshPin(card, channel, PinOperation::Sign);
+            if (!refusedByCheck && isPinVerdict(code)) refreshPin(card, channel, key.pinId, PinOperation::Sign);
             throw;
         }
     }
@@ -507,24 +555,27 @@ private:
     // Caches the PIN status and announces it: after every operation that may
     // have changed it, and after a status query only when it did change
     // (another application used the card).
-    void setPin(Card& card, const PinStatus& status, PinOperation operation)
+    void setPin(Card& card, const std::string& pinId, const PinStatus& status, PinOperation operation)
     {
         const std::lock_guard lock(mutex_);
         if (!card.summary) return;
-        const PinStatus before = card.summary->pin;
-        card.summary->pin = status;
-        const bool changed = before.triesLeft != status.triesLeft || before.maxTries != status.maxTries
-            || before.blocked != status.blocked;
-        if (operation != PinOperation::Status || changed) {
-            events_.pinStatus(card.summary->id, status, operation, before.blocked);
+        for (auto& pin : card.summary->pins) {
+            if (pin.id != pinId) continue;
+            const PinStatus before = pin.status;
+            pin.status = status;
+            const bool changed = before.triesLeft != status.triesLeft || before.maxTries != status.maxTries
+                || before.blocked != status.blocked;
+            if (operation != PinOperation::Status || changed) {
+                events_.pinStatus(card.summary->id, pinId, status, operation, before.blocked);
+            }
         }
     }
 
     // Best effort: the operation's own outcome matters more than this refresh.
-    void refreshPin(Card& card, pcsc::ApduChannel& channel, PinOperation operation)
+    void refreshPin(Card& card, pcsc::ApduChannel& channel, const std::string& pinId, PinOperation operation)
     {
         try {
-            setPin(card, card.token->pinStatus(channel), operation);
+            setPin(card, pinId, card.token->pinStatus(channel, pinId), operation);
         } catch (const std::exception& e) {
             log(cardName(card) + ": could not refresh the PIN status: " + describe(e));
         }
@@ -548,7 +599,7 @@ private:
                     CardContents read;
                     read.identity = card.token->readIdentity(channel);
                     read.certificates = card.token->readCertificates(channel);
-                    read.pin = card.token->pinStatus(channel);
+                    for (const auto& pin : card.token->pins()) read.pins.push_back(card.token->pinStatus(channel, pin.id));
                     return read;
                 });
                 // PC/SC part 10: the reader's features, asked for on connecting.
@@ -557,9 +608,8 @@ private:
                 auto summary = summarize(card, std::move(contents), expiries);
                 summary.pinpad = pinpad;
                 const auto line = "card " + summary.id + " in '" + card.reader + "': " + summary.profile + ", \""
-                    + summary.label + "\", " + std::to_string(summary.certificates.size()) + " certificate(s), PIN "
-                    + std::to_string(summary.pin.triesLeft) + "/" + std::to_string(summary.pin.maxTries)
-                    + (summary.pin.blocked ? " (blocked)" : "") + ", read in " + milliseconds(Clock::now() - started);
+                    + summary.label + "\", " + std::to_string(summary.certificates.size()) + " certificate(s), "
+                    + pinsLine(summary) + ", read in " + milliseconds(Clock::now() - started);
                 {
                     const std::lock_guard lock(mutex_);
                     card.summary = std::move(summary);
@@ -594,7 +644,9 @@ private:
     {
         const CardSummary& summary = *card.summary;
         events_.cardInserted(card.reader, card.atr, summary);
-        if (summary.pin.blocked) events_.pinStatus(summary.id, summary.pin, PinOperation::Status, /*wasBlocked=*/false);
+        for (const auto& pin : summary.pins) {
+            if (pin.status.blocked) events_.pinStatus(summary.id, pin.id, pin.status, PinOperation::Status, /*wasBlocked=*/false);
+        }
         for (const auto& expiry : expiries) {
             events_.certificateExpiry(summary.id, expiry.certificateId, expiry.notAfter, expiry.expiry);
         }
@@ -606,31 +658,65 @@ private:
         summary.id = contents.identity.cardId;
         summary.reader = card.reader;
         summary.profile = std::string(card.token->profileId());
-        summary.pin = contents.pin;
-        summary.pinFormat = card.token->pinFormat();
-        summary.unblockCodeFormat = card.token->unblockCodeFormat();
+        const auto& pins = card.token->pins();
+        for (std::size_t i = 0; i < pins.size(); ++i) {
+            summary.pins.push_back(
+                PinSummary{pins[i].id, pins[i].label, contents.pins.at(i), pins[i].format, pins[i].unblockCodeFormat});
+        }
+        summary.signingCertificateId = card.token->keys().front().certificateId;
         for (auto& certificate : contents.certificates) {
+            summary.certificates.push_back(describeCertificate(card, std::move(certificate), expiries));
+        }
+        for (const auto& locked : card.token->protectedCertificates()) {
             CertificateSummary entry;
-            entry.id = certificate.id;
-            try {
-                const auto info = cert::parseCertificate(certificate.der);
-                entry.subject = info.subject;
-                entry.issuer = info.issuer;
-                entry.serialNumber = info.serialNumber;
-                entry.notBefore = info.notBefore;
-                entry.notAfter = info.notAfter;
-                if (certificate.id == card.token->signingCertificateId()) summary.label = info.subjectCommonName;
-                expiries.push_back({certificate.id, info.notAfter,
-                                    cert::expiryOf(info, now(), events_.warnDays())});
-            } catch (const std::exception& e) {
-                // Still listed (with its DER) so the user can see what is on the card.
-                log("card " + summary.id + ": certificate '" + certificate.id + "' could not be parsed: " + e.what());
-            }
-            entry.der = std::move(certificate.der);
+            entry.id = locked.certificateId;
+            entry.readable = false;
+            entry.readAfterPin = locked.pinId;
             summary.certificates.push_back(std::move(entry));
+        }
+        for (auto& entry : summary.certificates) {
+            for (const auto& key : card.token->keys()) {
+                if (key.certificateId == entry.id) entry.keyPin = key.pinId;
+            }
+            if (entry.id == summary.signingCertificateId) summary.label = entry.commonName;
         }
         if (summary.label.empty()) summary.label = std::string(card.token->profileName());
         return summary;
+    }
+
+    // A certificate as read from the card, decoded for the listing; its
+    // expiry is added to `expiries`.
+    CertificateSummary describeCertificate(const Card& card, card::TokenCertificate certificate,
+                                           std::vector<CertificateExpiry>& expiries)
+    {
+        CertificateSummary entry;
+        entry.id = certificate.id;
+        try {
+            const auto info = cert::parseCertificate(certificate.der);
+            entry.subject = info.subject;
+            entry.issuer = info.issuer;
+            entry.serialNumber = info.serialNumber;
+            entry.notBefore = info.notBefore;
+            entry.notAfter = info.notAfter;
+            entry.commonName = info.subjectCommonName;
+            expiries.push_back({certificate.id, info.notAfter, cert::expiryOf(info, now(), events_.warnDays())});
+        } catch (const std::exception& e) {
+            // Still listed (with its DER) so the user can see what is on the card.
+            log(cardName(card) + ": certificate '" + certificate.id + "' could not be parsed: " + e.what());
+        }
+        entry.der = std::move(certificate.der);
+        return entry;
+    }
+
+
+    static std::string pinsLine(const CardSummary& summary)
+    {
+        std::string line;
+        for (const auto& pin : summary.pins) {
+            line += (line.empty() ? "PIN " : ", PIN ") + pin.id + " " + std::to_string(pin.status.triesLeft) + "/"
+                + std::to_string(pin.status.maxTries) + (pin.status.blocked ? " (blocked)" : "");
+        }
+        return line;
     }
 
     // --- Reader events (monitor thread) ----------------------------------------

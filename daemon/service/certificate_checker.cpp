@@ -138,6 +138,10 @@ Verdict verdictOf(const cert::ChainResult& chain, const std::optional<cert::Revo
 const CertificateSummary* ownCertificate(const CardSummary& card)
 {
     for (const auto& certificate : card.certificates) {
+        if (certificate.id == card.signingCertificateId && certificate.readable) return &certificate;
+    }
+    for (const auto& certificate : card.certificates) {
+        if (!certificate.readable) continue;
         try {
             const auto info = cert::parseCertificate(certificate.der);
             if (!(info.basicConstraints && info.basicConstraints->ca)) return &certificate;

@@ -78,9 +78,10 @@ struct CertificateCheckOptions {
 Verdict verdictOf(const cert::ChainResult& chain, const std::optional<cert::RevocationResult>& revocation,
                   bool revocationEnabled, std::optional<std::chrono::sys_seconds> at);
 
-/// The card's own certificate: the first that parses and is not a CA (the
-/// reference card lists its signing certificate first and its issuer after
-/// it), else the first; null for a card without certificates.
+/// The card's own certificate: its signing certificate once readable, else
+/// the first readable one that parses and is not a CA (the JPKI card's
+/// authentication certificate before its sign PIN is verified), else the
+/// first; null for a card without certificates.
 const CertificateSummary* ownCertificate(const CardSummary& card);
 
 class CertificateChecker {

@@ -76,13 +76,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     expectOnlyInkanErrors([&] { (void)profile.readIdentity(channel); });
     expectOnlyInkanErrors([&] { (void)profile.readCertificates(channel); });
-    expectOnlyInkanErrors([&] { (void)profile.pinStatus(channel); });
-    expectOnlyInkanErrors([&] { (void)profile.unblockCodeStatus(channel); });
-    expectOnlyInkanErrors([&] { (void)profile.verifyPin(channel, inkan::PinInput(inkan::Secret("1234"))); });
-    expectOnlyInkanErrors([&] { (void)profile.verifyPin(channel, inkan::PinInput::onPinpad()); });
+    expectOnlyInkanErrors([&] { (void)profile.pinStatus(channel, "user"); });
+    expectOnlyInkanErrors([&] { (void)profile.unblockCodeStatus(channel, "user"); });
+    expectOnlyInkanErrors([&] { (void)profile.verifyPin(channel, "user", inkan::PinInput(inkan::Secret("1234"))); });
+    expectOnlyInkanErrors([&] { (void)profile.verifyPin(channel, "user", inkan::PinInput::onPinpad()); });
     expectOnlyInkanErrors([&] {
         const inkan::PinInput withPin(inkan::Secret(pin.view()));
-        (void)profile.sign(channel, inkan::DigestAlgorithm::Sha256, digest, &withPin);
+        (void)profile.sign(channel, "sign", inkan::DigestAlgorithm::Sha256, digest, &withPin);
     });
     return 0;
 }

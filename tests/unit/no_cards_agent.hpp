@@ -19,11 +19,11 @@ public:
     void cards(Completion<std::vector<CardSummary>> done) override { done(std::vector<CardSummary>{}); }
     void card(const std::string&, Completion<CardSummary> done) override { done(none()); }
     void certificate(const std::string&, const std::string&, Completion<CertificateSummary> done) override { done(none()); }
-    void pinStatus(const std::string&, Completion<PinStatus> done) override { done(none()); }
-    void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(none()); }
-    void verifyPin(const std::string&, PinInput, PinCheck, Completion<PinStatus> done) override { done(none()); }
-    void changePin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(none()); }
-    void unblockPin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(none()); }
+    void pinStatus(const std::string&, const std::string&, Completion<PinStatus> done) override { done(none()); }
+    void unblockCodeStatus(const std::string&, const std::string&, Completion<PinStatus> done) override { done(none()); }
+    void verifyPin(const std::string&, const std::string&, PinInput, PinCheck, Completion<PinStatus> done) override { done(none()); }
+    void changePin(const std::string&, const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(none()); }
+    void unblockPin(const std::string&, const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(none()); }
     void sign(const std::string&, SignRequest, PinCheck, Completion<SignResult> done) override { done(none()); }
     void endPinVerification(const std::string&, Completion<std::monostate> done) override { done(none()); }
     void shutdown() override {}

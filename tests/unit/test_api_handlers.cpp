@@ -73,30 +73,30 @@ public:
         lastCertId = certId;
         complete("certificate", std::move(done), cardList.at(0).certificates.at(0));
     }
-    void pinStatus(const std::string& cardId, Completion<PinStatus> done) override
+    void pinStatus(const std::string& cardId, const std::string&, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
         complete("pinStatus", std::move(done), pin);
     }
-    void unblockCodeStatus(const std::string& cardId, Completion<PinStatus> done) override
+    void unblockCodeStatus(const std::string& cardId, const std::string&, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
         complete("unblockCodeStatus", std::move(done), unblockCode);
     }
-    void verifyPin(const std::string& cardId, PinInput value, PinCheck, Completion<PinStatus> done) override
+    void verifyPin(const std::string& cardId, const std::string&, PinInput value, PinCheck, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
         lastPin = std::string(value.value().view());
         complete("verifyPin", std::move(done), pin);
     }
-    void changePin(const std::string& cardId, PinInput value, PinInput newValue, PinCheck, Completion<PinStatus> done) override
+    void changePin(const std::string& cardId, const std::string&, PinInput value, PinInput newValue, PinCheck, Completion<PinStatus> done) override
     {
         lastCardId = cardId;
         lastPin = std::string(value.value().view());
         lastNewPin = std::string(newValue.value().view());
         complete("changePin", std::move(done), pin);
     }
-    void unblockPin(const std::string& cardId, PinInput code, PinInput newValue, PinCheck,
+    void unblockPin(const std::string& cardId, const std::string&, PinInput code, PinInput newValue, PinCheck,
                     Completion<PinStatus> done) override
     {
         lastCardId = cardId;
@@ -151,11 +151,10 @@ struct Fixture {
 
     Fixture()
     {
-        CardSummary card = testing::referenceCardSummary(std::string(kCardId));
+        CardSummary card = testing::referenceCardSummary(std::string(kCardId), PinStatus{9, 10, false});
         card.reader = "Virtual PCD 00 00";
         card.label = "代表取締役 印鑑 太郎";
-        card.pin = PinStatus{9, 10, false};
-        card.certificates.push_back(signingCertificate());
+                card.certificates.push_back(testing::withReferenceKey(signingCertificate()));
         agent.cardList.push_back(card);
 
         ReaderSummary withCard{"Virtual PCD 00 00", true, std::string(kCardId), "3B888001494E4B414E5643316E"};
@@ -244,6 +243,8 @@ TEST_SUITE("api routes")
         CHECK(card["pin"] == json{{"triesLeft", 9}, {"maxTries", 10}, {"blocked", false}});
         REQUIRE(card["certificates"].size() == 1);
         CHECK(card["certificates"][0] == json{{"id", "sign"},
+                                              {"readable", true},
+                                              {"keyPin", "user"},
                                               {"subject", "CN=代表取締役 印鑑 太郎,O=株式会社いんかん商事,C=JP"},
                                               {"issuer", "CN=inkan Demo Registrar CA,C=JP"},
                                               {"serialNumber", "0A1B"},

@@ -56,17 +56,18 @@ public:
     {
         if (cardId != "x") return done(notHere());
         CardSummary card = testing::referenceCardSummary(cardId);
+        card.certificates.push_back(testing::withReferenceKey(CertificateSummary{.id = "sign"}));
         done(card);
     }
     void certificate(const std::string&, const std::string&, Completion<CertificateSummary> done) override
     {
         done(notHere());
     }
-    void pinStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void verifyPin(const std::string&, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
-    void changePin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
-    void unblockPin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
+    void pinStatus(const std::string&, const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void unblockCodeStatus(const std::string&, const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void verifyPin(const std::string&, const std::string&, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
+    void changePin(const std::string&, const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
+    void unblockPin(const std::string&, const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(notHere()); }
     void sign(const std::string&, SignRequest, PinCheck, Completion<SignResult> done) override
     {
         worker_ = std::thread([this, done = std::move(done)] {

@@ -56,13 +56,13 @@ public:
     {
         done(summary().certificates.front());
     }
-    void pinStatus(const std::string&, Completion<PinStatus> done) override
+    void pinStatus(const std::string&, const std::string&, Completion<PinStatus> done) override
     {
         calls.push_back("pinStatus");
         done(PinStatus{10, 10, false});
     }
-    void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void verifyPin(const std::string&, PinInput pin, PinCheck check, Completion<PinStatus> done) override
+    void unblockCodeStatus(const std::string&, const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void verifyPin(const std::string&, const std::string&, PinInput pin, PinCheck check, Completion<PinStatus> done) override
     {
         calls.push_back("verifyPin");
         ledgerWhenVerifying = ledgerText(dir_);
@@ -73,8 +73,8 @@ public:
         }
         done(PinStatus{10, 10, false});
     }
-    void changePin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void unblockPin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void changePin(const std::string&, const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void unblockPin(const std::string&, const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
     void sign(const std::string&, SignRequest, PinCheck check, Completion<SignResult> done) override
     {
         calls.push_back("sign");
@@ -92,13 +92,12 @@ public:
 private:
     static CardSummary summary()
     {
-        CardSummary card = testing::referenceCardSummary(std::string(kCardId));
+        CardSummary card = testing::referenceCardSummary(std::string(kCardId), PinStatus{10, 10, false});
         card.label = "test card";
-        card.pin = PinStatus{10, 10, false};
-        CertificateSummary certificate;
+                CertificateSummary certificate;
         certificate.id = "sign";
         certificate.serialNumber = "0A1B";
-        card.certificates.push_back(certificate);
+        card.certificates.push_back(testing::withReferenceKey(certificate));
         return card;
     }
 

@@ -360,9 +360,9 @@ TEST_SUITE("card service")
         CHECK(card.reader == kReader);
         CHECK(card.profile == "inkan-reference");
         CHECK_FALSE(card.label.empty());
-        CHECK(card.pin.triesLeft == 10);
-        CHECK(card.pin.maxTries == 10);
-        CHECK_FALSE(card.pin.blocked);
+        CHECK(card.defaultPin().status.triesLeft == 10);
+        CHECK(card.defaultPin().status.maxTries == 10);
+        CHECK_FALSE(card.defaultPin().status.blocked);
         REQUIRE(card.certificates.size() == 2);
         CHECK(card.certificates[0].id == "sign");
         CHECK(card.certificates[0].der == f.store.signingCertificate());
@@ -393,7 +393,7 @@ TEST_SUITE("card service")
         CHECK(errorOf(await<inkan::CardSummary>([&](auto done) { f.agent->card("0000000000000000", std::move(done)); }))
                   .code()
               == ErrorCode::CardNotFound);
-        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus("0000000000000000", std::move(done)); }))
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus("0000000000000000", "user", std::move(done)); }))
                   .code()
               == ErrorCode::CardNotFound);
     }
@@ -404,18 +404,18 @@ TEST_SUITE("card service")
         const auto id = f.insertAndRead();
 
         const auto wrong = errorOf(await<inkan::PinStatus>(
-            [&](auto done) { f.agent->verifyPin(id, Secret("9999"), {}, std::move(done)); }));
+            [&](auto done) { f.agent->verifyPin(id, "user", Secret("9999"), {}, std::move(done)); }));
         CHECK(wrong.code() == ErrorCode::PinIncorrect);
         CHECK(wrong.triesLeft == std::optional<int>(9));
-        CHECK(listCards(*f.agent).front().pin.triesLeft == 9);
+        CHECK(listCards(*f.agent).front().defaultPin().status.triesLeft == 9);
 
-        const auto asked = valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, std::move(done)); }));
+        const auto asked = valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, "user", std::move(done)); }));
         CHECK(asked.triesLeft == 9);
 
         const auto right = valueOf(await<inkan::PinStatus>(
-            [&](auto done) { f.agent->verifyPin(id, Secret("1234"), {}, std::move(done)); }));
+            [&](auto done) { f.agent->verifyPin(id, "user", Secret("1234"), {}, std::move(done)); }));
         CHECK(right.triesLeft == 10);
-        CHECK(listCards(*f.agent).front().pin.triesLeft == 10);
+        CHECK(listCards(*f.agent).front().defaultPin().status.triesLeft == 10);
     }
 
     TEST_CASE("a malformed PIN is refused without spending a try")
@@ -423,7 +423,7 @@ TEST_SUITE("card service")
         Fixture f;
         const auto id = f.insertAndRead();
 
-        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("12"), {}, std::move(done)); }))
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, "user", Secret("12"), {}, std::move(done)); }))
                   .code()
               == ErrorCode::PinFormat);
         CHECK(f.store.triesLeft(inkan::vcard::PinReference::User) == 10);
@@ -476,27 +476,27 @@ TEST_SUITE("card service")
         Fixture f;
         const auto id = f.insertAndRead();
         const auto verify = [&](const char* pin) {
-            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret(pin), {}, std::move(done)); });
+            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, "user", Secret(pin), {}, std::move(done)); });
         };
 
         CHECK(valueOf(await<inkan::PinStatus>([&](auto done) {
-                  f.agent->changePin(id, Secret("1234"), Secret("24680"), {}, std::move(done));
+                  f.agent->changePin(id, "user", Secret("1234"), Secret("24680"), {}, std::move(done));
               })).triesLeft
               == 10);
         for (int i = 0; i < 9; ++i) CHECK(errorOf(verify("1234")).code() == ErrorCode::PinIncorrect);
         CHECK(errorOf(verify("1234")).code() == ErrorCode::PinBlocked);
         CHECK(errorOf(verify("24680")).code() == ErrorCode::PinBlocked);
-        CHECK(listCards(*f.agent).front().pin.blocked);
+        CHECK(listCards(*f.agent).front().defaultPin().status.blocked);
 
         CHECK(errorOf(await<inkan::PinStatus>([&](auto done) {
-                  f.agent->unblockPin(id, Secret("87654321"), Secret("1234"), {}, std::move(done));
+                  f.agent->unblockPin(id, "user", Secret("87654321"), Secret("1234"), {}, std::move(done));
               })).code()
               == ErrorCode::UnblockCodeIncorrect);
         const auto unblocked = valueOf(await<inkan::PinStatus>([&](auto done) {
-            f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), {}, std::move(done));
+            f.agent->unblockPin(id, "user", Secret("12345678"), Secret("1234"), {}, std::move(done));
         }));
         CHECK(unblocked.triesLeft == 10);
-        CHECK_FALSE(listCards(*f.agent).front().pin.blocked);
+        CHECK_FALSE(listCards(*f.agent).front().defaultPin().status.blocked);
         CHECK(valueOf(verify("1234")).triesLeft == 10);
     }
 
@@ -508,9 +508,9 @@ TEST_SUITE("card service")
         f.backend->holdNextApdu();
         auto running = std::make_shared<std::promise<Outcome<inkan::PinStatus>>>();
         auto queued = std::make_shared<std::promise<Outcome<inkan::PinStatus>>>();
-        f.agent->pinStatus(id, [running](Outcome<inkan::PinStatus> o) { running->set_value(std::move(o)); });
+        f.agent->pinStatus(id, "user", [running](Outcome<inkan::PinStatus> o) { running->set_value(std::move(o)); });
         f.backend->waitUntilHeld();
-        f.agent->pinStatus(id, [queued](Outcome<inkan::PinStatus> o) { queued->set_value(std::move(o)); });
+        f.agent->pinStatus(id, "user", [queued](Outcome<inkan::PinStatus> o) { queued->set_value(std::move(o)); });
 
         f.backend->pull();
         f.backend->publishRemoval();
@@ -522,7 +522,7 @@ TEST_SUITE("card service")
         CHECK(errorOf(runningResult.get()).code() == ErrorCode::CardRemoved);
         CHECK(errorOf(queuedResult.get()).code() == ErrorCode::CardRemoved);
         CHECK(listCards(*f.agent).empty());
-        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, std::move(done)); })).code()
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, "user", std::move(done)); })).code()
               == ErrorCode::CardNotFound);
     }
 
@@ -540,7 +540,7 @@ TEST_SUITE("card service")
         CHECK_FALSE(status.readers[0].cardId.has_value());
 
         CHECK(f.insertAndRead() == id);
-        CHECK(valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, std::move(done)); })).triesLeft
+        CHECK(valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, "user", std::move(done)); })).triesLeft
               == 10);
     }
 
@@ -554,13 +554,13 @@ TEST_SUITE("card service")
         f.backend->pull();
         f.backend->publishRemoval();
 
-        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, std::move(done)); })).code()
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, "user", std::move(done)); })).code()
               == ErrorCode::PcscUnavailable);
         CHECK_FALSE(valueOf(await<inkan::AgentStatus>([&](auto done) { f.agent->status(std::move(done)); })).pcscAvailable);
 
         f.backend->pcscAvailable(true);
         CHECK(f.insertAndRead() == id);
-        CHECK(valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, std::move(done)); })).triesLeft
+        CHECK(valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, "user", std::move(done)); })).triesLeft
               == 10);
     }
 
@@ -571,7 +571,7 @@ TEST_SUITE("card service")
 
         std::atomic<int> calls{0};
         std::promise<std::thread::id> where;
-        f.agent->pinStatus(id, [&](Outcome<inkan::PinStatus>) {
+        f.agent->pinStatus(id, "user", [&](Outcome<inkan::PinStatus>) {
             if (calls++ == 0) where.set_value(std::this_thread::get_id());
         });
         auto future = where.get_future();
@@ -588,7 +588,7 @@ TEST_SUITE("card service")
         f.agent->shutdown();
 
         CHECK(f.backend->stopped);
-        const auto e = errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, std::move(done)); }));
+        const auto e = errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, "user", std::move(done)); }));
         CHECK(e.code() == ErrorCode::Busy);
         CHECK(errorOf(await<inkan::AgentStatus>([&](auto done) { f.agent->status(std::move(done)); })).code()
               == ErrorCode::Busy);
@@ -598,14 +598,14 @@ TEST_SUITE("card service")
     {
         Fixture f;
         const auto id = f.insertAndRead();
-        (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("97531"), {}, std::move(done)); });
+        (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, "user", Secret("97531"), {}, std::move(done)); });
         f.agent->shutdown();
 
         const std::lock_guard lock(f.logMutex);
         bool sawVerify = false;
         for (const auto& line : f.log) {
             CHECK(line.find("97531") == std::string::npos);
-            sawVerify |= line.find("verify PIN: failed: PIN_INCORRECT") != std::string::npos;
+            sawVerify |= line.find("verify PIN (user): failed: PIN_INCORRECT") != std::string::npos;
         }
         CHECK(sawVerify);
     }
@@ -655,34 +655,34 @@ TEST_SUITE("card service events")
         const auto id = f.insertAndRead();
         (void)f.eventsUntil("card-inserted");
         const auto status = [&](int triesLeft, const char* operation, bool blocked = false) {
-            return "pin-status {\"cardId\":\"" + id + "\",\"operation\":\"" + operation + "\",\"triesLeft\":"
+            return "pin-status {\"cardId\":\"" + id + "\",\"pinId\":\"user\",\"operation\":\"" + operation + "\",\"triesLeft\":"
                 + std::to_string(triesLeft) + ",\"maxTries\":10,\"blocked\":" + (blocked ? "true" : "false") + "}";
         };
         const auto verify = [&](const char* pin) {
-            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret(pin), {}, std::move(done)); });
+            return await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, "user", Secret(pin), {}, std::move(done)); });
         };
 
         CHECK(errorOf(verify("9999")).code() == ErrorCode::PinIncorrect);
         CHECK(f.takeEvents() == Lines{status(9, "verify")});
 
         (void)valueOf(await<inkan::PinStatus>([&](auto done) {
-            f.agent->changePin(id, Secret("1234"), Secret("2468"), {}, std::move(done));
+            f.agent->changePin(id, "user", Secret("1234"), Secret("2468"), {}, std::move(done));
         }));
         CHECK(f.takeEvents() == Lines{status(10, "change")});
 
         // A status query announces only a change (nothing changed here).
-        (void)valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, std::move(done)); }));
+        (void)valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->pinStatus(id, "user", std::move(done)); }));
         CHECK(f.takeEvents().empty());
 
         for (int i = 0; i < 9; ++i) (void)verify("9999");
         (void)f.takeEvents();
         CHECK(errorOf(verify("9999")).code() == ErrorCode::PinBlocked);
-        CHECK(f.takeEvents() == Lines{status(0, "verify", true), "pin-blocked {\"cardId\":\"" + id + "\"}"});
+        CHECK(f.takeEvents() == Lines{status(0, "verify", true), "pin-blocked {\"cardId\":\"" + id + "\",\"pinId\":\"user\"}"});
         CHECK(errorOf(verify("2468")).code() == ErrorCode::PinBlocked);
         CHECK(f.takeEvents() == Lines{status(0, "verify", true)});  // still blocked: no second pin-blocked
 
         (void)valueOf(await<inkan::PinStatus>([&](auto done) {
-            f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), {}, std::move(done));
+            f.agent->unblockPin(id, "user", Secret("12345678"), Secret("1234"), {}, std::move(done));
         }));
         CHECK(f.takeEvents() == Lines{status(10, "unblock")});
 
@@ -699,7 +699,7 @@ TEST_SUITE("card service events")
         Fixture f;
         const auto id = f.insertAndRead();
         (void)f.eventsUntil("card-inserted");
-        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("9999"), {}, std::move(done)); }))
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, "user", Secret("9999"), {}, std::move(done)); }))
                   .code()
               == ErrorCode::PinIncorrect);
         (void)f.takeEvents();
@@ -710,7 +710,7 @@ TEST_SUITE("card service events")
             seen.push_back(status.triesLeft);
             throw Error(ErrorCode::PinBlocked, "refused by the check");
         };
-        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("1234"), refuse, std::move(done)); }))
+        CHECK(errorOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, "user", Secret("1234"), refuse, std::move(done)); }))
                   .code()
               == ErrorCode::PinBlocked);
         CHECK(errorOf(await<inkan::SignResult>([&](auto done) {
@@ -719,7 +719,7 @@ TEST_SUITE("card service events")
               })).code()
               == ErrorCode::PinBlocked);
         CHECK(errorOf(await<inkan::PinStatus>([&](auto done) {
-                  f.agent->unblockPin(id, Secret("12345678"), Secret("1234"), refuse, std::move(done));
+                  f.agent->unblockPin(id, "user", Secret("12345678"), Secret("1234"), refuse, std::move(done));
               })).code()
               == ErrorCode::PinBlocked);
         CHECK(seen == std::vector<int>{9, 9, 10});  // the PIN's counter twice, then the unblock code's
@@ -732,7 +732,7 @@ TEST_SUITE("card service events")
         Fixture f;
         const auto id = f.insertAndRead();
         const auto verify = [&] {
-            (void)valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("1234"), {}, std::move(done)); }));
+            (void)valueOf(await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, "user", Secret("1234"), {}, std::move(done)); }));
         };
         const auto signWithoutPin = [&] {
             return await<inkan::SignResult>([&](auto done) {
@@ -753,7 +753,7 @@ TEST_SUITE("card service events")
         Fixture f;
         const auto id = f.insertAndRead();
         for (int i = 0; i < 10; ++i) {
-            (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, Secret("9999"), {}, std::move(done)); });
+            (void)await<inkan::PinStatus>([&](auto done) { f.agent->verifyPin(id, "user", Secret("9999"), {}, std::move(done)); });
         }
         f.backend->pull();
         f.backend->publishRemoval();
@@ -763,8 +763,8 @@ TEST_SUITE("card service events")
         const auto lines = f.eventsUntil("pin-blocked");
         REQUIRE(lines.size() == 3);
         CHECK(lines[0].starts_with("card-inserted {"));
-        CHECK(lines[1].starts_with("pin-status {\"cardId\":\"" + id + "\",\"operation\":\"status\",\"triesLeft\":0"));
-        CHECK(lines[2] == "pin-blocked {\"cardId\":\"" + id + "\"}");
+        CHECK(lines[1].starts_with("pin-status {\"cardId\":\"" + id + "\",\"pinId\":\"user\",\"operation\":\"status\",\"triesLeft\":0"));
+        CHECK(lines[2] == "pin-blocked {\"cardId\":\"" + id + "\",\"pinId\":\"user\"}");
     }
 
     TEST_CASE("a certificate near its end is announced as expiring on insertion, one past it as expired")

@@ -117,10 +117,9 @@ config::Config loadConfig(const fs::path& file, const std::string& json)
 
 CardSummary pkiCard(const std::string& leaf)
 {
-    CardSummary card = testing::referenceCardSummary("c0ffee0000000001");
+    CardSummary card = testing::referenceCardSummary("c0ffee0000000001", {10, 10, false});
     card.reader = "Virtual PCD 00 00";
-    card.pin = {10, 10, false};
-    CertificateSummary sign;
+        CertificateSummary sign;
     sign.id = "sign";
     sign.der = testPki().leaf(leaf);
     CertificateSummary ca;

@@ -273,8 +273,8 @@ TEST_SUITE("ReferenceCard")
         card.expect(hex("00 20 00 82"), hex("63 C5"));  // the unblock code: 5 tries left
         ApduChannel channel(card);
 
-        const auto pin = profile.pinStatus(channel);
-        const auto unblockCode = profile.unblockCodeStatus(channel);
+        const auto pin = profile.pinStatus(channel, "user");
+        const auto unblockCode = profile.unblockCodeStatus(channel, "user");
 
         CHECK(pin.triesLeft == 7);
         CHECK(pin.maxTries == 10);
@@ -292,7 +292,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(kPinStatusQuery, kOk);  // read back: verified
         ApduChannel channel(card);
 
-        const auto status = profile.verifyPin(channel, Secret("1234"));
+        const auto status = profile.verifyPin(channel, "user", Secret("1234"));
 
         CHECK(status.triesLeft == 10);
         CHECK_FALSE(status.blocked);
@@ -306,7 +306,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(concat(hex("00 20 00 81 10"), kPin9999Block), hex("63 C9"));
         ApduChannel channel(card);
 
-        const auto e = errorOf([&] { profile.verifyPin(channel, Secret("9999")); });
+        const auto e = errorOf([&] { profile.verifyPin(channel, "user", Secret("9999")); });
 
         CHECK(e.code() == ErrorCode::PinIncorrect);
         CHECK(e.triesLeft == std::optional<int>(9));
@@ -319,7 +319,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), hex("69 83"));
         ApduChannel channel(card);
 
-        CHECK(errorOf([&] { profile.verifyPin(channel, Secret("1234")); }).code() == ErrorCode::PinBlocked);
+        CHECK(errorOf([&] { profile.verifyPin(channel, "user", Secret("1234")); }).code() == ErrorCode::PinBlocked);
     }
 
     TEST_CASE("a PIN of the wrong format is refused before any APDU is sent")
@@ -327,12 +327,12 @@ TEST_SUITE("ReferenceCard")
         for (const char* pin : {"", "123", "12a4", "1234 ", "12345678901234567", "１２３４"}) {
             ScriptedCard card;
             ApduChannel channel(card);
-            CHECK(errorOf([&] { profile.verifyPin(channel, Secret(pin)); }).code() == ErrorCode::PinFormat);
-            CHECK(errorOf([&] { profile.changePin(channel, Secret("1234"), Secret(pin)); }).code()
+            CHECK(errorOf([&] { profile.verifyPin(channel, "user", Secret(pin)); }).code() == ErrorCode::PinFormat);
+            CHECK(errorOf([&] { profile.changePin(channel, "user", Secret("1234"), Secret(pin)); }).code()
                   == ErrorCode::PinFormat);
-            CHECK(errorOf([&] { profile.changePin(channel, Secret(pin), Secret("1234")); }).code()
+            CHECK(errorOf([&] { profile.changePin(channel, "user", Secret(pin), Secret("1234")); }).code()
                   == ErrorCode::PinFormat);
-            CHECK(errorOf([&] { profile.unblockPin(channel, Secret("12345678"), Secret(pin)); }).code()
+            CHECK(errorOf([&] { profile.unblockPin(channel, "user", Secret("12345678"), Secret(pin)); }).code()
                   == ErrorCode::PinFormat);
             CHECK(card.sent() == 0);
         }
@@ -343,7 +343,7 @@ TEST_SUITE("ReferenceCard")
         for (const char* code : {"1234567", "123456789", "1234567a", ""}) {
             ScriptedCard card;
             ApduChannel channel(card);
-            CHECK(errorOf([&] { profile.unblockPin(channel, Secret(code), Secret("1234")); }).code()
+            CHECK(errorOf([&] { profile.unblockPin(channel, "user", Secret(code), Secret("1234")); }).code()
                   == ErrorCode::PinFormat);
             CHECK(card.sent() == 0);
         }
@@ -357,7 +357,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(kPinStatusQuery, kOk);
         ApduChannel channel(card);
 
-        CHECK_NOTHROW(profile.verifyPin(channel, Secret("1234567890123456")));
+        CHECK_NOTHROW(profile.verifyPin(channel, "user", Secret("1234567890123456")));
     }
 
     TEST_CASE("changePin sends the old and the new PIN block in one CHANGE REFERENCE DATA")
@@ -368,7 +368,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(kPinStatusQuery, hex("63 CA"));  // read back: not verified, 10 tries
         ApduChannel channel(card);
 
-        const auto status = profile.changePin(channel, Secret("1234"), Secret("567890"));
+        const auto status = profile.changePin(channel, "user", Secret("1234"), Secret("567890"));
 
         CHECK(status.triesLeft == 10);
         CHECK(card.finished());
@@ -381,7 +381,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(concat(concat(hex("00 24 00 81 20"), kPin9999Block), kPin567890Block), hex("63 C2"));
         ApduChannel channel(card);
 
-        const auto e = errorOf([&] { profile.changePin(channel, Secret("9999"), Secret("567890")); });
+        const auto e = errorOf([&] { profile.changePin(channel, "user", Secret("9999"), Secret("567890")); });
         CHECK(e.code() == ErrorCode::PinIncorrect);
         CHECK(e.triesLeft == std::optional<int>(2));
     }
@@ -394,7 +394,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(kPinStatusQuery, hex("63 CA"));
         ApduChannel channel(card);
 
-        const auto status = profile.unblockPin(channel, Secret("12345678"), Secret("1234"));
+        const auto status = profile.unblockPin(channel, "user", Secret("12345678"), Secret("1234"));
 
         CHECK(status.triesLeft == 10);
         CHECK_FALSE(status.blocked);
@@ -407,7 +407,7 @@ TEST_SUITE("ReferenceCard")
         wrong.expect(kSelectApplication, kFci);
         wrong.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), hex("63 C4"));
         ApduChannel wrongChannel(wrong);
-        const auto e = errorOf([&] { profile.unblockPin(wrongChannel, Secret("12345678"), Secret("1234")); });
+        const auto e = errorOf([&] { profile.unblockPin(wrongChannel, "user", Secret("12345678"), Secret("1234")); });
         CHECK(e.code() == ErrorCode::UnblockCodeIncorrect);
         CHECK(e.triesLeft == std::optional<int>(4));
 
@@ -415,7 +415,7 @@ TEST_SUITE("ReferenceCard")
         blocked.expect(kSelectApplication, kFci);
         blocked.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), hex("69 83"));
         ApduChannel blockedChannel(blocked);
-        CHECK(errorOf([&] { profile.unblockPin(blockedChannel, Secret("12345678"), Secret("1234")); }).code()
+        CHECK(errorOf([&] { profile.unblockPin(blockedChannel, "user", Secret("12345678"), Secret("1234")); }).code()
               == ErrorCode::UnblockCodeBlocked);
     }
 
@@ -436,7 +436,7 @@ TEST_SUITE("ReferenceCard")
         ApduChannel channel(card);
 
         const PinInput pin(Secret("1234"));
-        const auto result = profile.sign(channel, DigestAlgorithm::Sha256, digest, &pin);
+        const auto result = profile.sign(channel, "sign", DigestAlgorithm::Sha256, digest, &pin);
 
         CHECK(result.signature == signature);
         CHECK(result.algorithm == "RSASSA-PKCS1-v1_5-SHA-256");
@@ -450,7 +450,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(ScriptedCard::Via::PinpadVerify, kPinpadVerifyStructure, kOk);
         card.expect(kPinStatusQuery, kOk);
         ApduChannel channel(card);
-        const auto status = profile.verifyPin(channel, PinInput::onPinpad());
+        const auto status = profile.verifyPin(channel, "user", PinInput::onPinpad());
         CHECK(status.triesLeft == 10);
         CHECK(card.finished());
     }
@@ -462,7 +462,7 @@ TEST_SUITE("ReferenceCard")
             card.expect(kSelectApplication, kFci);
             card.expect(ScriptedCard::Via::PinpadVerify, kPinpadVerifyStructure, answer);
             ApduChannel channel(card);
-            return errorOf([&] { profile.verifyPin(channel, PinInput::onPinpad()); });
+            return errorOf([&] { profile.verifyPin(channel, "user", PinInput::onPinpad()); });
         };
         const auto wrong = pinpadError(hex("63 C4"));
         CHECK(wrong.code() == ErrorCode::PinIncorrect);
@@ -483,8 +483,8 @@ TEST_SUITE("ReferenceCard")
         card.expect(kSelectApplication, kFci);
         card.expect(ScriptedCard::Via::PinpadModify, pinpadModifyStructure(hex("00 2C 00 81 20")), hex("63 C9"));
         ApduChannel channel(card);
-        CHECK(profile.changePin(channel, PinInput::onPinpad(), PinInput::onPinpad()).triesLeft == 10);
-        const auto e = errorOf([&] { profile.unblockPin(channel, PinInput::onPinpad(), PinInput::onPinpad()); });
+        CHECK(profile.changePin(channel, "user", PinInput::onPinpad(), PinInput::onPinpad()).triesLeft == 10);
+        const auto e = errorOf([&] { profile.unblockPin(channel, "user", PinInput::onPinpad(), PinInput::onPinpad()); });
         CHECK(e.code() == ErrorCode::UnblockCodeIncorrect);
         CHECK(e.triesLeft == std::optional<int>(9));
         CHECK(card.finished());
@@ -502,7 +502,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(kPinStatusQuery, hex("63 CA"));
         ApduChannel channel(card);
         const auto pin = PinInput::onPinpad();
-        CHECK(profile.sign(channel, DigestAlgorithm::Sha256, digest, &pin).signature == Bytes(256, 0x5A));
+        CHECK(profile.sign(channel, "sign", DigestAlgorithm::Sha256, digest, &pin).signature == Bytes(256, 0x5A));
         CHECK(card.finished());
     }
 
@@ -510,7 +510,7 @@ TEST_SUITE("ReferenceCard")
     {
         ScriptedCard card;
         ApduChannel channel(card);
-        CHECK(errorOf([&] { profile.changePin(channel, Secret("1234"), PinInput::onPinpad()); }).code()
+        CHECK(errorOf([&] { profile.changePin(channel, "user", Secret("1234"), PinInput::onPinpad()); }).code()
               == ErrorCode::Internal);
         CHECK(card.sent() == 0);
 
@@ -518,7 +518,7 @@ TEST_SUITE("ReferenceCard")
             Bytes transmit(ByteView command) override { return command[1] == 0xA4 ? kFci : hex("90 00"); }
         } plain;
         ApduChannel plainChannel(plain);
-        CHECK(errorOf([&] { profile.verifyPin(plainChannel, PinInput::onPinpad()); }).code()
+        CHECK(errorOf([&] { profile.verifyPin(plainChannel, "user", PinInput::onPinpad()); }).code()
               == ErrorCode::PinpadUnavailable);
     }
 
@@ -535,7 +535,7 @@ TEST_SUITE("ReferenceCard")
                     hex("69 82"));
         ApduChannel channel(card);
 
-        CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha512, digest, nullptr); }).code()
+        CHECK(errorOf([&] { profile.sign(channel, "sign", DigestAlgorithm::Sha512, digest, nullptr); }).code()
               == ErrorCode::PinRequired);
         CHECK(card.finished());
     }
@@ -555,7 +555,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(kPinStatusQuery, hex("63 CA"));
         ApduChannel channel(card);
 
-        CHECK(profile.sign(channel, DigestAlgorithm::Sha384, digest, nullptr).algorithm
+        CHECK(profile.sign(channel, "sign", DigestAlgorithm::Sha384, digest, nullptr).algorithm
               == "RSASSA-PKCS1-v1_5-SHA-384");
     }
 
@@ -567,7 +567,7 @@ TEST_SUITE("ReferenceCard")
         ApduChannel channel(card);
 
         const PinInput pin(Secret("9999"));
-        const auto e = errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(32, 0), &pin); });
+        const auto e = errorOf([&] { profile.sign(channel, "sign", DigestAlgorithm::Sha256, Bytes(32, 0), &pin); });
         CHECK(e.code() == ErrorCode::PinIncorrect);
         CHECK(e.triesLeft == std::optional<int>(8));
         CHECK(card.finished());
@@ -580,11 +580,11 @@ TEST_SUITE("ReferenceCard")
         const PinInput pin(Secret("1234"));
         const PinInput badPin(Secret("12"));
 
-        CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(20, 0), &pin); }).code()
+        CHECK(errorOf([&] { profile.sign(channel, "sign", DigestAlgorithm::Sha256, Bytes(20, 0), &pin); }).code()
               == ErrorCode::BadRequest);
-        CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha512, Bytes(32, 0), nullptr); }).code()
+        CHECK(errorOf([&] { profile.sign(channel, "sign", DigestAlgorithm::Sha512, Bytes(32, 0), nullptr); }).code()
               == ErrorCode::BadRequest);
-        CHECK(errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(32, 0), &badPin); }).code()
+        CHECK(errorOf([&] { profile.sign(channel, "sign", DigestAlgorithm::Sha256, Bytes(32, 0), &badPin); }).code()
               == ErrorCode::PinFormat);
         CHECK(card.sent() == 0);
     }
@@ -596,7 +596,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(kMseSet, hex("6A 80"));
         ApduChannel channel(card);
 
-        const auto e = errorOf([&] { profile.sign(channel, DigestAlgorithm::Sha256, Bytes(32, 0), nullptr); });
+        const auto e = errorOf([&] { profile.sign(channel, "sign", DigestAlgorithm::Sha256, Bytes(32, 0), nullptr); });
         CHECK(e.code() == ErrorCode::CardError);
         CHECK(e.statusWord == std::optional<std::uint16_t>(0x6A80));
     }
@@ -610,10 +610,10 @@ TEST_SUITE("ReferenceCard")
         card.expect(hex("00 20 00 82"), hex("63 C2"));
         ApduChannel channel(card);
 
-        const auto pin = profile.pinStatus(channel);
+        const auto pin = profile.pinStatus(channel, "user");
         CHECK(pin.triesLeft == 5);
         CHECK(pin.maxTries == 5);
-        const auto unblockCode = profile.unblockCodeStatus(channel);
+        const auto unblockCode = profile.unblockCodeStatus(channel, "user");
         CHECK(unblockCode.triesLeft == 2);
         CHECK(unblockCode.maxTries == 3);
         CHECK(card.finished());
@@ -627,7 +627,7 @@ TEST_SUITE("ReferenceCard")
             ScriptedCard card;
             card.expect(kSelectApplication, answer);
             ApduChannel channel(card);
-            CHECK(errorOf([&] { profile.verifyPin(channel, Secret("1234")); }).code() == ErrorCode::CardError);
+            CHECK(errorOf([&] { profile.verifyPin(channel, "user", Secret("1234")); }).code() == ErrorCode::CardError);
             CHECK(card.finished());
         }
     }
@@ -643,7 +643,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), kOk);
         card.expect(kPinStatusQuery, kOk);
         ApduChannel channel(card);
-        const auto status = profile.verifyPin(channel, Secret("1234"), check);
+        const auto status = profile.verifyPin(channel, "user", Secret("1234"), check);
         CHECK(seen == std::vector<int>{4});
         CHECK(status.triesLeft == 5);  // read back from the card: its maximum, not the profile's 10
         CHECK(status.maxTries == 5);
@@ -656,7 +656,7 @@ TEST_SUITE("ReferenceCard")
         unblock.expect(concat(concat(hex("00 2C 00 81 20"), kUnblockBlock), kPin1234Block), kOk);
         unblock.expect(kPinStatusQuery, hex("63 CA"));
         ApduChannel unblockChannel(unblock);
-        (void)profile.unblockPin(unblockChannel, Secret("12345678"), Secret("1234"), check);
+        (void)profile.unblockPin(unblockChannel, "user", Secret("12345678"), Secret("1234"), check);
         CHECK(seen == std::vector<int>{4, 6});
         CHECK(unblock.finished());
     }
@@ -676,12 +676,12 @@ TEST_SUITE("ReferenceCard")
             CHECK(card.finished());  // nothing after the counter
         };
         const PinInput pin(Secret("1234"));
-        refused([&](ApduChannel& c) { profile.verifyPin(c, pin, refuse); }, kPinStatusQuery);
-        refused([&](ApduChannel& c) { profile.verifyPin(c, PinInput::onPinpad(), refuse); }, kPinStatusQuery);
-        refused([&](ApduChannel& c) { profile.changePin(c, Secret("1234"), Secret("5678"), refuse); }, kPinStatusQuery);
-        refused([&](ApduChannel& c) { profile.unblockPin(c, Secret("12345678"), Secret("1234"), refuse); },
+        refused([&](ApduChannel& c) { profile.verifyPin(c, "user", pin, refuse); }, kPinStatusQuery);
+        refused([&](ApduChannel& c) { profile.verifyPin(c, "user", PinInput::onPinpad(), refuse); }, kPinStatusQuery);
+        refused([&](ApduChannel& c) { profile.changePin(c, "user", Secret("1234"), Secret("5678"), refuse); }, kPinStatusQuery);
+        refused([&](ApduChannel& c) { profile.unblockPin(c, "user", Secret("12345678"), Secret("1234"), refuse); },
                 hex("00 20 00 82"));
-        refused([&](ApduChannel& c) { profile.sign(c, DigestAlgorithm::Sha256, Bytes(32, 0), &pin, refuse); },
+        refused([&](ApduChannel& c) { profile.sign(c, "sign", DigestAlgorithm::Sha256, Bytes(32, 0), &pin, refuse); },
                 kPinStatusQuery);
     }
 
@@ -691,7 +691,7 @@ TEST_SUITE("ReferenceCard")
         card.expect(kSelectApplication, kFci);
         card.expect(concat(hex("00 20 00 81 10"), kPin1234Block), hex("6C 10"));
         ApduChannel channel(card);
-        const auto e = errorOf([&] { profile.verifyPin(channel, Secret("1234")); });
+        const auto e = errorOf([&] { profile.verifyPin(channel, "user", Secret("1234")); });
         CHECK(e.code() == ErrorCode::CardError);
         CHECK(e.statusWord == std::optional<std::uint16_t>(0x6C10));
         CHECK(card.finished());

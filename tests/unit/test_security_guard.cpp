@@ -59,19 +59,19 @@ public:
         calls.push_back("certificate");
         done(summary().certificates.front());
     }
-    void pinStatus(const std::string&, Completion<PinStatus> done) override
+    void pinStatus(const std::string&, const std::string&, Completion<PinStatus> done) override
     {
         calls.push_back("pinStatus");
         done(pin);
     }
-    void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override
+    void unblockCodeStatus(const std::string&, const std::string&, Completion<PinStatus> done) override
     {
         calls.push_back("unblockCodeStatus");
         done(unblockCode);
     }
     // The check runs where the card service runs it: with the counter read in
     // the operation's transaction, right before the command that spends a try.
-    void verifyPin(const std::string&, PinInput value, PinCheck check, Completion<PinStatus> done) override
+    void verifyPin(const std::string&, const std::string&, PinInput value, PinCheck check, Completion<PinStatus> done) override
     {
         calls.push_back(value.isOnPinpad() ? "verifyPin(pinpad)" : "verifyPin");
         if (deferVerify) {
@@ -85,13 +85,13 @@ public:
         if (auto refused = checked(check, pin)) return done(refused);
         done(attempt(value));
     }
-    void changePin(const std::string&, PinInput value, PinInput, PinCheck check, Completion<PinStatus> done) override
+    void changePin(const std::string&, const std::string&, PinInput value, PinInput, PinCheck check, Completion<PinStatus> done) override
     {
         calls.push_back(value.isOnPinpad() ? "changePin(pinpad)" : "changePin");
         if (auto refused = checked(check, pin)) return done(refused);
         done(attempt(value));
     }
-    void unblockPin(const std::string&, PinInput, PinInput, PinCheck check, Completion<PinStatus> done) override
+    void unblockPin(const std::string&, const std::string&, PinInput, PinInput, PinCheck check, Completion<PinStatus> done) override
     {
         calls.push_back("unblockPin");
         if (auto refused = checked(check, unblockCode)) return done(refused);
@@ -143,14 +143,13 @@ private:
 
     CardSummary summary() const
     {
-        CardSummary card = testing::referenceCardSummary(std::string(kCardId));
+        CardSummary card = testing::referenceCardSummary(std::string(kCardId), pin);
         card.label = "test card";
-        card.pin = pin;
-        card.pinpad = readerHasPinpad;
+                card.pinpad = readerHasPinpad;
         CertificateSummary certificate;
         certificate.id = "sign";
         certificate.serialNumber = serial;
-        card.certificates.push_back(certificate);
+        card.certificates.push_back(testing::withReferenceKey(certificate));
         return card;
     }
 
@@ -652,7 +651,7 @@ TEST_SUITE("security verified PIN per principal")
         CHECK(h.verify(kPage, "1234").value.has_value());
         h.agent.calls.clear();
         Result<PinStatus> read;
-        h.access->pinStatus(kOtherPage, std::string(kCardId), read.completion());
+        h.access->pinStatus(kOtherPage, std::string(kCardId), std::nullopt, read.completion());
         CHECK(read.value.has_value());
         CHECK(h.agent.calls == std::vector<std::string>{"card", "endPinVerification", "pinStatus"});
         CHECK(h.sign(kPage, std::nullopt).code() == ErrorCode::PinRequired);
@@ -681,7 +680,7 @@ TEST_SUITE("security verified PIN per principal")
         Harness h(std::move(settings));
         CHECK(h.verify(kPage, "1234").value.has_value());
         Result<PinStatus> own;
-        h.access->pinStatus(kPage, std::string(kCardId), own.completion());
+        h.access->pinStatus(kPage, std::string(kCardId), std::nullopt, own.completion());
         CHECK(own.value.has_value());
         // Forbidden to sign: refused by the policy before the card, verification left alone.
         h.agent.calls.clear();

@@ -262,9 +262,9 @@ public:
     {
         done(std::make_exception_ptr(Error(ErrorCode::NotFound, "none")));
     }
-    void pinStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{7, 10, false}); }
-    void unblockCodeStatus(const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
-    void verifyPin(const std::string&, PinInput pin, PinCheck check, Completion<PinStatus> done) override
+    void pinStatus(const std::string&, const std::string&, Completion<PinStatus> done) override { done(PinStatus{7, 10, false}); }
+    void unblockCodeStatus(const std::string&, const std::string&, Completion<PinStatus> done) override { done(PinStatus{10, 10, false}); }
+    void verifyPin(const std::string&, const std::string&, PinInput pin, PinCheck check, Completion<PinStatus> done) override
     {
         if (check) {
             checked = true;
@@ -277,8 +277,8 @@ public:
         pinSeen.set_value(std::string(pin.value().view()));
         done(PinStatus{10, 10, false});
     }
-    void changePin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{}); }
-    void unblockPin(const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{}); }
+    void changePin(const std::string&, const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{}); }
+    void unblockPin(const std::string&, const std::string&, PinInput, PinInput, PinCheck, Completion<PinStatus> done) override { done(PinStatus{}); }
     void sign(const std::string&, SignRequest, PinCheck, Completion<SignResult> done) override { done(SignResult{}); }
     void endPinVerification(const std::string&, Completion<std::monostate> done) override { done(std::monostate{}); }
     void shutdown() override {}

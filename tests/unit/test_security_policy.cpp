@@ -23,7 +23,7 @@ CardSummary cardWithSerial(std::string id, std::string serial)
     CertificateSummary certificate;
     certificate.id = "sign";
     certificate.serialNumber = std::move(serial);
-    card.certificates.push_back(certificate);
+    card.certificates.push_back(testing::withReferenceKey(certificate));
     return card;
 }
 
