@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "daemon/card/jpki_card.hpp"
+#include "daemon/card/jpki_card.hpp"
 #include "daemon/card/reference_card.hpp"
 
 namespace inkan::card {
@@ -38,6 +39,10 @@ const std::vector<ExactAtr>& exactAtrs()
         // inkan reference card v1 / inkan-vcard (docs/reference-card.md "ATR"):
         // T=0 and T=1, historical bytes "INKANVC1".
         {{0x3B, 0x88, 0x80, 0x01, 0x49, 0x4E, 0x4B, 0x41, 0x4E, 0x56, 0x43, 0x31, 0x6E}, make<ReferenceCard>},
+        // The My Number card (個人番号カード), whose JPKI application this
+        // profile uses (docs/jpki.md "ATR"; OpenSC card-jpki.c jpki_atrs).
+        // Whether the application is there is settled by SELECT of its AID.
+        {{0x3B, 0xE0, 0x00, 0xFF, 0x81, 0x31, 0xFE, 0x45, 0x14}, make<JpkiCard>},
     };
     return table;
 }
