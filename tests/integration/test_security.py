@@ -361,7 +361,7 @@ class HostileRequestTest(SecurityStackTestCase):
         access = self.page(PORTAL).get("/v1/access")
         self.assertEqual(access.status, 200, access)
         self.assertEqual(access.json(), {"standing": "allowlisted", "origin": PORTAL, "operations": ["read", "sign"],
-                                         "pinSource": "request", "acknowledgeLowTries": False, "pinGuardThreshold": 3})
+                                         "pinSource": "request", "acknowledgeLowTries": False, "pinGuardThreshold": None})
         stranger = self.page(STRANGER).get("/v1/access")
         self.assertEqual(stranger.status, 200, stranger)
         self.assertEqual(stranger.headers.get("Access-Control-Allow-Origin"), STRANGER)
