@@ -58,7 +58,9 @@ try {
 
   const pack = run('npm', ['pack', '--json', '--pack-destination', work], { cwd: cloned, env: { ...process.env, npm_config_loglevel: 'error' } });
   if (pack.status !== 0) throw new Error(`npm pack failed:\n${pack.out}`);
-  const [report] = JSON.parse(pack.stdout.slice(pack.stdout.indexOf('[')));
+  // npm 9/10 print an array of reports, npm 11 and later an object keyed by package name.
+  const parsed = JSON.parse(pack.stdout.slice(pack.stdout.search(/[[{]/)));
+  const report = Array.isArray(parsed) ? parsed[0] : Object.values(parsed)[0];
   const files = new Set(report.files.map((f) => f.path));
   console.log(`${report.filename}: ${files.size} files, ${report.size} bytes`);
   const expected = ['package.json', 'README.md'];
