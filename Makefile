@@ -12,10 +12,12 @@ all: build
 deps:
 	@./scripts/install-deps.sh
 
-# The browser SDK's compiler and the browser-test driver (playwright-core, which
+# The browser SDK's compiler, the contract's linters (Spectral, Redocly; one of their
+# dependencies phones home from a postinstall unless SCARF_ANALYTICS=false) and the
+# browser-test driver (playwright-core, which
 # drives Debian's /usr/bin/chromium; it never downloads a browser).
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error
 
 npm-deps: deps node_modules/.package-lock.json
 

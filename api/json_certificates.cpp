@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <optional>
 
-#include "api/base64.hpp"
+#include "daemon/base64.hpp"
 #include "daemon/service/certificate_names.hpp"
 
 namespace inkan::api {

@@ -2,7 +2,7 @@
 
 #include <openssl/crypto.h>
 
-#include "api/base64.hpp"
+#include "daemon/base64.hpp"
 #include "daemon/error.hpp"
 
 namespace inkan::api {

@@ -2,7 +2,7 @@
 
 #include <optional>
 
-#include "daemon/hex.hpp"
+#include <boost/url/pct_string_view.hpp>
 
 namespace inkan::api {
 
@@ -39,21 +39,13 @@ std::optional<std::vector<std::string_view>> splitPath(std::string_view path)
 std::optional<std::string> decodePathSegment(std::string_view segment, bool allowSlash)
 {
     if (segment.size() > kMaxSegmentLength) return std::nullopt;
-    std::string decoded;
-    decoded.reserve(segment.size());
-    for (std::size_t i = 0; i < segment.size(); ++i) {
-        char c = segment[i];
-        if (c == '%') {
-            if (i + 2 >= segment.size()) return std::nullopt;
-            const int high = hexDigitValue(segment[i + 1]);
-            const int low = hexDigitValue(segment[i + 2]);
-            if (high < 0 || low < 0) return std::nullopt;
-            c = static_cast<char>(high * 16 + low);
-            i += 2;
-        }
+    // Boost.URL checks the %XX escapes (RFC 3986 §2.1) and decodes them; '+' stays '+'.
+    const auto escaped = boost::urls::make_pct_string_view(boost::urls::string_view(segment.data(), segment.size()));
+    if (!escaped) return std::nullopt;
+    std::string decoded = escaped->decode();
+    for (const char c : decoded) {
         const auto byte = static_cast<unsigned char>(c);
         if (byte < 0x20 || byte == 0x7F || (c == '/' && !allowSlash)) return std::nullopt;
-        decoded += c;
     }
     return decoded;
 }

@@ -90,31 +90,6 @@ Bytes hashFile(const std::filesystem::path& path, std::string_view algorithm)
     return digest;
 }
 
-std::string base64Encode(const Bytes& bytes)
-{
-    std::string text(4 * ((bytes.size() + 2) / 3), '\0');
-    int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(text.data()), bytes.data(), static_cast<int>(bytes.size()));
-    text.resize(static_cast<std::size_t>(written));
-    return text;
-}
-
-std::optional<Bytes> base64Decode(std::string_view text)
-{
-    if (text.size() % 4 != 0) return std::nullopt;
-    std::size_t padding = 0;
-    while (padding < 2 && padding < text.size() && text[text.size() - 1 - padding] == '=') ++padding;
-    for (char c : text.substr(0, text.size() - padding)) {
-        bool alphabet = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
-        if (!alphabet) return std::nullopt;  // also a '=' before the end
-    }
-    Bytes bytes(text.size() / 4 * 3);
-    int decoded = EVP_DecodeBlock(bytes.data(), reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-    if (decoded < 0 || static_cast<std::size_t>(decoded) < padding) return std::nullopt;
-    // EVP_DecodeBlock counts the padding as zero bytes: take them off.
-    bytes.resize(static_cast<std::size_t>(decoded) - padding);
-    return bytes;
-}
-
 Certificate Certificate::fromDer(const Bytes& der)
 {
     if (!parseDer(der)) throw Failure(ExitCode::ApiError, "inkand sent a certificate that is not valid DER");

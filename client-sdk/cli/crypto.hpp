@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/base64.hpp"
+
 namespace inkan::cli {
 
 using Bytes = std::vector<std::uint8_t>;
@@ -21,9 +23,9 @@ const std::vector<std::string>& digestAlgorithms();
 /// it cannot be read.
 Bytes hashFile(const std::filesystem::path& path, std::string_view algorithm);
 
-std::string base64Encode(const Bytes& bytes);
-/// Standard alphabet with padding (RFC 4648 §4); nullopt when malformed.
-std::optional<Bytes> base64Decode(std::string_view text);
+// base64 is inkand's own (daemon/base64.hpp, OpenSSL's EVP encoder), one for both.
+using inkan::base64Decode;
+using inkan::base64Encode;
 
 /// A parsed X.509 certificate.
 class Certificate {

@@ -1,5 +1,10 @@
 // inkan CLI — reading inkand's event stream (GET /v1/events, docs/events.md):
 // the text/event-stream parser and the one place where events become words.
+//
+// The parser is written here on purpose: Debian has no kept C/C++ library for
+// text/event-stream (libcurl hands over raw bytes), and the format is small
+// and fully specified (WHATWG HTML §9.2.6), which the unit tests follow line
+// by line.
 #pragma once
 
 #include <cstddef>

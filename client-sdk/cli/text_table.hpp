@@ -2,6 +2,11 @@
 //
 // Certificate subjects and card labels are Japanese: a kanji takes two
 // terminal columns, so padding by bytes or code points would misalign.
+//
+// Written here on purpose: the C library's wcwidth() depends on the user's
+// locale (under C/POSIX it knows no kanji), and no kept library of Debian's
+// does only this; the East Asian Width ranges needed (Unicode UAX #11) are a
+// short table kept with the code.
 #pragma once
 
 #include <ostream>

@@ -12,6 +12,8 @@ import json
 import socket
 import time
 
+import contract
+
 
 class StreamBlock:
     """One blank-line-terminated block: an event, a comment, or fields only (retry/id)."""
@@ -55,11 +57,16 @@ class EventStream:
         self.status = self.response.status
         self.headers = self.response.headers
         self.last_id: str | None = None
+        if self.status == 200:
+            # A refusal's body is checked when it is read (body()).
+            contract.check_response("GET", "/v1/events", self.status, self.headers, None, streaming=True)
         self.raw = b""  # every byte of the stream read so far
 
     def body(self) -> bytes:
-        """The whole body of a refusal (a problem+json answer)."""
-        return self.response.read()
+        """The whole body of a refusal (a problem+json answer), checked against openapi.yaml."""
+        body = self.response.read()
+        contract.check_response("GET", "/v1/events", self.status, self.headers, body)
+        return body
 
     def next_block(self, timeout: float = 20.0) -> StreamBlock:
         """The next block; raises TimeoutError after `timeout`, EOFError when the stream ends."""

@@ -5,7 +5,9 @@ stopped again at the end), the virtual card is tools/vcard speaking the vpcd
 protocol, inkand is the built daemon, and every HTTPS call verifies the server
 certificate against the local CA that inkand created.
 
-Only the Python standard library and the openssl command are used.
+Besides the Python standard library and the openssl command, only Debian's
+python3-yaml and python3-jsonschema are used: every answer a Client receives
+is checked against openapi.yaml (contract.py), and a mismatch fails the test.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import tempfile
 import time
 import unittest
 from pathlib import Path
+
+import contract
 
 REPO = Path(__file__).resolve().parents[2]
 BIN_DIR = Path(os.environ.get("INKAN_BIN_DIR", REPO / "build" / "bin"))
@@ -416,9 +420,12 @@ class Client:
                     conn.putheader(k, v)
             conn.endheaders(data)
             r = conn.getresponse()
-            return Response(r.status, r.headers, r.read())
+            response = Response(r.status, r.headers, r.read())
         finally:
             conn.close()
+        # The contract holds for every answer, whatever the test asserts on it.
+        contract.check_response(method, path, response.status, response.headers, response.body)
+        return response
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -13,7 +13,7 @@
 
 #include "tests/unit/api_serve.hpp"
 #include "api/api.hpp"
-#include "api/base64.hpp"
+#include "daemon/base64.hpp"
 #include "api/json_mapping.hpp"
 #include "api/router.hpp"
 #include "daemon/error.hpp"

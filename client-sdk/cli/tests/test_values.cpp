@@ -17,7 +17,8 @@ TEST_CASE("base64 round-trips every padding length")
         REQUIRE(decoded.has_value());
         CHECK(*decoded == bytes);
     }
-    CHECK(base64Encode({'a', 'b'}) == "YWI=");
+    CHECK(base64Encode(Bytes{'a', 'b'}) == "YWI=");
+    CHECK_FALSE(base64Decode("YWJ=").has_value());      // non-canonical: bits the padding discards
 }
 
 TEST_CASE("malformed base64 is refused")
@@ -36,7 +37,10 @@ TEST_CASE("API timestamps parse as UTC and count whole days")
     CHECK(*t == 1774969199);
     CHECK_FALSE(parseUtcTimestamp("2026-03-31 14:59:59Z").has_value());
     CHECK_FALSE(parseUtcTimestamp("2026-13-01T00:00:00Z").has_value());
-    CHECK_FALSE(parseUtcTimestamp("2026-03-31T14:59:59+09:00").has_value());
+    CHECK(parseUtcTimestamp("2026-03-31T23:59:59+09:00") == t);  // the same instant
+    CHECK_FALSE(parseUtcTimestamp("2026-02-30T00:00:00Z").has_value());
+    CHECK_FALSE(parseUtcTimestamp("2026-03-31T14:59:59").has_value());  // no offset: no instant
+    CHECK(readableTimestamp("2026-03-31T23:59:59+09:00") == "2026-03-31 14:59:59 UTC");
     CHECK(validityText("2026-03-31T14:59:59Z", *t - 10 * 86400) == "10 days left");
     CHECK(validityText("2026-03-31T14:59:59Z", *t - 3600) == "expires today");
     CHECK(validityText("2026-03-31T14:59:59Z", *t + 2 * 86400) == "expired 2 days ago");

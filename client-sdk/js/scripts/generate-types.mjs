@@ -11,7 +11,7 @@
 
 import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseYaml } from './yaml-subset.mjs';
+import { parse as parseYamlDocument } from 'yaml';
 
 const SCHEMA_REF = '#/components/schemas/';
 const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'];
@@ -300,6 +300,14 @@ class Generator {
     this.out.push('} as const;\n');
     return this.out.join('\n');
   }
+}
+
+/**
+ * openapi.yaml as data, read by the maintained `yaml` package (YAML 1.2): any
+ * syntax error or repeated key stops the build instead of being read some way.
+ */
+export function parseYaml(text) {
+  return parseYamlDocument(text, { version: '1.2', strict: true, uniqueKeys: true, prettyErrors: true });
 }
 
 export function generate(openapiText, sdkVersion = '0.0.0') {

@@ -1,6 +1,8 @@
 // A parser for text/event-stream (WHATWG HTML, "Server-sent events", §9.2.6
 // "Interpreting an event stream"), fed with decoded text as it arrives. The
 // SDK streams with fetch() because EventSource cannot send request headers.
+// Written here on purpose: the package has no runtime dependencies, and the
+// format is short and fully specified; the unit tests follow the standard.
 
 /** One dispatched message. */
 export interface ServerSentEvent {

@@ -5,66 +5,41 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 
-import { parseYaml, YamlSubsetError } from '../../scripts/yaml-subset.mjs';
-import { generate } from '../../scripts/generate-types.mjs';
+import { generate, parseYaml } from '../../scripts/generate-types.mjs';
 import { requireOrSkip } from '../require.mjs';
 
 const OPENAPI = new URL('../../../../openapi.yaml', import.meta.url);
 const DECLARATIONS = new URL('../../dist/generated/openapi.d.ts', import.meta.url);
 
-describe('YAML subset reader', () => {
-  it('reads block and flow collections, quoted and plain scalars, block scalars', () => {
+describe('YAML reader (the maintained `yaml` package)', () => {
+  it('reads what a hand-written subset misread: keep chomping, flow mappings in flow sequences', () => {
     const text = [
-      'a: 1',
-      'b: "two # not a comment"   # a comment',
-      "c: 'it''s'",
-      'd: [x, "y, z", { k: v }]',
-      'e: { $ref: "#/components/schemas/X", n: null, t: true }',
-      'f:',
-      '  - one',
-      '  - k: v',
-      '    l: [1, 2]',
-      '  -',
-      '    nested: yes',
-      'g: |',
-      '  line one',
-      '    indented',
+      'a: |+',
+      '  kept',
       '',
-      '  after blank',
-      'h: >-',
+      'b: [a: 1, { k: v }]',
+      'c: >-',
       '  folded',
       '  text',
-      'i:',
-      '- same indent',
+      'd: "two # not a comment"   # a comment',
+      "e: 'it''s'",
+      'f: yes',
       '"200": ok',
-      'j: plain text',
-      '  continued here',
-      'k: The card\'s PIN',
-      'l: { description: The card\'s PIN }',
-      'm: "multi',
-      '  line"',
     ].join('\n');
     assert.deepEqual(parseYaml(text), {
-      a: 1,
-      b: 'two # not a comment',
-      c: "it's",
-      d: ['x', 'y, z', { k: 'v' }],
-      e: { $ref: '#/components/schemas/X', n: null, t: true },
-      f: ['one', { k: 'v', l: [1, 2] }, { nested: 'yes' }],
-      g: 'line one\n  indented\n\nafter blank\n',
-      h: 'folded text',
-      i: ['same indent'],
+      a: 'kept\n\n',
+      b: [{ a: 1 }, { k: 'v' }],
+      c: 'folded text',
+      d: 'two # not a comment',
+      e: "it's",
+      f: 'yes',
       200: 'ok',
-      j: 'plain text continued here',
-      k: "The card's PIN",
-      l: { description: "The card's PIN" },
-      m: 'multi line',
     });
   });
 
-  it('refuses what it does not implement instead of misreading it', () => {
-    for (const text of ['a: &anchor 1', 'a: *alias', 'a: !tag x', '? complex\n: key', 'a: 1\n---\nb: 2', 'a: 1\na: 2', 'a:\n\tb: 1', 'a: b: c']) {
-      assert.throws(() => parseYaml(text), YamlSubsetError, JSON.stringify(text));
+  it('refuses a repeated key and broken syntax instead of reading them some way', () => {
+    for (const text of ['a: 1\na: 2', 'a:\n\tb: 1', 'a: b: c', 'a: [1, 2']) {
+      assert.throws(() => parseYaml(text), undefined, JSON.stringify(text));
     }
   });
 
