@@ -115,7 +115,7 @@ class EventsTest(StackTestCase):
             r = self.client.post(f"/v1/cards/{self.card_id}/pin/verify", {"pin": "9999"}, headers=CLIENT)
             self.assertProblem(r, 403, "PIN_INCORRECT")
             status = stream.wait_for("pin-status")
-            self.assertEqual(status.data, {"cardId": self.card_id, "operation": "verify", "triesLeft": 9, "maxTries": 10,
+            self.assertEqual(status.data, {"cardId": self.card_id, "pinId": "user", "operation": "verify", "triesLeft": 9, "maxTries": 10,
                                            "blocked": False})
 
             # Run out the PIN (acknowledging the last tries, which the PIN guard otherwise protects).
@@ -124,7 +124,7 @@ class EventsTest(StackTestCase):
                                  headers=CLIENT)
             self.assertTrue(self.pin_status()["blocked"])
             blocked = stream.wait_for("pin-blocked")
-            self.assertEqual(blocked.data, {"cardId": self.card_id})
+            self.assertEqual(blocked.data, {"cardId": self.card_id, "pinId": "user"})
         finally:
             r = self.client.post(f"/v1/cards/{self.card_id}/pin/unblock", {"unblockCode": DEMO_UNBLOCK, "newPin": DEMO_PIN},
                                  headers=CLIENT)

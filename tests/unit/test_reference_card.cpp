@@ -111,9 +111,23 @@ TEST_SUITE("ATR table")
         CHECK(token->profileId() == "inkan-reference");
     }
 
+    TEST_CASE("the My Number card's ATR selects the JPKI profile, with its two PINs and keys")
+    {
+        const auto token = inkan::card::tokenForAtr(hex("3B E0 00 FF 81 31 FE 45 14"));
+        REQUIRE(token);
+        CHECK(token->profileId() == "jpki");
+        REQUIRE(token->pins().size() == 2);
+        CHECK(token->pins()[0].id == "sign");
+        CHECK(token->pins()[1].id == "auth");
+        CHECK_FALSE(token->pins()[0].unblockCodeFormat);
+        CHECK(token->key("auth").pinId == "auth");
+        CHECK(token->keys().front().certificateId == "sign");
+        CHECK(token->protectedCertificates().at(0).certificateId == "sign");
+    }
+
     TEST_CASE("unknown, truncated and empty ATRs select no profile")
     {
-        CHECK_FALSE(inkan::card::tokenForAtr(hex("3B E0 00 FF 81 31 FE 45 14")));  // a My Number card
+        CHECK_FALSE(inkan::card::tokenForAtr(hex("3B E0 00 FF 81 31 FE 45")));  // a truncated My Number card ATR
         CHECK_FALSE(inkan::card::tokenForAtr(hex("3B 88 80 01 49 4E 4B 41 4E 56 43 31")));
         CHECK_FALSE(inkan::card::tokenForAtr(Bytes{}));
         CHECK_FALSE(inkan::card::tokenForAtr(hex("3B 88 80 01 49 4E 4B 41 4E 56 44 31 6E")));  // "INKANVD1"
