@@ -434,6 +434,16 @@ class Client:
         return self.request("POST", path, body=body if body is not None else {}, **kw)
 
 
+def documented_apdus(label: str) -> int:
+    """The APDU count docs/benchmarks.md ("APDU economy") gives in the table row
+    that starts with `label`: the tests that measure a count check it there."""
+    text = (REPO / "docs" / "benchmarks.md").read_text()
+    found = re.search(r"^\| " + re.escape(label) + r" \| (\d+) \|", text, re.MULTILINE)
+    if not found:
+        raise AssertionError(f"docs/benchmarks.md has no row '| {label} | N |'")
+    return int(found.group(1))
+
+
 def verify_signature(cert_der: bytes, digest: bytes, signature: bytes, algorithm: str, work: Path) -> subprocess.CompletedProcess:
     """Verify an RSASSA-PKCS1-v1_5 signature over `digest` with the real openssl command."""
     cert_pem = work / "verify-cert.pem"

@@ -15,8 +15,8 @@ import json
 import ssl
 import unittest
 
-from harness import (JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, JPKI_DEMO_SIGN_PIN, StackTestCase, unb64,
-                     verify_signature, wait_for)
+from harness import (ARTIFACTS, JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, JPKI_DEMO_SIGN_PIN, StackTestCase, documented_apdus,
+                     unb64, verify_signature, wait_for)
 
 SELECT_AP = "00A4040C0AD392F000260100000001"
 SELECT_SIGN_PIN = "00A4020C02001B"
@@ -184,6 +184,38 @@ class JpkiThroughInkandTest(StackTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertEqual(sent[:2], [f"{SELECT_AP} 9000", f"{SELECT_AUTH_KEY} 9000"])
         self.assertEqual(len(sent), 3, sent)
+
+    # ---- APDU economy ------------------------------------------------------------------
+
+    def test_apdu_economy_is_what_docs_benchmarks_says(self):
+        digest = hashlib.sha256(b"economy").digest()
+        self.vcard.stop()
+        wait_for(lambda: not any(c["reader"].endswith(" 00 00") for c in self.client.get("/v1/cards").json()["cards"]),
+                 what="inkand to see the card removed")
+        before = len(self.vcard.apdu_lines())
+        self.vcard.start()
+        type(self).card_id = self.wait_for_card()
+        measured = {"jpki: reading an inserted card": len(self.vcard.apdu_lines()) - before}
+        _, sent = self.sent_during(lambda: [self.client.get(p) for p in ("/v1/cards", f"/v1/cards/{self.card_id}",
+                                                                         "/v1/status", f"/v1/cards/{self.card_id}/pins")])
+        measured["jpki: card listings, PIN lists"] = len(sent)
+        _, sent = self.sent_during(lambda: self.client.get(f"/v1/cards/{self.card_id}/pins/sign"))
+        measured["jpki: one PIN's status"] = len(sent)
+        r, sent = self.sent_during(lambda: self.sign(digest, pin=JPKI_DEMO_SIGN_PIN))
+        self.assertEqual(r.status, 200, r)
+        measured["jpki: first signature with the sign key after insertion, PIN given"] = len(sent)
+        r, sent = self.sent_during(lambda: self.sign(digest, pin=JPKI_DEMO_SIGN_PIN))
+        self.assertEqual(r.status, 200, r)
+        measured["jpki: signature, PIN given"] = len(sent)
+        r, sent = self.sent_during(lambda: self.sign(digest, pin=JPKI_DEMO_AUTH_PIN, certificate="auth"))
+        self.assertEqual(r.status, 200, r)
+        measured["jpki: signature with the auth key, PIN given"] = len(sent)
+        (ARTIFACTS / "jpki-inkand-apdu-economy.json").write_text(json.dumps(measured, indent=2, ensure_ascii=False))
+        # The profile's minimum (SELECT AP, SELECT PIN EF, VERIFY, SELECT key EF, 80 2A) plus the guard's read.
+        self.assertEqual(measured["jpki: signature, PIN given"], 5 + 1)
+        self.assertEqual(measured["jpki: card listings, PIN lists"], 0)
+        for label, count in measured.items():
+            self.assertEqual(documented_apdus(label), count, f"docs/benchmarks.md is stale; measured {measured}")
 
     # ---- PIN stories --------------------------------------------------------------------
 

@@ -1,10 +1,12 @@
 """The PIN story on the real card: counters, blocking, unblocking, changing."""
 
 import hashlib
+import json
 import unittest
 
 from event_stream import EventStream
-from harness import DEMO_PIN, DEMO_UNBLOCK, StackTestCase, b64, unb64, verify_signature
+from harness import (ARTIFACTS, DEMO_PIN, DEMO_UNBLOCK, StackTestCase, b64, documented_apdus, unb64, verify_signature,
+                     wait_for)
 
 # docs/reference-card.md: SELECT of the application answering its FCI, and VERIFY without data.
 SELECT_WITH_FCI = "00A4040007F0494E4B414E0100"
@@ -177,6 +179,29 @@ class OneTransactionTest(StackTestCase):
         self.assertTrue(sent[2].startswith("0020008110"), sent)
         self.assertTrue(sent[3].startswith("002241B6"), sent)  # MSE SET
         self.assertTrue(sent[4].startswith("002A9E9A"), sent)  # PSO COMPUTE DIGITAL SIGNATURE
+
+    def test_apdu_economy_is_what_docs_benchmarks_says(self):
+        self.vcard.stop()
+        wait_for(lambda: not any(c["reader"].endswith(" 00 00") for c in self.client.get("/v1/cards").json()["cards"]),
+                 what="inkand to see the card removed")
+        before = self.vcard.apdu_count()
+        self.vcard.start()
+        type(self).card_id = self.wait_for_card()
+        measured = {"reference: reading an inserted card": self.vcard.apdu_count() - before}
+        before = self.vcard.apdu_count()
+        for path in ("/v1/cards", f"/v1/cards/{self.card_id}", "/v1/status", f"/v1/cards/{self.card_id}/pins"):
+            self.assertEqual(self.client.get(path).status, 200)
+        measured["reference: card listings, PIN lists"] = self.vcard.apdu_count() - before
+        before = self.vcard.apdu_count()
+        self.pin_status()
+        measured["reference: one PIN's status"] = self.vcard.apdu_count() - before
+        before = self.vcard.apdu_count()
+        self.assertEqual(self.sign(hashlib.sha256(b"economy").digest()).status, 200)
+        measured["reference: signature, PIN given"] = self.vcard.apdu_count() - before
+        (ARTIFACTS / "reference-inkand-apdu-economy.json").write_text(json.dumps(measured, indent=2))
+        self.assertEqual(measured["reference: card listings, PIN lists"], 0)
+        for label, count in measured.items():
+            self.assertEqual(documented_apdus(label), count, f"docs/benchmarks.md is stale; measured {measured}")
 
 
 class CardWithFiveTriesTest(StackTestCase):
