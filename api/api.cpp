@@ -1,3 +1,4 @@
+#include "api/handlers_credentials.hpp"
 #include "api/api.hpp"
 
 #include <atomic>
@@ -60,13 +61,15 @@ GateOptions withPairings(GateOptions gate, const security::Security& security)
 }  // namespace
 
 Api::Api(CardAgent& agent, GateOptions gate, std::string version, service::EventBus* events,
-         CertificateServices certificates, std::shared_ptr<security::Security> security, std::shared_ptr<audit::Ledger> ledger)
+         CertificateServices certificates, std::shared_ptr<security::Security> security, std::shared_ptr<audit::Ledger> ledger,
+         credentials::FileCredentials* files)
     : security_(securityFor(agent, gate, std::move(security))),
       ledger_(std::move(ledger)),
       audited_(ledger_ ? std::make_unique<audit::AuditedCardAccess>(security_->cards(), *ledger_) : nullptr),
       gate_(withPairings(std::move(gate), *security_))
 {
     registerCardRoutes(router_, security_->cards(), std::move(version), certificates.expiry, audited_.get());
+    if (files) registerCredentialRoutes(router_, *files, certificates.expiry);
     registerPairingRoutes(router_, *security_, ledger_.get());
     certificates.audited = audited_.get();
     registerCertificateRoutes(router_, security_->cards(), certificates);

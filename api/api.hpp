@@ -12,6 +12,7 @@
 #include "daemon/audit/audited_access.hpp"
 #include "daemon/audit/ledger.hpp"
 #include "daemon/error.hpp"
+#include "daemon/credentials/file_credentials.hpp"
 #include "daemon/security/security.hpp"
 #include "daemon/service/card_agent.hpp"
 #include "daemon/service/event_bus.hpp"
@@ -27,9 +28,11 @@ public:
     /// one with the gate's allowlisted origins (read and sign, PINs in the
     /// request), pairings in memory and no PIN dialogs. `ledger`, when given,
     /// records every use of a card (docs/audit.md) and serves GET /v1/audit.
+    /// `files`, when given, serves the import and removal of file credentials
+    /// (docs/credentials.md); `agent` then lists them (credentials::CombinedAgent).
     Api(CardAgent& agent, GateOptions gate, std::string version, service::EventBus* events = nullptr,
         CertificateServices certificates = {}, std::shared_ptr<security::Security> security = nullptr,
-        std::shared_ptr<audit::Ledger> ledger = nullptr);
+        std::shared_ptr<audit::Ledger> ledger = nullptr, credentials::FileCredentials* files = nullptr);
 
     /// Serve one request. `respond` is called exactly once, possibly later and
     /// on a card worker thread. The request (including its body) is only read

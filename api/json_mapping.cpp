@@ -152,7 +152,9 @@ Json toJson(const PinFormat& format)
 {
     return Json{{"minLength", format.minLength},
                 {"maxLength", format.maxLength},
-                {"alphabet", format.alphabet == PinFormat::Alphabet::Digits ? "digits" : "upper-alphanumeric"}};
+                {"alphabet", format.alphabet == PinFormat::Alphabet::Digits              ? "digits"
+                             : format.alphabet == PinFormat::Alphabet::UpperAlphanumeric ? "upper-alphanumeric"
+                                                                                         : "any"}};
 }
 
 Json toJson(const PinSummary& pin, const PinStatus& status)

@@ -49,6 +49,7 @@ int httpStatus(ErrorCode code) noexcept
     case ErrorCode::CardRemoved: return kConflict;
     case ErrorCode::PinGuard: return kConflict;
     case ErrorCode::UnsupportedOperation: return kConflict;
+    case ErrorCode::CredentialInvalid: return kBadRequest;
     case ErrorCode::PayloadTooLarge: return kContentTooLarge;
     case ErrorCode::UnsupportedMediaType: return kUnsupportedMediaType;
     case ErrorCode::PinBlocked: return kLocked;
@@ -99,6 +100,7 @@ std::string_view problemTitle(ErrorCode code) noexcept
     case ErrorCode::UnblockCodeBlocked: return "Unblock code blocked";
     case ErrorCode::UnsupportedAlgorithm: return "Unsupported algorithm";
     case ErrorCode::UnsupportedOperation: return "The card cannot do this";
+    case ErrorCode::CredentialInvalid: return "Credential file not usable";
     case ErrorCode::CardError: return "Card error";
     case ErrorCode::Busy: return "Card busy";
     case ErrorCode::Internal: return "Internal error";

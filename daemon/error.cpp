@@ -26,6 +26,7 @@ std::string_view errorCodeName(ErrorCode code)
     case ErrorCode::UnblockCodeBlocked: return "UNBLOCK_CODE_BLOCKED";
     case ErrorCode::UnsupportedAlgorithm: return "UNSUPPORTED_ALGORITHM";
     case ErrorCode::UnsupportedOperation: return "UNSUPPORTED_OPERATION";
+    case ErrorCode::CredentialInvalid: return "CREDENTIAL_INVALID";
     case ErrorCode::CardError: return "CARD_ERROR";
     case ErrorCode::Busy: return "BUSY";
     case ErrorCode::Internal: return "INTERNAL";

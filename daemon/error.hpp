@@ -37,6 +37,7 @@ enum class ErrorCode {
     UnblockCodeBlocked,    // the unblock code is blocked too: the card must be reissued
     UnsupportedAlgorithm,  // digest algorithm / key type not supported
     UnsupportedOperation,  // the card cannot do this (e.g. unblock a PIN that has no unblock code); nothing sent
+    CredentialInvalid,     // a PKCS#12 file inkan cannot use (corrupt, no key, several keys, a certificate not the key's)
     CardError,             // unexpected status word; sw set
     Busy,                  // the card is used by another application
     Internal,              // a bug or an unexpected failure

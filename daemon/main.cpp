@@ -17,6 +17,7 @@
 #include "daemon/audit/ledger.hpp"
 #include "daemon/audit/system_log.hpp"
 #include "daemon/config.hpp"
+#include "daemon/credentials/combined_agent.hpp"
 #include "daemon/platform/peer_uid.hpp"
 #include "daemon/security/security.hpp"
 #include "daemon/service/card_service.hpp"
@@ -84,7 +85,11 @@ int serve(const inkan::config::Config& config)
     serviceOptions.log = [](std::string_view line) { log::info(line); };
     serviceOptions.events = events;
     serviceOptions.certificateExpiryWarningDays = config.certificateExpiryWarningDays;
-    std::unique_ptr<CardAgent> agent = service::makeCardService(std::move(serviceOptions));
+    std::unique_ptr<CardAgent> readers = service::makeCardService(std::move(serviceOptions));
+    // PKCS#12 files beside the cards in readers (docs/credentials.md).
+    credentials::FileCredentials files(paths.dir / "keys");
+    credentials::CombinedAgent combined(*readers, files);
+    CardAgent* const agent = &combined;
     // However serving ends, the card workers stop before the agent is destroyed.
     struct AgentShutdown {
         CardAgent& agent;
@@ -119,7 +124,7 @@ int serve(const inkan::config::Config& config)
         [](std::string_view line) { log::info(line); }, [](std::string_view line) { log::warn(line); });
     auto ledger = std::make_shared<audit::Ledger>(std::move(ledgerOptions));
 
-    const api::Api api(*agent, std::move(gate), kVersion, events.get(), std::move(certificates), security, ledger);
+    const api::Api api(*agent, std::move(gate), kVersion, events.get(), std::move(certificates), security, ledger, &files);
 
     for (const auto& url : server.urls()) std::cout << "inkand: serving " << url << "/v1\n";
     std::cout << "inkand: API token in " << paths.token.string() << "\n";

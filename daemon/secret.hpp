@@ -29,6 +29,8 @@ public:
     }
 
     std::string_view view() const noexcept { return {value_.data(), value_.size()}; }
+    /// NUL-terminated, for C APIs that take a password (PKCS12_parse).
+    const char* c_str() const noexcept { return value_.c_str(); }
     std::size_t size() const noexcept { return value_.size(); }
     bool empty() const noexcept { return value_.empty(); }
 

@@ -15,6 +15,7 @@ bool inAlphabet(char c, PinFormat::Alphabet alphabet)
     switch (alphabet) {
     case PinFormat::Alphabet::Digits: return digit;
     case PinFormat::Alphabet::UpperAlphanumeric: return digit || (c >= 'A' && c <= 'Z');
+    case PinFormat::Alphabet::Any: return static_cast<unsigned char>(c) >= 0x20 && c != 0x7F;
     }
     return false;
 }
@@ -24,6 +25,7 @@ std::string_view alphabetName(PinFormat::Alphabet alphabet)
     switch (alphabet) {
     case PinFormat::Alphabet::Digits: return "digits";
     case PinFormat::Alphabet::UpperAlphanumeric: return "characters (A-Z, 0-9)";
+    case PinFormat::Alphabet::Any: return "characters";
     }
     return "characters";
 }

@@ -36,6 +36,7 @@ struct PinFormat {
     enum class Alphabet {
         Digits,             // 0-9
         UpperAlphanumeric,  // A-Z and 0-9
+        Any,                // any bytes but ASCII control characters (a file's password)
     };
     std::size_t minLength = 0;
     std::size_t maxLength = 0;

@@ -31,6 +31,7 @@ const std::vector<Expectation> kAll = {
     {ErrorCode::PinFormat, 400, "PIN_FORMAT", "urn:inkan:problem:pin-format"},
     {ErrorCode::UnsupportedAlgorithm, 400, "UNSUPPORTED_ALGORITHM", "urn:inkan:problem:unsupported-algorithm"},
     {ErrorCode::UnsupportedOperation, 409, "UNSUPPORTED_OPERATION", "urn:inkan:problem:unsupported-operation"},
+    {ErrorCode::CredentialInvalid, 400, "CREDENTIAL_INVALID", "urn:inkan:problem:credential-invalid"},
     {ErrorCode::Unauthorized, 401, "UNAUTHORIZED", "urn:inkan:problem:unauthorized"},
     {ErrorCode::HostForbidden, 403, "HOST_FORBIDDEN", "urn:inkan:problem:host-forbidden"},
     {ErrorCode::OriginForbidden, 403, "ORIGIN_FORBIDDEN", "urn:inkan:problem:origin-forbidden"},

@@ -1,0 +1,14 @@
+// inkan — the routes that import and remove file credentials
+// (docs/credentials.md). The local client only: a page never adds a key.
+#pragma once
+
+#include "api/router.hpp"
+#include "daemon/credentials/file_credentials.hpp"
+
+namespace inkan::api {
+
+struct ExpiryPolicy;
+
+void registerCredentialRoutes(Router& router, credentials::FileCredentials& files, const ExpiryPolicy& expiry);
+
+}  // namespace inkan::api

@@ -1,0 +1,138 @@
+"""PKCS#12 files as credentials (docs/credentials.md): the 商業登記電子証明書 as a
+.p12 file, imported into inkand and used through the same API as a card.
+
+The files are made by `openssl pkcs12 -export`, in OpenSSL 3's default
+(AES-256, PBKDF2) and its -legacy mode (RC2-40 / 3DES, as older Windows exports);
+every signature is verified with OpenSSL against the file's certificate.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import subprocess
+
+from harness import StackTestCase, b64, unb64, verify_signature
+
+PASSWORD = "correct horse 1"
+
+
+class FileCredentialTest(StackTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.files = cls.work / "p12"
+        cls.files.mkdir()
+        key, cert = cls.files / "key.pem", cls.files / "cert.pem"
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                        "-days", "30", "-subj", "/C=JP/O=株式会社いんかん商事/CN=代表取締役 印鑑 太郎", "-utf8"],
+                       check=True, capture_output=True)
+        cls.certificate = subprocess.run(["openssl", "x509", "-in", str(cert), "-outform", "DER"], check=True,
+                                         capture_output=True).stdout
+        for mode, extra in (("modern", []), ("legacy", ["-legacy"])):
+            subprocess.run(["openssl", "pkcs12", "-export", *extra, "-inkey", str(key), "-in", str(cert),
+                            "-out", str(cls.files / f"{mode}.p12"), "-passout", f"pass:{PASSWORD}"],
+                           check=True, capture_output=True)
+        key.unlink()
+
+    def import_file(self, mode: str, password: str = PASSWORD):
+        return self.client.post("/v1/credentials", {"pkcs12": b64((self.files / f"{mode}.p12").read_bytes()),
+                                                    "password": password})
+
+    def sign_with(self, card_id: str, password: str, data: bytes = b"inkan: signed with a file"):
+        return self.client.post(f"/v1/cards/{card_id}/sign", {"digest": b64(hashlib.sha256(data).digest()),
+                                                              "digestAlgorithm": "SHA-256", "pin": password})
+
+    def test_both_encryptions_import_list_and_sign(self):
+        for mode in ("modern", "legacy"):
+            with self.subTest(mode=mode):
+                r = self.import_file(mode)
+                self.assertEqual(r.status, 201, r)
+                card = r.json()["card"]
+                self.assertEqual((card["reader"], card["profile"]), ("file", "pkcs12"))
+                self.assertEqual(card["label"], "代表取締役 印鑑 太郎")
+                self.assertEqual(card["pins"][0]["id"], "password")
+                self.assertEqual(card["pins"][0]["maxTries"], 10)
+                listed = [c["id"] for c in self.client.get("/v1/cards").json()["cards"]]
+                self.assertIn(card["id"], listed)
+                self.assertIn(self.card_id, listed, "the card in the reader is listed beside the file")
+                digest = hashlib.sha256(b"inkan: signed with a file").digest()
+                r = self.sign_with(card["id"], PASSWORD)
+                self.assertEqual(r.status, 200, r)
+                self.assertEqual(unb64(r.json()["certificate"]), self.certificate)
+                v = verify_signature(self.certificate, digest, unb64(r.json()["signature"]), "SHA-256", self.work)
+                self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+
+    def test_stored_as_imported_private_to_the_user_and_never_in_the_clear(self):
+        card_id = self.import_file("modern").json()["card"]["id"]
+        keys = self.daemon.state / "keys"
+        self.assertEqual(stat.S_IMODE(os.stat(keys).st_mode), 0o700)
+        stored = keys / f"{card_id}.p12"
+        self.assertEqual(stored.read_bytes(), (self.files / "modern.p12").read_bytes())
+        for path in keys.iterdir():
+            self.assertEqual(stat.S_IMODE(os.stat(path).st_mode), 0o600, path)
+            self.assertNotIn(b"PRIVATE KEY", path.read_bytes())
+        self.daemon.assert_secrets_not_written([PASSWORD])
+
+    def test_a_wrong_password_spends_one_of_ten_tries_and_the_right_one_restores_them(self):
+        card_id = self.import_file("modern").json()["card"]["id"]
+        problem = self.assertProblem(self.sign_with(card_id, "wrong password"), 403, "PIN_INCORRECT")
+        self.assertEqual(problem["triesLeft"], 9)
+        self.assertEqual(self.client.get(f"/v1/cards/{card_id}/pin").json()["triesLeft"], 9)
+        self.assertEqual(self.sign_with(card_id, PASSWORD).status, 200)
+        self.assertEqual(self.client.get(f"/v1/cards/{card_id}/pin").json()["triesLeft"], 10)
+
+    def test_the_guard_keeps_the_last_three_and_a_spent_counter_blocks(self):
+        card_id = self.import_file("legacy").json()["card"]["id"]
+        for left in range(9, 3, -1):
+            self.assertEqual(self.assertProblem(self.sign_with(card_id, "nope"), 403, "PIN_INCORRECT")["triesLeft"], left)
+        self.assertProblem(self.sign_with(card_id, PASSWORD), 409, "PIN_GUARD")
+        body = {"digest": b64(hashlib.sha256(b"x").digest()), "digestAlgorithm": "SHA-256", "pin": "nope",
+                "acknowledgeLowTries": True}
+        for _ in range(3):
+            self.client.post(f"/v1/cards/{card_id}/sign", body)
+        self.assertProblem(self.sign_with(card_id, PASSWORD), 423, "PIN_BLOCKED")
+        # Importing the file again resets the counter.
+        self.assertEqual(self.import_file("legacy").status, 201)
+        self.assertEqual(self.sign_with(card_id, PASSWORD).status, 200)
+
+    def test_changing_the_password_rewrites_the_file(self):
+        card_id = self.import_file("modern").json()["card"]["id"]
+        r = self.client.post(f"/v1/cards/{card_id}/pin/change", {"pin": PASSWORD, "newPin": "new password 2"})
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(self.sign_with(card_id, "new password 2").status, 200)
+        stored = self.daemon.state / "keys" / f"{card_id}.p12"
+        out = subprocess.run(["openssl", "pkcs12", "-in", str(stored), "-passin", "pass:new password 2", "-info", "-noout"],
+                             capture_output=True, text=True)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("AES-256-CBC", out.stderr + out.stdout)
+        self.assertProblem(self.client.post(f"/v1/cards/{card_id}/pin/unblock", {"unblockCode": "x", "newPin": "y"}),
+                           409, "UNSUPPORTED_OPERATION")
+        self.client.post(f"/v1/cards/{card_id}/pin/change", {"pin": "new password 2", "newPin": PASSWORD})
+
+    def test_bad_files_are_refused_and_leave_nothing(self):
+        before = sorted(p.name for p in (self.daemon.state / "keys").iterdir()) if (self.daemon.state / "keys").exists() else []
+        self.assertProblem(self.import_file("modern", "wrong"), 403, "PIN_INCORRECT")
+        r = self.client.post("/v1/credentials", {"pkcs12": b64(b"\x30\x03\x02\x01\x00"), "password": PASSWORD})
+        self.assertProblem(r, 400, "CREDENTIAL_INVALID")
+        r = self.client.post("/v1/credentials", {"pkcs12": b64(self.certificate), "password": PASSWORD})
+        self.assertProblem(r, 400, "CREDENTIAL_INVALID")
+        after = sorted(p.name for p in (self.daemon.state / "keys").iterdir())
+        self.assertEqual(after, before)
+
+    def test_removed_and_not_for_web_pages(self):
+        card_id = self.import_file("modern").json()["card"]["id"]
+        page = self.client.post("/v1/credentials", {"pkcs12": b64(b"x"), "password": "x"},
+                                headers={"Origin": "https://portal.example"})
+        self.assertEqual(page.status, 403)
+        r = self.client.request("DELETE", f"/v1/credentials/{card_id}")
+        self.assertEqual(r.status, 200, r)
+        self.assertNotIn(card_id, [c["id"] for c in self.client.get("/v1/cards").json()["cards"]])
+        self.assertFalse((self.daemon.state / "keys" / f"{card_id}.p12").exists())
+
+
+if __name__ == "__main__":
+    import unittest
+    unittest.main()
