@@ -68,15 +68,13 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
 
     router.add("GET", "/v1/cards", [&access, expiry](const RequestContext& context, Respond respond) {
         access.cards(principalOf(context.caller), answer<std::vector<CardSummary>>(std::move(respond), [expiry](const std::vector<CardSummary>& cards) {
-            Json list = Json::array();
-            for (const auto& card : cards) list.push_back(cardJson(card, expiry));
-            return jsonResponse(Json{{"cards", std::move(list)}});
+            return jsonResponse(cardsJsonText(cards, expiry));
         }));
     });
 
     router.add("GET", "/v1/cards/{cardId}", [&access, expiry](const RequestContext& context, Respond respond) {
         access.card(principalOf(context.caller), cardIdOf(context), answer<CardSummary>(std::move(respond), [expiry](const CardSummary& card) {
-            return jsonResponse(cardJson(card, expiry));
+            return jsonResponse(cardJsonText(card, expiry));
         }));
     });
 

@@ -244,11 +244,16 @@ Json toJson(const SignResult& result)
 
 Response jsonResponse(const Json& body, int status)
 {
+    // Reader names and certificate fields come from outside: never throw on bad UTF-8.
+    return jsonResponse(body.dump(-1, ' ', false, Json::error_handler_t::replace), status);
+}
+
+Response jsonResponse(std::string serialized, int status)
+{
     Response response;
     response.status = status;
     response.contentType = std::string(kJsonContentType);
-    // Reader names and certificate fields come from outside: never throw on bad UTF-8.
-    response.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+    response.body = std::move(serialized);
     return response;
 }
 

@@ -38,6 +38,8 @@ Json toJson(const SignResult& result);
 
 /// A 200 (or other) response carrying `body` as application/json.
 Response jsonResponse(const Json& body, int status = 200);
+/// The same for a body serialized already (the prepared listings, json_certificates.hpp).
+Response jsonResponse(std::string serialized, int status = 200);
 
 /// The top-level fields of a JSON object request body.
 ///
