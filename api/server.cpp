@@ -91,6 +91,15 @@ bool isHttpParseError(const beast::error_code& ec)
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
 
+/// The card id of a /v1/cards/{cardId}/... path, for the log; empty for other paths.
+std::string cardOfPath(std::string_view path)
+{
+    constexpr std::string_view kCardsPrefix = "/v1/cards/";
+    if (!path.starts_with(kCardsPrefix)) return {};
+    path.remove_prefix(kCardsPrefix.size());
+    return std::string(path.substr(0, path.find('/')));
+}
+
 // A chosen victim may send its first request just before it learns of its
 // eviction and then stays; the choice is made again, this many times at most.
 constexpr int kEvictionAttempts = 3;
@@ -305,6 +314,9 @@ private:
         isHead_ = message.method() == http::verb::head;
         logMethod_ = log::sanitize(request_->method, 16);
         logPath_ = log::sanitize(request_->path());
+        logFields_ = {};
+        logFields_.card = cardOfPath(logPath_);
+        if (const auto origin = request_->headers.get("Origin")) logFields_.origin = log::sanitize(*origin);
         started_ = std::chrono::steady_clock::now();
     }
 
@@ -347,8 +359,10 @@ private:
     void respond(Response response)
     {
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+        if (const auto id = response.headers.get("X-Request-Id")) logFields_.requestId = log::sanitize(*id);
+        logFields_.code = response.problemCode;
         log::info(logMethod_ + " " + logPath_ + " " + std::to_string(response.status) + " " +
-                  std::to_string(elapsed.count()) + "ms");
+                  std::to_string(elapsed.count()) + "ms", logFields_);
         request_.reset();
 
         if (response.stream && !isHead_) return startStream(std::move(response));
@@ -551,6 +565,7 @@ private:
     std::array<char, 4096> lingerBuffer_{};
     std::string logMethod_;
     std::string logPath_;
+    log::Fields logFields_;  // the journal's INKAN_* fields of the request being served
     std::chrono::steady_clock::time_point started_;
 };
 

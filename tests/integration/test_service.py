@@ -11,7 +11,12 @@
   * the idle exit and re-activation: the test keeps the listening socket the
     way a systemd socket unit does and starts inkand again when a connection
     waits; an open event stream keeps inkand from exiting;
-  * sockets inkand must refuse (not loopback).
+  * sockets inkand must refuse (not loopback);
+  * logging to the journal (JOURNAL_STREAM naming stderr): entries with
+    PRIORITY and the INKAN_* fields, sent by libsystemd's sd_journal_sendv to
+    /run/systemd/journal/socket. The test machines run no journald (no
+    systemd as PID 1), so the test binds that socket itself and reads the
+    journal's native protocol; where a journald runs, it asks journalctl.
 
 The cold start (connection to first answer, TLS included) is measured and
 printed; docs/benchmarks.md has the figures.
@@ -27,6 +32,7 @@ import select
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
 import threading
@@ -36,9 +42,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from event_stream import EventStream
-from harness import BIN_DIR, CardTestCase, Inkand, free_port, stop_process, wait_for
+from harness import (BIN_DIR, DEMO_PIN, CardTestCase, Client, Inkand, free_port, stop_process, wait_for)
 
 SOCKET_ACTIVATE = shutil.which("systemd-socket-activate")
+JOURNAL_SOCKET = Path("/run/systemd/journal/socket")  # sd_journal_sendv(3) sends here
 WATCHDOG_USEC = 400_000  # inkand pings every 200 ms
 LISTEN_FDS_START = 3  # sd_listen_fds(3)
 
@@ -91,9 +98,67 @@ class NotifySocket:
         self.sock.close()
 
 
+def parse_journal_entry(data: bytes) -> dict[str, str]:
+    """One datagram of the journal's native protocol: KEY=value lines, or KEY,
+    newline, 64-bit little-endian length, value, newline for binary values."""
+    fields: dict[str, str] = {}
+    i = 0
+    while i < len(data):
+        end = data.index(b"\n", i)
+        line = data[i:end]
+        if b"=" in line:
+            key, value = line.split(b"=", 1)
+            i = end + 1
+        else:
+            key = line
+            size = int.from_bytes(data[end + 1:end + 9], "little")
+            value = data[end + 9:end + 9 + size]
+            i = end + 9 + size + 1
+        fields[key.decode()] = value.decode(errors="replace")
+    return fields
+
+
+class Journal:
+    """The entries inkand sends to the journal: a stand-in journal socket when
+    no journald runs (read at once by a thread, as journald does: a datagram
+    socket's short queue would otherwise block the sender), else journalctl."""
+
+    def __init__(self):
+        self.sock = None
+        self.entries: list[dict[str, str]] = []
+        if JOURNAL_SOCKET.exists():
+            return
+        JOURNAL_SOCKET.parent.mkdir(parents=True, exist_ok=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(JOURNAL_SOCKET))
+        self.sock.settimeout(0.2)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._receive, daemon=True)
+        self._thread.start()
+
+    def _receive(self):
+        while not self._stop.is_set():
+            try:
+                self.entries.append(parse_journal_entry(self.sock.recv(65536)))
+            except (socket.timeout, TimeoutError):
+                continue
+
+    def read(self, pid: int) -> list[dict[str, str]]:
+        if self.sock is None:
+            r = subprocess.run(["journalctl", "-o", "json", f"_PID={pid}", "--no-pager"], capture_output=True, text=True)
+            return [json.loads(line) for line in r.stdout.splitlines()]
+        return list(self.entries)
+
+    def close(self):
+        if self.sock is not None:
+            self._stop.set()
+            self._thread.join(5)
+            self.sock.close()
+            JOURNAL_SOCKET.unlink(missing_ok=True)
+
+
 def https_get(port: int, path: str, ca_file: Path, token: str, address="127.0.0.1", timeout=30.0):
     """GET over TLS verified against inkand's CA; (status, body)."""
-    import ssl
     context = ssl.create_default_context(cafile=str(ca_file))
     host = f"[{address}]" if ":" in address else address
     conn = http.client.HTTPSConnection(address, port, context=context, timeout=timeout)
@@ -300,6 +365,59 @@ class ServiceTest(CardTestCase):
             time.sleep(2.0)
             self.assertIsNone(daemon.proc.poll(), daemon.output())
             self.assertIn("applies only when the service manager passes the sockets", daemon.output())
+        finally:
+            self.assertEqual(daemon.stop(), 0)
+
+    def test_journal_entries_with_inkan_fields(self):
+        journal = Journal()
+        self.addCleanup(journal.close)
+        self.daemon.write_config({"pinentryProgram": None, "noSuchKey": 1})  # one warning
+        self.addCleanup(self.daemon.write_config, {"pinentryProgram": None})
+        self.out.touch()
+        stream = os.stat(self.out)
+        daemon = Inkand(self.work, env={"JOURNAL_STREAM": f"{stream.st_dev}:{stream.st_ino}"})
+        daemon.state = self.daemon.state
+        daemon.stdout_path = self.out
+        daemon.start()
+        try:
+            client = Client(daemon)
+            card_id = wait_for(lambda: next((c["id"] for c in client.get("/v1/cards").json()["cards"]
+                                              if c["reader"].endswith(" 00 00")), None), 20, what="the virtual card")
+            verified = client.post(f"/v1/cards/{card_id}/pin/verify", {"pin": DEMO_PIN})
+            self.assertEqual(verified.status, 200, verified)
+            request_id = verified.headers["X-Request-Id"]
+            refused = client.get("/v1/status", headers={"Origin": "https://elsewhere.example"})
+            self.assertEqual(refused.status, 403, refused)
+
+            def entry(message_start):
+                return next((e for e in journal.read(daemon.proc.pid) if e.get("MESSAGE", "").startswith(message_start)), None)
+            verify = wait_for(lambda: entry(f"POST /v1/cards/{card_id}/pin/verify 200"), 10, what="the verify entry")
+            self.assertEqual(verify["INKAN_CARD"], card_id)
+            self.assertEqual(verify["INKAN_REQUEST_ID"], request_id)
+            self.assertEqual(verify["PRIORITY"], "6")
+            self.assertEqual(verify["SYSLOG_IDENTIFIER"], "inkand")
+            self.assertNotIn("INKAN_CODE", verify)
+            status = wait_for(lambda: entry("GET /v1/status 403"), 10, what="the refused request's entry")
+            self.assertEqual(status["INKAN_CODE"], "ORIGIN_FORBIDDEN")
+            self.assertEqual(status["INKAN_ORIGIN"], "https://elsewhere.example")
+            warning = wait_for(lambda: entry("config file"), 10, what="the unknown key's warning")
+            self.assertEqual(warning["PRIORITY"], "4")
+            # The journal has them instead of stderr; stdout's lines stay.
+            output = daemon.output()
+            self.assertIn("inkand ready", output)
+            self.assertNotIn("/pin/verify 200", output)
+        finally:
+            self.assertEqual(daemon.stop(), 0)
+
+        # JOURNAL_STREAM naming another stream (stderr redirected since, here
+        # to another file): plain lines.
+        daemon = Inkand(self.work, env={"JOURNAL_STREAM": f"{stream.st_dev}:{stream.st_ino}"})
+        daemon.state = self.daemon.state
+        daemon.stdout_path = self.work / "inkand-plain.out"
+        daemon.start()
+        try:
+            Client(daemon).get("/v1/status")
+            wait_for(lambda: "GET /v1/status 200" in daemon.output(), 10, what="the plain request line")
         finally:
             self.assertEqual(daemon.stop(), 0)
 
