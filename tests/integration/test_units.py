@@ -36,9 +36,9 @@ def check_units(test: unittest.TestCase, unit_dir: Path, inkand: Path, manpath: 
     """Copy the units with ExecStart= set to `inkand`, verify them (with the
     man pages they name, when `manpath` is given), return the service's exposure."""
     runtime = work / "runtime"
-    runtime.mkdir(mode=0o700, exist_ok=True)
+    runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
     checked = work / "units"
-    checked.mkdir(exist_ok=True)
+    checked.mkdir(parents=True, exist_ok=True)
     for name in ("inkand.socket", "inkand.service"):
         text = (unit_dir / name).read_text()
         (checked / name).write_text(re.sub(r"^ExecStart=\S+", f"ExecStart={inkand}", text, flags=re.M))

@@ -223,6 +223,16 @@ TEST_SUITE("config")
         }
     }
 
+    TEST_CASE("the installed example config (packaging/inkand.example.json) loads without a warning")
+    {
+        const fs::path example = fs::path(INKAN_SOURCE_DIR) / "packaging" / "inkand.example.json";
+        REQUIRE(fs::exists(example));
+        const Config config = configOf({"--config", example.string()}, environment({}));
+        CHECK(config.warnings.empty());
+        CHECK(config.idleExitSeconds > 0);
+        CHECK(config.allowedOrigins == std::vector<std::string>{"https://portal.example.jp"});
+    }
+
     TEST_CASE("unknown keys are reported as warnings")
     {
         TempDir dir;
