@@ -6,7 +6,6 @@
 // (docs/service.md).
 #include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
@@ -23,6 +22,7 @@
 #include "daemon/audit/system_log.hpp"
 #include "daemon/config.hpp"
 #include "daemon/platform/peer_uid.hpp"
+#include "daemon/platform/process.hpp"
 #include "daemon/platform/service_manager.hpp"
 #include "daemon/security/security.hpp"
 #include "daemon/service/card_service.hpp"
@@ -223,8 +223,7 @@ int serve(const inkan::config::Config& config)
 
 int main(int argc, char** argv)
 {
-    // Writes to a closed socket must surface as errors, not kill the daemon.
-    std::signal(SIGPIPE, SIG_IGN);
+    inkan::platform::ignoreBrokenPipes();
 
     try {
         auto loaded = inkan::config::load(argc, argv);
