@@ -44,6 +44,9 @@ std::optional<std::chrono::microseconds> watchdogInterval();
 /// as structured entries instead.
 bool stderrIsJournal();
 
+/// Whether the system journal takes entries (systemd: its socket exists).
+bool journalAvailable();
+
 /// Send one entry to the system journal: "KEY=value" fields, MESSAGE and
 /// PRIORITY among them. False when it could not be sent (the caller writes
 /// the plain line instead).

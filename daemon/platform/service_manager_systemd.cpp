@@ -73,6 +73,13 @@ bool stderrIsJournal()
     return expected == stream;
 }
 
+bool journalAvailable()
+{
+    // Where sd_journal_sendv(3) sends (journald's native socket).
+    struct stat info{};
+    return ::stat("/run/systemd/journal/socket", &info) == 0 && S_ISSOCK(info.st_mode);
+}
+
 bool sendToJournal(const std::vector<std::string>& fields)
 {
     std::vector<iovec> parts;

@@ -13,7 +13,8 @@
     waits; an open event stream keeps inkand from exiting;
   * sockets inkand must refuse (not loopback);
   * logging to the journal (JOURNAL_STREAM naming stderr): entries with
-    PRIORITY and the INKAN_* fields, sent by libsystemd's sd_journal_sendv to
+    PRIORITY and the INKAN_* fields, and the 使用簿's mirrored records, sent by
+    libsystemd's sd_journal_sendv to
     /run/systemd/journal/socket. The test machines run no journald (no
     systemd as PID 1), so the test binds that socket itself and reads the
     journal's native protocol; where a journald runs, it asks journalctl.
@@ -400,6 +401,16 @@ class ServiceTest(CardTestCase):
             status = wait_for(lambda: entry("GET /v1/status 403"), 10, what="the refused request's entry")
             self.assertEqual(status["INKAN_CODE"], "ORIGIN_FORBIDDEN")
             self.assertEqual(status["INKAN_ORIGIN"], "https://elsewhere.example")
+            # The 使用簿's records are mirrored with the same fields, facility authpriv (docs/audit.md).
+            def audit_record(event):
+                return next((e for e in journal.read(daemon.proc.pid) if e.get("MESSAGE", "").startswith("audit {")
+                             and e.get("INKAN_REQUEST_ID") == request_id and f'"event":"{event}"' in e["MESSAGE"]), None)
+            intent = wait_for(lambda: audit_record("intent"), 10, what="the verification's intent record")
+            self.assertEqual(intent["SYSLOG_FACILITY"], "10")
+            self.assertEqual(intent["INKAN_CARD"], card_id)
+            self.assertEqual(intent["INKAN_AUDIT_OP"], "pin.verify")
+            done = wait_for(lambda: audit_record("done"), 10, what="the verification's done record")
+            self.assertNotIn("INKAN_CODE", done)  # outcome ok
             warning = wait_for(lambda: entry("config file"), 10, what="the unknown key's warning")
             self.assertEqual(warning["PRIORITY"], "4")
             # The journal has them instead of stderr; stdout's lines stay.

@@ -1,5 +1,6 @@
 // Unit tests: the journal entry of a log line (api/log.hpp): priorities, the
-// INKAN_* fields, and that a problem answer names its code for INKAN_CODE.
+// INKAN_* fields, that a problem answer names its code for INKAN_CODE, and the
+// entries of the 使用簿 records mirrored to the journal (daemon/audit/system_log.hpp).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include "api/log.hpp"
 #include "api/problem.hpp"
+#include "daemon/audit/system_log.hpp"
 #include "daemon/error.hpp"
 
 using inkan::log::Fields;
@@ -68,5 +70,35 @@ TEST_SUITE("log")
         const auto response = inkan::api::problemResponse(inkan::Error(inkan::ErrorCode::PinBlocked, "blocked"));
         CHECK(response.problemCode == "PIN_BLOCKED");
         for (const auto& [name, value] : response.headers.fields()) CHECK(value != "PIN_BLOCKED");
+    }
+}
+
+TEST_SUITE("log")
+{
+    TEST_CASE("a mirrored 使用簿 record becomes a journal entry with its INKAN_* fields, facility authpriv")
+    {
+        const std::string record =
+            R"({"seq":7,"event":"done","op":"sign","requestId":"9f8e","who":{"kind":"origin","origin":"https://portal.example.jp"},)"
+            R"("credential":{"cardId":"card-1","kind":"card"},"outcome":"PIN_INCORRECT","prev":"00","hash":"11"})";
+        const auto entry = inkan::audit::journalFieldsOfRecord(record);
+        CHECK(has(entry, "MESSAGE=audit " + record));
+        CHECK(has(entry, "PRIORITY=6"));
+        CHECK(has(entry, "SYSLOG_FACILITY=10"));
+        CHECK(has(entry, "SYSLOG_IDENTIFIER=inkand"));
+        CHECK(has(entry, "INKAN_REQUEST_ID=9f8e"));
+        CHECK(has(entry, "INKAN_CARD=card-1"));
+        CHECK(has(entry, "INKAN_ORIGIN=https://portal.example.jp"));
+        CHECK(has(entry, "INKAN_CODE=PIN_INCORRECT"));
+        CHECK(has(entry, "INKAN_AUDIT_OP=sign"));
+
+        const auto ok = inkan::audit::journalFieldsOfRecord(R"({"event":"done","op":"pin.verify","outcome":"ok","who":{"kind":"local"}})");
+        CHECK_FALSE(hasName(ok, "INKAN_CODE"));
+        CHECK_FALSE(hasName(ok, "INKAN_ORIGIN"));
+        CHECK(has(ok, "INKAN_AUDIT_OP=pin.verify"));
+
+        // A notice about the ledger itself is not a record: message and priority only.
+        const auto notice = inkan::audit::journalFieldsOfRecord("segment ledger-000002.jsonl starts after record 12");
+        CHECK(notice.size() == 4);
+        CHECK(has(notice, "MESSAGE=audit segment ledger-000002.jsonl starts after record 12"));
     }
 }
