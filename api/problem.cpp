@@ -152,6 +152,7 @@ Response problemResponse(const Error& error)
     Response response;
     response.status = status;
     response.contentType = std::string(kProblemContentType);
+    response.problemCode = std::string(errorCodeName(code));
     // RFC 9110 §11.6.1: a 401 names the scheme that would be accepted.
     if (code == ErrorCode::Unauthorized) response.headers.set("WWW-Authenticate", "Bearer");
     // RFC 9110 §10.2.3: when a rate-limited request may be tried again, in seconds.
