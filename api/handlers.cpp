@@ -22,6 +22,8 @@ Completion<PinStatus> answerPinStatus(Respond respond)
 
 const std::string& cardIdOf(const RequestContext& context) { return context.params.at(0); }
 
+}  // namespace
+
 /// The request's id and client, for its 使用簿 records; the id is sent back
 /// as X-Request-Id so a caller can find its records. The OS user is the owner
 /// of the client's socket, as the server found it before admitting the
@@ -38,8 +40,6 @@ audit::RequestInfo requestInfoOf(const RequestContext& context, Respond& respond
     };
     return info;
 }
-
-}  // namespace
 
 void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry,
                         audit::AuditedCardAccess* audited)
