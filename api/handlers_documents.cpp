@@ -140,11 +140,16 @@ void registerDocumentRoutes(Router& router, security::CardAccess& access, audit:
 
         const security::Principal principal = principalOf(context.caller);
         const std::string cardId = context.params.at(0);
-        const security::PinRequestOptions pinOptions = pinOptionsOf(body);
+        // What is signed, as inkand read it, for the PIN dialog and the 使用簿.
+        security::PinRequestOptions pinOptions = pinOptionsOf(body);
+        pinOptions.document = formats::dialogText(format->description());
         // The PIN is taken once, by the one signature this request makes.
         auto pin = std::make_shared<std::optional<Secret>>(body.optionalSecret("pin"));
         std::optional<audit::RequestInfo> info;
-        if (audited) info = requestInfoOf(context, respond);
+        if (audited) {
+            info = requestInfoOf(context, respond);
+            info->document = formats::ledgerText(format->description());
+        }
 
         formats::CardSigner signer;
         signer.card = [&access, principal, cardId](Completion<CardSummary> done) {

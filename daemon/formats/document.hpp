@@ -54,6 +54,15 @@ public:
     virtual Bytes finish(const Bytes& signature) = 0;
 };
 
+/// What is signed, for the PIN dialog: several lines, built only from what
+/// inkand computed or read in the document itself, except the file name,
+/// which the caller chose and is marked as such. Control characters in the
+/// texts are replaced, so no text can add lines of its own.
+std::string dialogText(const DocumentDescription& description);
+
+/// The same in one line, for the 使用簿 record's `target`.
+std::string ledgerText(const DocumentDescription& description);
+
 /// The digest of `data` with `algorithm`.
 Bytes digestOf(DigestAlgorithm algorithm, const std::uint8_t* data, std::size_t size);
 inline Bytes digestOf(DigestAlgorithm algorithm, const Bytes& data) { return digestOf(algorithm, data.data(), data.size()); }

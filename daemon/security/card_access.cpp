@@ -638,6 +638,9 @@ void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& 
                                                 ". After the last one the card must be reissued."
                                           : "PIN tries left: " + std::to_string(status.triesLeft) + " of " +
                                                 std::to_string(status.maxTries) + ". The card locks after the last one.");
+                if (flow->kind == PinOperation::Sign && !flow->options.document.empty()) {
+                    prompt.description += "\n\n" + flow->options.document;
+                }
                 prompt.okLabel = flow->kind == PinOperation::Sign ? "Sign" : "OK";
 
                 prompt.prompt = flow->kind == PinOperation::Unblock  ? "Unblock code:"

@@ -53,6 +53,9 @@ struct PinRequestOptions {
     /// local client's choice; a web origin's PIN source is its policy's, so
     /// from one this must agree with it (else PIN_SOURCE_MISMATCH).
     bool pinpad = false;
+    /// For a document signature: what is signed, as inkand read it from the
+    /// document (daemon/formats/document.hpp); shown in the PIN dialog.
+    std::string document{};
 };
 
 /// What a principal may do, for GET /v1/access.
