@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <string_view>
 
@@ -145,6 +146,8 @@ struct ParserFree {
 
 DocPtr parse(const Bytes& text, ParseState& state)
 {
+    if (text.empty()) invalid("it is empty");
+    if (text.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) invalid("it is too large");
     std::unique_ptr<xmlParserCtxt, ParserFree> parser(
         xmlCreateMemoryParserCtxt(reinterpret_cast<const char*>(text.data()), static_cast<int>(text.size())));
     if (!parser) throw Error(ErrorCode::Internal, "libxml2 parser could not be created");

@@ -114,6 +114,7 @@ TEST_SUITE("formats egov")
         std::string doctype = kKousei;
         doctype.insert(doctype.find("<DataRoot>"), "<!DOCTYPE DataRoot [<!ENTITY e SYSTEM \"file:///etc/passwd\">]>");
         refused(doctype, app, "DOCTYPE");
+        refused("", app, "empty");
         refused(kKousei.substr(0, kKousei.size() - 5), app, "well-formed");
         refused("<DataRoot><x/></DataRoot>", app, "構成情報");
         refused(kKousei, {}, "app.xml");
