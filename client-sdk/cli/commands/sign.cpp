@@ -182,7 +182,7 @@ void addSignCommand(Commands& commands)
         "  openssl dgst -sha256 -verify pubkey.pem -signature FILE.sig FILE\n"
         "With --format cms the file is sent to inkand, which returns a detached CMS\n"
         "signature (CAdES-BES); check it with\n"
-        "  openssl cms -verify -binary -inform DER -in FILE.p7s -content FILE -CAfile CA.pem -purpose any");
+        "  openssl cms -verify -binary -inform DER -in FILE.p7s -content FILE -CAfile CA.pem -purpose any -ignore_critical");
 }
 
 }  // namespace inkan::cli
