@@ -8,6 +8,7 @@
 #include "api/event_stream.hpp"
 #include "api/handlers.hpp"
 #include "api/handlers_audit.hpp"
+#include "api/handlers_documents.hpp"
 #include "api/log.hpp"
 #include "api/pairing.hpp"
 #include "api/problem.hpp"
@@ -67,6 +68,7 @@ Api::Api(CardAgent& agent, GateOptions gate, std::string version, service::Event
       gate_(withPairings(std::move(gate), *security_))
 {
     registerCardRoutes(router_, security_->cards(), std::move(version), certificates.expiry, audited_.get());
+    registerDocumentRoutes(router_, security_->cards(), audited_.get());
     registerPairingRoutes(router_, *security_, ledger_.get());
     certificates.audited = audited_.get();
     registerCertificateRoutes(router_, security_->cards(), certificates);

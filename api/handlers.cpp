@@ -29,6 +29,8 @@ std::optional<std::string> pinIdOf(const RequestContext& context)
     return context.params.at(1);
 }
 
+}  // namespace
+
 /// The request's id and client, for its 使用簿 records; the id is sent back
 /// as X-Request-Id so a caller can find its records. The OS user is the owner
 /// of the client's socket, as the server found it before admitting the
@@ -45,8 +47,6 @@ audit::RequestInfo requestInfoOf(const RequestContext& context, Respond& respond
     };
     return info;
 }
-
-}  // namespace
 
 void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry,
                         audit::AuditedCardAccess* audited)

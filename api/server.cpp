@@ -42,6 +42,7 @@
 #include <openssl/ssl.h>
 
 #include "api/connection_cap.hpp"
+#include "api/handlers_documents.hpp"
 #include "api/log.hpp"
 #include "daemon/platform/peer_uid.hpp"
 
@@ -256,9 +257,37 @@ private:
         // A fresh parser per message, so limits and state never carry over.
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.headerLimit));
-        parser_->body_limit(server_.options.bodyLimit);
+        // The route's limit is known only with the request line: the header is
+        // read under the largest one, then the body under the route's own.
+        bodyLimit_ = std::max(server_.options.bodyLimit, server_.options.documentBodyLimit);
+        parser_->body_limit(bodyLimit_);
         tcp().expires_after(server_.options.readTimeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&Session::onHeader, shared_from_this()));
+    }
+
+    /// The body limit of the request's route (api/handlers_documents.hpp): a
+    /// declared length over it is refused before any of the body is read.
+    void onHeader(beast::error_code ec, std::size_t bytes)
+    {
+        if (ec) return onRead(ec, bytes);
+        const auto& message = parser_->get();
+        const std::string_view target = view(message.target());
+        const std::string_view path = target.substr(0, target.find('?'));
+        bodyLimit_ = takesDocument(view(message.method_string()), path) ? server_.options.documentBodyLimit
+                                                                        : server_.options.bodyLimit;
+        const auto declared = parser_->content_length();
+        if (declared && *declared > bodyLimit_) {
+            if (!establish()) return;
+            return rejectTooLarge();
+        }
+        parser_->body_limit(bodyLimit_);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    }
+
+    void rejectTooLarge()
+    {
+        reject(Error(ErrorCode::PayloadTooLarge, "the request body is larger than " + std::to_string(bodyLimit_ / 1024) + " KiB"));
     }
 
     void onRead(beast::error_code ec, std::size_t)
@@ -266,11 +295,7 @@ private:
         // Whatever arrived, a connection evicted for a newcomer serves no request.
         if (!establish()) return;
         if (ec == http::error::end_of_stream) return doClose();  // the client closed between requests
-        if (ec == http::error::body_limit) {
-            return reject(Error(ErrorCode::PayloadTooLarge, "the request body is larger than " +
-                                                                std::to_string(server_.options.bodyLimit / 1024) +
-                                                                " KiB"));
-        }
+        if (ec == http::error::body_limit) return rejectTooLarge();
         if (ec == http::error::header_limit) {
             return reject(Error(ErrorCode::BadRequest, "the request header is larger than " +
                                                            std::to_string(server_.options.headerLimit / 1024) +
@@ -541,6 +566,7 @@ private:
     ssl::stream<beast::tcp_stream> stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    std::size_t bodyLimit_ = 0;  // the current request's route's
     std::optional<http::response<http::string_body>> response_;
     std::optional<Request> request_;
     // A streamed response: its head, its serializer, the chunk being written.

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "api/handlers_documents.hpp"
 #include "daemon/platform/peer_uid.hpp"
 
 namespace inkan::api {
@@ -32,6 +33,10 @@ struct ServerOptions {
 
     std::size_t headerLimit = 8 * 1024;
     std::size_t bodyLimit = 64 * 1024;
+    /// The body limit of the one route that takes documents (POST
+    /// /v1/cards/{cardId}/signatures, api/handlers_documents.hpp); chosen from
+    /// the request line, so every other route keeps `bodyLimit`.
+    std::size_t documentBodyLimit = kDocumentBodyLimit;
     /// Open connections at most. When full, the oldest connection that has not
     /// sent a request gives way to the newcomer; such connections never hold
     /// the last `reservedConnections` slots (api/connection_cap.hpp).

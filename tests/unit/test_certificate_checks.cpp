@@ -367,7 +367,7 @@ TEST_SUITE("certificate checks")
         api::ExpiryPolicy policy;
         const auto cards = api::Json::parse(api::cardsJsonText({card}, policy));
         CHECK(cards["cards"][0]["id"] == card.id);
-        CHECK(cards["cards"][0]["pin"]["triesLeft"] == card.pin.triesLeft);
+        CHECK(cards["cards"][0]["pin"]["triesLeft"] == card.defaultPin().status.triesLeft);
         CHECK(cards["cards"][0]["certificates"][1]["registry"]["corporateName"] == "株式会社印鑑試験");
         CHECK(cards["cards"][0] == api::cardJson(card, policy));
         // The same issuer and serial number under another id: not the first one's listing.

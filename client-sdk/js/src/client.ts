@@ -5,6 +5,8 @@ import {
   type Card,
   type CertificateDetail,
   type ChangePinRequest,
+  type DocumentSignRequest,
+  type DocumentSignResult,
   type ListCardsResponse,
   type PinStatus,
   type SelfTestReport,
@@ -96,6 +98,48 @@ export interface Signature {
   digestAlgorithm: DigestAlgorithm;
 }
 
+/** The document formats inkand signs (docs/formats.md). */
+export type DocumentFormat = DocumentSignRequest['format'];
+
+export interface SignDocumentOptions extends CallOptions {
+  /**
+   * `cms`: a detached CMS signature (CAdES-BES) over `content`, what a .p7s file holds;
+   * `egov`: the e-Gov package's `kousei` (kousei.xml) signed over itself and `files`.
+   */
+  format: DocumentFormat;
+  /** `cms`: the document itself (at most 32 MiB); a string is sent as UTF-8. */
+  content?: Bytes | string;
+  /** `egov`: kousei.xml. */
+  kousei?: Bytes | string;
+  /** `egov`: the application files kousei.xml names, by bare file name. */
+  files?: { name: string; content: Bytes | string }[];
+  /** The document's file name, shown with what is signed. */
+  name?: string;
+  /** Default `SHA-256`. */
+  digestAlgorithm?: DigestAlgorithm;
+  /** As for sign(). */
+  pin?: string;
+  acknowledgeLowTries?: boolean;
+  /** The id of the certificate whose key signs; default the card's signing certificate. */
+  certificate?: string;
+  /** Include the card's CA certificates in the signature. */
+  includeChain?: boolean;
+}
+
+/** A document signature and the certificate that made it. */
+export interface DocumentSignature {
+  format: DocumentFormat;
+  /** `cms`: the DER CMS SignedData (detached); `egov`: the signed kousei.xml. */
+  signature: Uint8Array;
+  signatureBase64: string;
+  signatureAlgorithm: string;
+  certificate: Uint8Array;
+  certificateBase64: string;
+  certificateId: string;
+  /** What inkand signed: its size, SHA-256 (hex) and name. */
+  document: DocumentSignResult['document'];
+}
+
 /** A certificate, decoded, with its DER also as bytes. */
 export type CertificateDetails = CertificateDetail & { derBytes: Uint8Array };
 
@@ -127,6 +171,16 @@ function encodeSegment(value: string, what: string): string {
     throw new InkanError({ code: 'INVALID_ARGUMENT', message: `${what} must be a non-empty string` });
   }
   return encodeURIComponent(value);
+}
+
+/** A document given as bytes or text (UTF-8), not empty. */
+function documentBytes(value: unknown, name: string): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof value === 'string') bytes = new TextEncoder().encode(value);
+  else if (isBytes(value)) bytes = toUint8Array(value);
+  else throw new InkanError({ code: 'INVALID_ARGUMENT', message: `${name} must be a string, an ArrayBuffer or a typed array` });
+  if (bytes.length === 0) throw new InkanError({ code: 'INVALID_ARGUMENT', message: `${name} must not be empty` });
+  return bytes;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -267,6 +321,57 @@ export class InkanClient {
   async unblockPin(cardId: string, unblockCode: string, newPin: string, options: CallOptions = {}): Promise<PinStatus> {
     const body: UnblockPinRequest = { unblockCode: requireString(unblockCode, 'unblockCode'), newPin: requireString(newPin, 'newPin') };
     return this.request<PinStatus>({ method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin/unblock`, body, ...options });
+  }
+
+  /**
+   * Signs a document in a format a portal accepts (docs/formats.md): the document is sent to
+   * inkand, which builds what is signed, has the card sign it and returns the result.
+   */
+  async signDocument(cardId: string, options: SignDocumentOptions): Promise<DocumentSignature> {
+    const path = `/cards/${encodeSegment(cardId, 'cardId')}/signatures`;
+    if (options.format !== 'cms' && options.format !== 'egov') {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'format must be cms or egov' });
+    }
+    const digestAlgorithm = options.digestAlgorithm ?? 'SHA-256';
+    if (typeof digestAlgorithm !== 'string' || !Object.prototype.hasOwnProperty.call(DIGEST_LENGTHS, digestAlgorithm)) {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: `digestAlgorithm must be one of ${Object.keys(DIGEST_LENGTHS).join(', ')}` });
+    }
+    const body: DocumentSignRequest = { format: options.format, digestAlgorithm };
+    if (options.format === 'cms') {
+      body.content = toBase64(documentBytes(options.content, 'content'));
+    } else {
+      body.kousei = toBase64(documentBytes(options.kousei, 'kousei'));
+      if (!Array.isArray(options.files) || options.files.length === 0) {
+        throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'files must list the application files' });
+      }
+      body.files = options.files.map((file, i) => ({
+        name: requireString(file?.name, `files[${i}].name`),
+        content: toBase64(documentBytes(file?.content, `files[${i}].content`)),
+      }));
+    }
+    if (options.name !== undefined) body.name = requireString(options.name, 'name');
+    if (options.pin !== undefined) body.pin = requireString(options.pin, 'pin');
+    if (options.certificate !== undefined) body.certificate = requireString(options.certificate, 'certificate');
+    if (options.includeChain) body.includeChain = true;
+    if (options.acknowledgeLowTries) body.acknowledgeLowTries = true;
+
+    const answer = await this.request<DocumentSignResult>({ method: 'POST', path, body, signal: options.signal });
+    const signed = answer.format === 'egov' ? answer.kousei : answer.signature;
+    const signature = signed === undefined ? undefined : fromBase64(signed);
+    const certificate = fromBase64(answer.certificate);
+    if (!signature || !certificate) {
+      throw new InkanError({ code: 'INVALID_RESPONSE', message: 'the signature or certificate in inkand\'s answer is not base64' });
+    }
+    return {
+      format: answer.format,
+      signature,
+      signatureBase64: signed as string,
+      signatureAlgorithm: answer.signatureAlgorithm,
+      certificate,
+      certificateBase64: answer.certificate,
+      certificateId: answer.certificateId,
+      document: answer.document,
+    };
   }
 
   /**

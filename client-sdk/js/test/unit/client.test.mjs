@@ -71,6 +71,7 @@ describe('requests', () => {
     const f = fakeFetch((call) => {
       if (call.url.includes('/certificates/')) return json(200, { der: 'AA==' });
       if (call.url.endsWith('/sign')) return json(200, SIGN_RESULT);
+      if (call.url.endsWith('/signatures')) return json(200, { format: 'cms', ...SIGN_RESULT, document: { size: 1, sha256: '00' } });
       if (call.url.includes('/pairings')) return json(call.method === 'POST' ? 202 : 200, { id: 'p1', origin: 'https://a.example', code: '1234', status: 'approved', expiresAt: '2030-01-01T00:00:00Z' });
       return json(200, { cards: [] });
     });
@@ -86,6 +87,7 @@ describe('requests', () => {
     await client.changePin(CARD, '1234', '5678');
     await client.unblockPin(CARD, '12345678', '1234');
     await client.sign(CARD, { digest: new Uint8Array(32) });
+    await client.signDocument(CARD, { format: 'cms', content: 'x' });
     const optional = [
       () => client.validate(CARD, 'sign', { at: '2030-01-01T00:00:00Z' }),
       () => client.selftest(CARD),
