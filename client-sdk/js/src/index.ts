@@ -16,6 +16,7 @@ export {
   type DigestAlgorithm,
   type InkanClientOptions,
   type PairOptions,
+  type PinOptions,
   type SignOptions,
   type Signature,
   type ValidateOptions,
