@@ -51,23 +51,27 @@ ExitCode sign(Session& session, const SignOptions& options)
     requireWritableDirectory(signatureFile);
     requireWritableDirectory(certificateFile);
 
-    const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, "signing");
+    // The PIN asked for is the one guarding the chosen certificate's key
+    // (the My Number card: `sign` for the sign certificate, `auth` for auth).
+    const CardPin pin = keyPin(session, options.certificate);
+    const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, pin, "signing");
     nlohmann::json fields = {{"digest", base64Encode(digest)}, {"digestAlgorithm", options.digestAlgorithm}};
     if (!options.certificate.empty()) fields["certificate"] = options.certificate;
     if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
 
-    ApiResponse response = [&] {
+    const std::string which = pin.onlyPin ? "PIN" : "PIN " + pin.id;
+    ApiResponse response = forPin(pin, [&] {
         if (options.pinpad) {
             fields["pinpad"] = true;
-            session.note("Type the PIN for card " + session.cardId() + " on the reader's PIN pad.");
+            session.note("Type the " + which + " for card " + session.cardId() + " on the reader's PIN pad.");
             RequestBody body(fields);
             return session.api().post(session.cardPath() + "/sign", body, "signing on the card…");
         }
         SecretInput input;
-        Secret pin = input.ask("PIN for card " + session.cardId() + ": ");
-        RequestBody body(fields, {{"pin", pin}});
+        Secret value = input.ask(which + " for card " + session.cardId() + ": ");
+        RequestBody body(fields, {{"pin", value}});
         return session.api().post(session.cardPath() + "/sign", body, "signing on the card…");
-    }();
+    });
 
     Bytes signature = decodedMember(response.json, "signature");
     Certificate certificate = Certificate::fromDer(decodedMember(response.json, "certificate"));
@@ -94,7 +98,9 @@ void addSignCommand(Commands& commands)
         ->check(CLI::IsMember(digestAlgorithms()))
         ->capture_default_str();
     command.add_option("-o,--output", options->output, "Signature file (default: FILE.sig)");
-    command.add_option("--cert", options->certificate, "Certificate id whose key signs (default: the card's signing certificate)");
+    command.add_option("--certificate,--cert", options->certificate,
+                       "Certificate id whose key signs, e.g. `auth` on the My Number card (default: the card's signing "
+                       "certificate); the PIN asked for is the one guarding that key");
     command.add_flag("--pinpad", options->pinpad, "Type the PIN on the reader's PIN pad (it never reaches this computer)");
     command.footer(
         "The PIN is asked on the terminal without echo, or read as one line from stdin;\n"
