@@ -4,6 +4,7 @@
 // default PIN (`pin status`: about every PIN). The secrets are read by
 // SecretInput (terminal without echo, or stdin lines) and sent in a wiped
 // RequestBody.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -171,6 +172,24 @@ constexpr const char* kSecretsFooter =
     "otherwise they are read from stdin, one line each, in the order of the prompts.\n"
     "With --pinpad they are typed on the reader's PIN pad and never reach this computer.";
 
+/// --pin takes a PIN's id (lower-case letters, digits and '-', from a letter:
+/// `user`, `sign`, `auth`), never its value: a value typed there (digits, or the
+/// upper-case My Number card passwords) is a usage error before anything runs.
+CLI::Validator pinIdValidator()
+{
+    return CLI::Validator(
+        [](std::string& value) -> std::string {
+            const bool starts = !value.empty() && value[0] >= 'a' && value[0] <= 'z';
+            const bool rest = std::all_of(value.begin(), value.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+            });
+            if (starts && rest) return {};
+            return "it names one of the card's PINs (e.g. sign, auth, user); a PIN itself is never taken "
+                   "from the command line";
+        },
+        "PIN-ID");
+}
+
 constexpr const char* kPinOptionHelp =
     "Which of the card's PINs (`inkan pin status` lists them: `user` on the reference card, "
     "`sign` or `auth` on the My Number card); default the card's default PIN";
@@ -184,7 +203,7 @@ void addPinCommands(Commands& commands)
     CLI::App& statusCommand = commands.add(pin, "status",
                                     "Show every PIN of the card (tries left, format, whether the card can unblock it; spends no try)",
                                     [statusOptions](Session& session) { return status(session, *statusOptions); });
-    statusCommand.add_option("--pin", statusOptions->pinId, "Show only this PIN (`sign`, `auth`, `user` …)");
+    statusCommand.add_option("--pin", statusOptions->pinId, "Show only this PIN (`sign`, `auth`, `user` …)")->check(pinIdValidator());
     statusCommand.footer("With --json: the default PIN's status as the API answers it (GET …/pin), or with --pin\n"
                   "that PIN (GET …/pins/ID). A PIN the card cannot unblock (the My Number card's) is reset\n"
                   "only by the card's issuer — for the My Number card, the municipal office.");
@@ -192,14 +211,14 @@ void addPinCommands(Commands& commands)
     auto verifyOptions = std::make_shared<PinOptions>();
     CLI::App& verify = commands.add(pin, "verify", "Check a PIN on the card: asks for it (a wrong one spends a try)",
                                     [verifyOptions](Session& session) { return verifyPin(session, *verifyOptions); });
-    verify.add_option("--pin", verifyOptions->pinId, kPinOptionHelp);
+    verify.add_option("--pin", verifyOptions->pinId, kPinOptionHelp)->check(pinIdValidator());
     verify.add_flag("--pinpad", verifyOptions->pinpad, "Type the PIN on the reader's PIN pad");
     verify.footer(kSecretsFooter);
 
     auto changeOptions = std::make_shared<PinOptions>();
     CLI::App& change = commands.add(pin, "change", "Change a PIN: asks for the current PIN and the new one (twice on a terminal)",
                                     [changeOptions](Session& session) { return changePin(session, *changeOptions); });
-    change.add_option("--pin", changeOptions->pinId, kPinOptionHelp);
+    change.add_option("--pin", changeOptions->pinId, kPinOptionHelp)->check(pinIdValidator());
     change.add_flag("--pinpad", changeOptions->pinpad, "Type the PINs on the reader's PIN pad");
     change.footer(kSecretsFooter);
 
@@ -207,7 +226,7 @@ void addPinCommands(Commands& commands)
     CLI::App& unblock = commands.add(pin, "unblock",
                                      "Set a new PIN with the unblock code: asks for the code and the new PIN (twice on a terminal)",
                                      [unblockOptions](Session& session) { return unblockPin(session, *unblockOptions); });
-    unblock.add_option("--pin", unblockOptions->pinId, kPinOptionHelp);
+    unblock.add_option("--pin", unblockOptions->pinId, kPinOptionHelp)->check(pinIdValidator());
     unblock.add_flag("--pinpad", unblockOptions->pinpad, "Type the unblock code and the new PIN on the reader's PIN pad");
     unblock.footer(std::string(kSecretsFooter)
                    + "\nA PIN the card cannot unblock (the My Number card's PINs) is refused before anything is asked:\n"
