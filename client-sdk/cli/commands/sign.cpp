@@ -33,19 +33,22 @@ struct SignOptions {
     bool includeChain = false;
 };
 
-/// The PIN (or the PIN pad) for one signing request to `path`.
-ApiResponse postWithPin(Session& session, const std::string& path, nlohmann::json& fields, bool pinpad)
+/// PIN `pin` (or the PIN pad) for one signing request to `path`.
+ApiResponse postWithPin(Session& session, const CardPin& pin, const std::string& path, nlohmann::json& fields, bool pinpad)
 {
-    if (pinpad) {
-        fields["pinpad"] = true;
-        session.note("Type the PIN for card " + session.cardId() + " on the reader's PIN pad.");
-        RequestBody body(fields);
+    const std::string which = pin.onlyPin ? "PIN" : "PIN " + pin.id;
+    return forPin(pin, [&] {
+        if (pinpad) {
+            fields["pinpad"] = true;
+            session.note("Type the " + which + " for card " + session.cardId() + " on the reader's PIN pad.");
+            RequestBody body(fields);
+            return session.api().post(path, body, "signing on the card…");
+        }
+        SecretInput input;
+        Secret value = input.ask(which + " for card " + session.cardId() + ": ");
+        RequestBody body(fields, {{"pin", value}});
         return session.api().post(path, body, "signing on the card…");
-    }
-    SecretInput input;
-    Secret pin = input.ask("PIN for card " + session.cardId() + ": ");
-    RequestBody body(fields, {{"pin", pin}});
-    return session.api().post(path, body, "signing on the card…");
+    });
 }
 
 Bytes decodedMember(const nlohmann::json& answer, const char* name)
@@ -75,12 +78,15 @@ ExitCode sign(Session& session, const SignOptions& options)
     requireWritableDirectory(signatureFile);
     requireWritableDirectory(certificateFile);
 
-    const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, "signing");
+    // The PIN asked for is the one guarding the chosen certificate's key
+    // (the My Number card: `sign` for the sign certificate, `auth` for auth).
+    const CardPin pin = keyPin(session, options.certificate);
+    const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, pin, "signing");
     nlohmann::json fields = {{"digest", base64Encode(digest)}, {"digestAlgorithm", options.digestAlgorithm}};
     if (!options.certificate.empty()) fields["certificate"] = options.certificate;
     if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;  // the warning above was the question
 
-    ApiResponse response = postWithPin(session, session.cardPath() + "/sign", fields, options.pinpad);
+    ApiResponse response = postWithPin(session, pin, session.cardPath() + "/sign", fields, options.pinpad);
 
     Bytes signature = decodedMember(response.json, "signature");
     Certificate certificate = Certificate::fromDer(decodedMember(response.json, "certificate"));
@@ -129,10 +135,11 @@ ExitCode signDocument(Session& session, const SignOptions& options)
     requireWritableDirectory(outputFile);
     if (!options.certificate.empty()) fields["certificate"] = options.certificate;
 
-    const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, "signing");
+    const CardPin pin = keyPin(session, options.certificate);
+    const nlohmann::json pinStatus = checkPinBeforeSpendingATry(session, pin, "signing");
     if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;
 
-    ApiResponse response = postWithPin(session, session.cardPath() + "/signatures", fields, options.pinpad);
+    ApiResponse response = postWithPin(session, pin, session.cardPath() + "/signatures", fields, options.pinpad);
     writeFileAtomically(outputFile, decodedMember(response.json, egov ? "kousei" : "signature"));
     if (session.json()) {
         session.printJson(response);
@@ -172,7 +179,9 @@ void addSignCommand(Commands& commands)
         ->capture_default_str();
     command.add_option("-o,--output", options->output,
                        "Output file (default: FILE.sig; --format cms FILE.p7s; --format egov replaces kousei.xml)");
-    command.add_option("--cert", options->certificate, "Certificate id whose key signs (default: the card's signing certificate)");
+    command.add_option("--certificate,--cert", options->certificate,
+                       "Certificate id whose key signs, e.g. `auth` on the My Number card (default: the card's signing "
+                       "certificate); the PIN asked for is the one guarding that key");
     command.add_flag("--pinpad", options->pinpad, "Type the PIN on the reader's PIN pad (it never reaches this computer)");
     command.footer(
         "The PIN is asked on the terminal without echo, or read as one line from stdin;\n"

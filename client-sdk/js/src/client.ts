@@ -8,6 +8,8 @@ import {
   type DocumentSignRequest,
   type DocumentSignResult,
   type ListCardsResponse,
+  type Pin,
+  type PinList,
   type PinStatus,
   type SelfTestReport,
   type SelfTestRequest,
@@ -60,6 +62,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of the PIN operations. */
+export interface PinOptions extends CallOptions {
+  /**
+   * Which of the card's PINs (`card.pins[].id`, e.g. `sign` or `auth` on the My Number card);
+   * default the card's default PIN (`pins[0]`).
+   */
+  pinId?: string;
+}
+
 export interface SignOptions extends CallOptions {
   /** The digest to sign (32, 48 or 64 bytes for SHA-256/384/512). Give either `digest` or `data`. */
   digest?: Bytes;
@@ -68,9 +79,9 @@ export interface SignOptions extends CallOptions {
   /** Default `SHA-256`. */
   digestAlgorithm?: DigestAlgorithm;
   /**
-   * The card's PIN, verified just before signing. Omit it when inkand asks the user itself
+   * The PIN guarding the signing key (the certificate's `keyPin`), verified just before signing. Omit it when inkand asks the user itself
    * (pinentry or a pinpad, the default for paired origins) or right after this page's own
-   * verifyPin() on the card (within 30 s, with no other caller's operation on the card between).
+   * verifyPin() of that PIN (within 30 s, with no other caller's operation on the card between).
    */
   pin?: string;
   /**
@@ -78,7 +89,10 @@ export interface SignOptions extends CallOptions {
    * `PIN_GUARD` otherwise). Honoured only when the origin's policy allows it.
    */
   acknowledgeLowTries?: boolean;
-  /** The id of the certificate whose key signs; default the card's signing certificate. */
+  /**
+   * The id of the certificate whose key signs (e.g. `auth` on the My Number card); default the
+   * card's signing certificate (`card.signingCertificate`).
+   */
   certificate?: string;
 }
 
@@ -295,9 +309,28 @@ export class InkanClient {
     });
   }
 
-  /** The PIN's tries left, asked of the card without spending a try. */
-  async pinStatus(cardId: string, options: CallOptions = {}): Promise<PinStatus> {
-    return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin`, ...options });
+  /**
+   * Every PIN of the card (id, label, tries left and maximum, format, whether the card can
+   * unblock it), as inkand last read them: nothing is sent to the card.
+   */
+  async pins(cardId: string, options: CallOptions = {}): Promise<Pin[]> {
+    const answer = await this.request<PinList>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pins`, ...options });
+    return answer.pins;
+  }
+
+  /** One PIN of the card, its tries left read from the card without spending one. */
+  async pin(cardId: string, pinId: string, options: CallOptions = {}): Promise<Pin> {
+    return this.request<Pin>({ method: 'GET', path: this.pinPath(cardId, pinId), ...options });
+  }
+
+  /** A PIN's tries left (default the card's default PIN), asked of the card without spending a try. */
+  async pinStatus(cardId: string, options: PinOptions = {}): Promise<PinStatus> {
+    const { pinId, ...call } = options;
+    if (pinId !== undefined) {
+      const pin = await this.pin(cardId, pinId, call);
+      return { triesLeft: pin.triesLeft, maxTries: pin.maxTries, blocked: pin.blocked };
+    }
+    return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin`, ...call });
   }
 
   /** The unblock code's tries left (after its last one the card must be reissued), read without spending one. */
@@ -305,22 +338,32 @@ export class InkanClient {
     return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/unblock-code`, ...options });
   }
 
-  /** Verifies the PIN (the card then allows this page one signature without `pin`, within 30 s). */
-  async verifyPin(cardId: string, pin: string, options: CallOptions = {}): Promise<PinStatus> {
+  /**
+   * Verifies a PIN (default the card's default PIN); the card then allows this page one
+   * signature with the key that PIN guards without `pin`, within 30 s.
+   */
+  async verifyPin(cardId: string, pin: string, options: PinOptions = {}): Promise<PinStatus> {
+    const { pinId, ...call } = options;
     const body: VerifyPinRequest = { pin: requireString(pin, 'pin') };
-    return this.request<PinStatus>({ method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin/verify`, body, ...options });
+    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/verify`, body, ...call });
   }
 
-  /** Changes the PIN. */
-  async changePin(cardId: string, pin: string, newPin: string, options: CallOptions = {}): Promise<PinStatus> {
+  /** Changes a PIN (default the card's default PIN). */
+  async changePin(cardId: string, pin: string, newPin: string, options: PinOptions = {}): Promise<PinStatus> {
+    const { pinId, ...call } = options;
     const body: ChangePinRequest = { pin: requireString(pin, 'pin'), newPin: requireString(newPin, 'newPin') };
-    return this.request<PinStatus>({ method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin/change`, body, ...options });
+    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/change`, body, ...call });
   }
 
-  /** Resets a blocked PIN with the unblock code. */
-  async unblockPin(cardId: string, unblockCode: string, newPin: string, options: CallOptions = {}): Promise<PinStatus> {
+  /**
+   * Resets a blocked PIN (default the card's default PIN) with the unblock code. A PIN the card
+   * cannot unblock (`unblockable: false`, e.g. the My Number card's) fails with
+   * `UNSUPPORTED_OPERATION` before anything reaches the card.
+   */
+  async unblockPin(cardId: string, unblockCode: string, newPin: string, options: PinOptions = {}): Promise<PinStatus> {
+    const { pinId, ...call } = options;
     const body: UnblockPinRequest = { unblockCode: requireString(unblockCode, 'unblockCode'), newPin: requireString(newPin, 'newPin') };
-    return this.request<PinStatus>({ method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin/unblock`, body, ...options });
+    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/unblock`, body, ...call });
   }
 
   /**
@@ -497,6 +540,15 @@ export class InkanClient {
    */
   async localNetworkAccess(): Promise<PermissionState | undefined> {
     return localNetworkAccessState();
+  }
+
+  private pinPath(cardId: string, pinId: string): string {
+    return `/cards/${encodeSegment(cardId, 'cardId')}/pins/${encodeSegment(pinId, 'pinId')}`;
+  }
+
+  /** `/cards/{id}/pin` (the default PIN) or `/cards/{id}/pins/{pinId}`. */
+  private pinOperationBase(cardId: string, pinId: string | undefined): string {
+    return pinId === undefined ? `/cards/${encodeSegment(cardId, 'cardId')}/pin` : this.pinPath(cardId, pinId);
   }
 
   private headers(withBody: boolean): Record<string, string> {

@@ -19,6 +19,7 @@ export {
   type InkanClientOptions,
   type PairOptions,
   type SignDocumentOptions,
+  type PinOptions,
   type SignOptions,
   type Signature,
   type ValidateOptions,
