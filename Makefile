@@ -1,11 +1,12 @@
 # inkan — the two commands of the README, and a few more.
 #   make run    install what is missing, build, start pcscd + the virtual card if needed, run inkand
 #   make test   the same set-up, then every test (ctest)
+#   make deb    the Debian package of the build (build/deb/inkan_*.deb), lintian-checked
 BUILD_DIR ?= build
 BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps npm-deps configure build run test unit clean bench fuzz
+.PHONY: all deps npm-deps configure build run test unit clean bench fuzz deb
 
 all: build
 
@@ -34,6 +35,9 @@ run: build
 
 test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure --timeout 600
+
+deb: build
+	@./scripts/make-deb.sh $(BUILD_DIR)
 
 unit: build
 	$(BUILD_DIR)/bin/unit_tests

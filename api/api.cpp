@@ -9,6 +9,7 @@
 #include "api/event_stream.hpp"
 #include "api/handlers.hpp"
 #include "api/handlers_audit.hpp"
+#include "api/handlers_documents.hpp"
 #include "api/log.hpp"
 #include "api/pairing.hpp"
 #include "api/problem.hpp"
@@ -70,6 +71,7 @@ Api::Api(CardAgent& agent, GateOptions gate, std::string version, service::Event
 {
     registerCardRoutes(router_, security_->cards(), std::move(version), certificates.expiry, audited_.get());
     if (files) registerCredentialRoutes(router_, *files, certificates.expiry);
+    registerDocumentRoutes(router_, security_->cards(), audited_.get());
     registerPairingRoutes(router_, *security_, ledger_.get());
     certificates.audited = audited_.get();
     registerCertificateRoutes(router_, security_->cards(), certificates);

@@ -29,6 +29,8 @@ std::optional<std::string> pinIdOf(const RequestContext& context)
     return context.params.at(1);
 }
 
+}  // namespace
+
 /// The request's id and client, for its 使用簿 records; the id is sent back
 /// as X-Request-Id so a caller can find its records. The OS user is the owner
 /// of the client's socket, as the server found it before admitting the
@@ -45,8 +47,6 @@ audit::RequestInfo requestInfoOf(const RequestContext& context, Respond& respond
     };
     return info;
 }
-
-}  // namespace
 
 void registerCardRoutes(Router& router, security::CardAccess& access, std::string version, ExpiryPolicy expiry,
                         audit::AuditedCardAccess* audited)
@@ -68,15 +68,13 @@ void registerCardRoutes(Router& router, security::CardAccess& access, std::strin
 
     router.add("GET", "/v1/cards", [&access, expiry](const RequestContext& context, Respond respond) {
         access.cards(principalOf(context.caller), answer<std::vector<CardSummary>>(std::move(respond), [expiry](const std::vector<CardSummary>& cards) {
-            Json list = Json::array();
-            for (const auto& card : cards) list.push_back(cardJson(card, expiry));
-            return jsonResponse(Json{{"cards", std::move(list)}});
+            return jsonResponse(cardsJsonText(cards, expiry));
         }));
     });
 
     router.add("GET", "/v1/cards/{cardId}", [&access, expiry](const RequestContext& context, Respond respond) {
         access.card(principalOf(context.caller), cardIdOf(context), answer<CardSummary>(std::move(respond), [expiry](const CardSummary& card) {
-            return jsonResponse(cardJson(card, expiry));
+            return jsonResponse(cardJsonText(card, expiry));
         }));
     });
 

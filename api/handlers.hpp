@@ -15,6 +15,10 @@
 
 namespace inkan::api {
 
+/// The request's id and client, for its 使用簿 records; wraps `respond` so the
+/// answer carries the id as X-Request-Id.
+audit::RequestInfo requestInfoOf(const RequestContext& context, Respond& respond);
+
 /// Register every /v1 card route on `router`. `access` must outlive the router
 /// and every operation started through it. `expiry` decides which
 /// certificates status and cards flag as expiring soon. `audited`, when given

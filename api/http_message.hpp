@@ -104,6 +104,9 @@ struct Response {
     bool closeConnection = false;
     /// When set, the body is this stream instead of `body` (see ResponseStream).
     std::shared_ptr<ResponseStream> stream;
+    /// The problem+json `code` of a refusal (problemResponse sets it), for the
+    /// log's INKAN_CODE field; never sent.
+    std::string problemCode;
 };
 
 /// How an answer travels back to the connection. Called exactly once, from any

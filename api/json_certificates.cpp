@@ -1,7 +1,11 @@
 #include "api/json_certificates.hpp"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <utility>
 
 #include "daemon/base64.hpp"
 #include "daemon/service/certificate_names.hpp"
@@ -18,6 +22,87 @@ std::optional<cert::CertificateInfo> tryParse(const CertificateSummary& certific
         // Listed as the service read it (see the header).
         return std::nullopt;
     }
+}
+
+/// What a listing needs of one certificate, prepared once: the decoded
+/// certificate and the listing's JSON up to its expiry fields. Everything in
+/// it is a function of the fields compared in matches(), so an entry is
+/// reused exactly while the card service hands over the same certificate.
+struct PreparedCertificate {
+    CertificateSummary fields;  // what the entry was prepared from
+    std::optional<cert::CertificateInfo> info;
+    std::string json;  // certificateListingJson() without daysLeft/expired/expiringSoon, closing '}' left off
+
+    bool matches(const CertificateSummary& c) const
+    {
+        return c.der == fields.der && c.id == fields.id && c.subject == fields.subject && c.issuer == fields.issuer &&
+               c.serialNumber == fields.serialNumber && c.notBefore == fields.notBefore && c.notAfter == fields.notAfter;
+    }
+};
+
+// Certificates listed recently, by (issuer, serial number), which names one
+// certificate (RFC 5280 §4.1.2.2). A card has a handful; the bound only keeps
+// a long-running inkand from collecting every card it ever saw.
+constexpr std::size_t kMaxPreparedCertificates = 64;
+
+class PreparedCertificates {
+public:
+    std::shared_ptr<const PreparedCertificate> get(const CertificateSummary& certificate)
+    {
+        const Key key{certificate.issuer, certificate.serialNumber};
+        {
+            const std::lock_guard lock(mutex_);
+            const auto found = entries_.find(key);
+            if (found != entries_.end() && found->second->matches(certificate)) return found->second;
+        }
+        auto prepared = prepare(certificate);  // outside the lock: parsing takes a while
+        const std::lock_guard lock(mutex_);
+        if (entries_.size() >= kMaxPreparedCertificates) entries_.clear();
+        entries_[key] = prepared;
+        return prepared;
+    }
+
+private:
+    using Key = std::pair<std::string, std::string>;
+
+    static std::shared_ptr<const PreparedCertificate> prepare(const CertificateSummary& certificate)
+    {
+        auto prepared = std::make_shared<PreparedCertificate>();
+        prepared->fields = certificate;
+        prepared->info = tryParse(certificate);
+        Json json = toJson(certificate);
+        if (prepared->info && prepared->info->registry.corporation) {
+            const auto& corporation = *prepared->info->registry.corporation;
+            json["registry"] = Json{{"corporateName", corporation.corporateName ? Json(*corporation.corporateName) : Json(nullptr)},
+                                    {"registeredNumber", corporation.registeredNumber ? Json(*corporation.registeredNumber) : Json(nullptr)}};
+        }
+        prepared->json = json.dump(-1, ' ', false, Json::error_handler_t::replace);
+        prepared->json.pop_back();  // the '}': the expiry fields follow
+        return prepared;
+    }
+
+    std::mutex mutex_;
+    std::map<Key, std::shared_ptr<const PreparedCertificate>> entries_;
+};
+
+PreparedCertificates& preparedCertificates()
+{
+    static PreparedCertificates cache;
+    return cache;
+}
+
+/// The listing JSON of a prepared certificate, with its expiry as of `expiry.now()`.
+void appendListing(std::string& out, const PreparedCertificate& prepared, const ExpiryPolicy& expiry)
+{
+    out += prepared.json;
+    if (prepared.info) {
+        const cert::Expiry state = cert::expiryOf(*prepared.info, expiry.now(), expiry.warningDays);
+        out += ",\"daysLeft\":";
+        out += std::to_string(state.daysLeft);
+        out += state.expired ? ",\"expired\":true" : ",\"expired\":false";
+        out += state.expiringSoon ? ",\"expiringSoon\":true" : ",\"expiringSoon\":false";
+    }
+    out += '}';
 }
 
 template <class T>
@@ -132,25 +217,44 @@ Json revocationJson(const service::CertificateValidation& validation)
 
 Json certificateListingJson(const CertificateSummary& certificate, const ExpiryPolicy& expiry)
 {
-    Json json = toJson(certificate);
-    const auto info = tryParse(certificate);
-    if (!info) return json;
-    addExpiry(json, cert::expiryOf(*info, expiry.now(), expiry.warningDays));
-    if (info->registry.corporation) {
-        const auto& corporation = *info->registry.corporation;
-        json["registry"] = Json{{"corporateName", optionalJson(corporation.corporateName)},
-                                {"registeredNumber", optionalJson(corporation.registeredNumber)}};
-    }
-    return json;
+    std::string text;
+    appendListing(text, *preparedCertificates().get(certificate), expiry);
+    return Json::parse(text);
 }
 
 Json cardJson(const CardSummary& card, const ExpiryPolicy& expiry)
 {
-    Json json = toJson(card);
-    Json certificates = Json::array();
-    for (const auto& certificate : card.certificates) certificates.push_back(certificateListingJson(certificate, expiry));
-    json["certificates"] = std::move(certificates);
-    return json;
+    return Json::parse(cardJsonText(card, expiry));
+}
+
+std::string cardJsonText(const CardSummary& card, const ExpiryPolicy& expiry)
+{
+    // The card's own fields as json_mapping writes them (whatever they become),
+    // its certificates from their prepared listings.
+    Json fields = toJson(card);
+    fields.erase("certificates");
+    std::string text = fields.dump(-1, ' ', false, Json::error_handler_t::replace);
+    text.pop_back();
+    text += fields.empty() ? "\"certificates\":[" : ",\"certificates\":[";
+    bool first = true;
+    for (const auto& certificate : card.certificates) {
+        if (!first) text += ',';
+        first = false;
+        appendListing(text, *preparedCertificates().get(certificate), expiry);
+    }
+    text += "]}";
+    return text;
+}
+
+std::string cardsJsonText(const std::vector<CardSummary>& cards, const ExpiryPolicy& expiry)
+{
+    std::string text = "{\"cards\":[";
+    for (std::size_t i = 0; i < cards.size(); ++i) {
+        if (i) text += ',';
+        text += cardJsonText(cards[i], expiry);
+    }
+    text += "]}";
+    return text;
 }
 
 Json statusJson(const AgentStatus& status, const std::vector<CardSummary>& cards, std::string_view version,
@@ -161,10 +265,20 @@ Json statusJson(const AgentStatus& status, const std::vector<CardSummary>& cards
         if (!reader.contains("cardId")) continue;
         const auto card = std::find_if(cards.begin(), cards.end(), [&](const CardSummary& c) { return c.id == reader["cardId"].get<std::string>(); });
         if (card == cards.end()) continue;
-        const CertificateSummary* own = service::ownCertificate(*card);
-        const auto info = own ? tryParse(*own) : std::nullopt;
-        if (!info) continue;
-        Json facts{{"certificateId", own->id}, {"notAfter", info->notAfter}};
+        // The card's own certificate: the first that is not a CA (as
+        // service::ownCertificate() decides, here from the prepared listings).
+        std::shared_ptr<const PreparedCertificate> own;
+        for (const auto& certificate : card->certificates) {
+            auto prepared = preparedCertificates().get(certificate);
+            const auto& parsed = prepared->info;
+            if (parsed && !(parsed->basicConstraints && parsed->basicConstraints->ca)) {
+                own = std::move(prepared);
+                break;
+            }
+        }
+        if (!own) continue;
+        const auto& info = own->info;
+        Json facts{{"certificateId", own->fields.id}, {"notAfter", info->notAfter}};
         addExpiry(facts, cert::expiryOf(*info, expiry.now(), expiry.warningDays));
         reader["certificateExpiry"] = std::move(facts);
     }

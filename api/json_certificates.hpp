@@ -1,14 +1,18 @@
 // inkan — JSON of certificates, their expiry, validation and the card
 // self-test (the certificate half of json_mapping.hpp; openapi.yaml shapes).
 //
-// Certificate fields are decoded from the DER the card service read, at the
-// time of the request: daysLeft and expiringSoon move with the clock, the rest
-// is cheap to decode again. A DER that does not parse keeps the listing fields
-// the service gave it and gains nothing else.
+// Certificate fields are decoded from the DER the card service read. For the
+// listings (GET /v1/cards, /v1/cards/{id}, /v1/status) each certificate is
+// decoded and its listing JSON written once, when it is first listed, and kept
+// while the service hands over the same certificate; only daysLeft, expired and
+// expiringSoon, which move with the clock, are computed per request. A DER
+// that does not parse keeps the listing fields the service gave it and gains
+// nothing else.
 #pragma once
 
 #include <chrono>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -35,6 +39,10 @@ Json certificateListingJson(const CertificateSummary& certificate, const ExpiryP
 
 /// A card with its certificates as certificateListingJson() shows them.
 Json cardJson(const CardSummary& card, const ExpiryPolicy& expiry);
+/// The same, serialized (what GET /v1/cards/{cardId} answers).
+std::string cardJsonText(const CardSummary& card, const ExpiryPolicy& expiry);
+/// GET /v1/cards: {"cards": [...]}, serialized.
+std::string cardsJsonText(const std::vector<CardSummary>& cards, const ExpiryPolicy& expiry);
 
 /// GET /v1/status: the status, each reader holding a listed card with
 /// certificateExpiry {certificateId, notAfter, daysLeft, expiringSoon, expired}

@@ -50,6 +50,15 @@ public:
             JsonBody::Field* field = store(JsonBody::Kind::String);
             if (field) field->text = Secret(value);
             keepGoing = field != nullptr;
+        } else if (depth_ == 3 && array_ && inItem_) {
+            auto [it, inserted] = array_->items.back().try_emplace(itemKey_);
+            if (!inserted) {
+                keepGoing = fail("a member of field '" + arrayKey_ + "' appears more than once in one item");
+            } else {
+                it->second = Secret(value);
+            }
+        } else {
+            itemScalar();
         }
         // The lexer reuses this buffer for the next token; overwrite what may be a PIN now.
         if (!value.empty()) OPENSSL_cleanse(value.data(), value.size());
@@ -60,6 +69,10 @@ public:
     {
         if (depth_ == 0 && started_) return fail("request body must be one JSON object");
         if (depth_ == 1 && !store(JsonBody::Kind::Object)) return false;
+        if (depth_ == 2 && array_) {
+            array_->items.emplace_back();
+            inItem_ = true;
+        }
         started_ = true;
         ++depth_;
         return true;
@@ -67,24 +80,33 @@ public:
     bool end_object() override
     {
         --depth_;
+        if (depth_ == 2) inItem_ = false;
         return true;
     }
     bool start_array(std::size_t) override
     {
         if (depth_ == 0) return fail("request body must be a JSON object");
-        if (depth_ == 1 && !store(JsonBody::Kind::Array)) return false;
+        if (depth_ == 1) {
+            array_ = store(JsonBody::Kind::Array);
+            if (!array_) return false;
+            arrayKey_ = currentKey_;
+        } else {
+            itemScalar();
+        }
         ++depth_;
         return true;
     }
     bool end_array() override
     {
         --depth_;
+        if (depth_ == 1) array_ = nullptr;
         return true;
     }
 
     bool key(string_t& name) override
     {
         if (depth_ == 1) currentKey_ = name;
+        if (depth_ == 3) itemKey_ = name;
         return true;
     }
 
@@ -99,7 +121,14 @@ private:
     {
         if (depth_ == 0) return fail("request body must be a JSON object");
         if (depth_ == 1) return store(kind) != nullptr;
+        itemScalar();
         return true;
+    }
+
+    /// A value right inside a top-level array that is not an object.
+    void itemScalar()
+    {
+        if (depth_ == 2 && array_) array_->onlyObjects = false;
     }
 
     JsonBody::Field* store(JsonBody::Kind kind)
@@ -124,6 +153,10 @@ private:
     int depth_ = 0;
     bool started_ = false;
     std::string currentKey_;
+    JsonBody::Field* array_ = nullptr;  // the top-level array being read
+    std::string arrayKey_;
+    bool inItem_ = false;               // inside one of its objects
+    std::string itemKey_;
 };
 
 std::string_view kindName(JsonBody::Kind kind)
@@ -246,11 +279,16 @@ Json toJson(const SignResult& result)
 
 Response jsonResponse(const Json& body, int status)
 {
+    // Reader names and certificate fields come from outside: never throw on bad UTF-8.
+    return jsonResponse(body.dump(-1, ' ', false, Json::error_handler_t::replace), status);
+}
+
+Response jsonResponse(std::string serialized, int status)
+{
     Response response;
     response.status = status;
     response.contentType = std::string(kJsonContentType);
-    // Reader names and certificate fields come from outside: never throw on bad UTF-8.
-    response.body = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+    response.body = std::move(serialized);
     return response;
 }
 
@@ -306,6 +344,14 @@ std::optional<bool> JsonBody::optionalBool(std::string_view field) const
     if (!value || value->kind == Kind::Null) return std::nullopt;
     if (value->kind != Kind::Boolean) throw badField(field, "must be true or false, not " + std::string(kindName(value->kind)));
     return value->flag;
+}
+
+const std::vector<JsonBody::Item>* JsonBody::optionalObjectArray(std::string_view field) const
+{
+    const Field* value = find(field);
+    if (!value || value->kind == Kind::Null) return nullptr;
+    if (value->kind != Kind::Array || !value->onlyObjects) throw badField(field, "must be an array of objects");
+    return &value->items;
 }
 
 std::optional<DigestAlgorithm> digestAlgorithmFromName(std::string_view name)

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -38,6 +39,8 @@ Json toJson(const SignResult& result);
 
 /// A 200 (or other) response carrying `body` as application/json.
 Response jsonResponse(const Json& body, int status = 200);
+/// The same for a body serialized already (the prepared listings, json_certificates.hpp).
+Response jsonResponse(std::string serialized, int status = 200);
 
 /// The top-level fields of a JSON object request body.
 ///
@@ -59,11 +62,19 @@ public:
     /// A boolean field that may be absent or null.
     std::optional<bool> optionalBool(std::string_view field) const;
 
+    /// One object of an array of objects: its string members (others are skipped).
+    using Item = std::map<std::string, Secret, std::less<>>;
+    /// A field that must be absent, null, or an array of objects (e.g. the
+    /// e-Gov format's "files"): its items, or nullptr when absent or null.
+    const std::vector<Item>* optionalObjectArray(std::string_view field) const;
+
     enum class Kind { String, Number, Boolean, Null, Array, Object };
     struct Field {
         Kind kind = Kind::Null;
         Secret text;        // the value when kind == String
         bool flag = false;  // the value when kind == Boolean
+        std::vector<Item> items;      // kind == Array: its objects
+        bool onlyObjects = true;      // kind == Array: no item was anything but an object
     };
 
 private:

@@ -20,6 +20,7 @@ constexpr int kMethodNotAllowed = 405;
 constexpr int kConflict = 409;
 constexpr int kContentTooLarge = 413;
 constexpr int kUnsupportedMediaType = 415;
+constexpr int kUnprocessableContent = 422;  // RFC 9110 §15.5.21: well-formed request, unusable document
 constexpr int kLocked = 423;
 constexpr int kTooManyRequests = 429;  // RFC 6585 §4, with Retry-After
 constexpr int kInternalServerError = 500;
@@ -72,6 +73,8 @@ int httpStatus(ErrorCode code) noexcept
     case ErrorCode::PairingNotPending: return kConflict;
     case ErrorCode::AlreadyPaired: return kConflict;
     case ErrorCode::AuditUnavailable: return kServiceUnavailable;
+    case ErrorCode::UnsupportedFormat: return kBadRequest;
+    case ErrorCode::DocumentInvalid: return kUnprocessableContent;
     }
     return kInternalServerError;
 }
@@ -117,6 +120,8 @@ std::string_view problemTitle(ErrorCode code) noexcept
     case ErrorCode::PairingNotPending: return "Pairing not pending";
     case ErrorCode::AlreadyPaired: return "Origin already allowed";
     case ErrorCode::AuditUnavailable: return "The usage ledger cannot be written";
+    case ErrorCode::UnsupportedFormat: return "Unsupported document format";
+    case ErrorCode::DocumentInvalid: return "Document cannot be signed";
     }
     return "Internal error";
 }
@@ -154,6 +159,7 @@ Response problemResponse(const Error& error)
     Response response;
     response.status = status;
     response.contentType = std::string(kProblemContentType);
+    response.problemCode = std::string(errorCodeName(code));
     // RFC 9110 §11.6.1: a 401 names the scheme that would be accepted.
     if (code == ErrorCode::Unauthorized) response.headers.set("WWW-Authenticate", "Bearer");
     // RFC 9110 §10.2.3: when a rate-limited request may be tried again, in seconds.

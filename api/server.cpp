@@ -23,6 +23,8 @@
 #include <optional>
 #include <thread>
 
+#include <sys/socket.h>
+
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
@@ -40,6 +42,7 @@
 #include <openssl/ssl.h>
 
 #include "api/connection_cap.hpp"
+#include "api/handlers_documents.hpp"
 #include "api/log.hpp"
 #include "daemon/platform/peer_uid.hpp"
 
@@ -67,6 +70,8 @@ constexpr int kMaxConsecutiveAcceptFailures = 10;
 constexpr std::chrono::milliseconds kFirstAcceptRetryDelay{100};
 constexpr std::chrono::milliseconds kMaxAcceptRetryDelay{3200};
 constexpr std::chrono::milliseconds kDrainPollInterval{50};
+// How often the idle exit looks whether a connection is open.
+constexpr std::chrono::milliseconds kIdleCheckInterval{250};
 
 // After refusing a request we did not read completely (too large, malformed),
 // the rest of it is read and dropped for a moment before closing: closing a
@@ -86,6 +91,15 @@ bool isHttpParseError(const beast::error_code& ec)
 }
 
 std::string_view view(beast::string_view text) { return {text.data(), text.size()}; }
+
+/// The card id of a /v1/cards/{cardId}/... path, for the log; empty for other paths.
+std::string cardOfPath(std::string_view path)
+{
+    constexpr std::string_view kCardsPrefix = "/v1/cards/";
+    if (!path.starts_with(kCardsPrefix)) return {};
+    path.remove_prefix(kCardsPrefix.size());
+    return std::string(path.substr(0, path.find('/')));
+}
 
 // A chosen victim may send its first request just before it learns of its
 // eviction and then stays; the choice is made again, this many times at most.
@@ -108,6 +122,9 @@ struct HttpsServer::Impl {
 
     void loadTls();
     void listen(const std::string& address, bool optional);
+    void adopt(int nativeSocket);
+    void scheduleHeartbeat();
+    void scheduleIdleCheck();
     void beginShutdown();
     void pollDrain(std::chrono::steady_clock::time_point deadline);
     void listenerGaveUp();
@@ -133,6 +150,10 @@ struct HttpsServer::Impl {
     net::io_context ioc{1};
     net::signal_set signals{ioc};
     net::steady_timer drainTimer{ioc};
+    net::steady_timer heartbeatTimer{ioc};
+    net::steady_timer idleTimer{ioc};
+    std::chrono::steady_clock::time_point lastBusy = std::chrono::steady_clock::now();
+    std::uint16_t port = 0;
     std::optional<net::executor_work_guard<net::io_context::executor_type>> drainGuard;
     std::vector<std::shared_ptr<Listener>> listeners;
     std::vector<std::string> urls;
@@ -236,9 +257,37 @@ private:
         // A fresh parser per message, so limits and state never carry over.
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(server_.options.headerLimit));
-        parser_->body_limit(server_.options.bodyLimit);
+        // The route's limit is known only with the request line: the header is
+        // read under the largest one, then the body under the route's own.
+        bodyLimit_ = std::max(server_.options.bodyLimit, server_.options.documentBodyLimit);
+        parser_->body_limit(bodyLimit_);
         tcp().expires_after(server_.options.readTimeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                beast::bind_front_handler(&Session::onHeader, shared_from_this()));
+    }
+
+    /// The body limit of the request's route (api/handlers_documents.hpp): a
+    /// declared length over it is refused before any of the body is read.
+    void onHeader(beast::error_code ec, std::size_t bytes)
+    {
+        if (ec) return onRead(ec, bytes);
+        const auto& message = parser_->get();
+        const std::string_view target = view(message.target());
+        const std::string_view path = target.substr(0, target.find('?'));
+        bodyLimit_ = takesDocument(view(message.method_string()), path) ? server_.options.documentBodyLimit
+                                                                        : server_.options.bodyLimit;
+        const auto declared = parser_->content_length();
+        if (declared && *declared > bodyLimit_) {
+            if (!establish()) return;
+            return rejectTooLarge();
+        }
+        parser_->body_limit(bodyLimit_);
         http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::onRead, shared_from_this()));
+    }
+
+    void rejectTooLarge()
+    {
+        reject(Error(ErrorCode::PayloadTooLarge, "the request body is larger than " + std::to_string(bodyLimit_ / 1024) + " KiB"));
     }
 
     void onRead(beast::error_code ec, std::size_t)
@@ -246,11 +295,7 @@ private:
         // Whatever arrived, a connection evicted for a newcomer serves no request.
         if (!establish()) return;
         if (ec == http::error::end_of_stream) return doClose();  // the client closed between requests
-        if (ec == http::error::body_limit) {
-            return reject(Error(ErrorCode::PayloadTooLarge, "the request body is larger than " +
-                                                                std::to_string(server_.options.bodyLimit / 1024) +
-                                                                " KiB"));
-        }
+        if (ec == http::error::body_limit) return rejectTooLarge();
         if (ec == http::error::header_limit) {
             return reject(Error(ErrorCode::BadRequest, "the request header is larger than " +
                                                            std::to_string(server_.options.headerLimit / 1024) +
@@ -294,6 +339,9 @@ private:
         isHead_ = message.method() == http::verb::head;
         logMethod_ = log::sanitize(request_->method, 16);
         logPath_ = log::sanitize(request_->path());
+        logFields_ = {};
+        logFields_.card = cardOfPath(logPath_);
+        if (const auto origin = request_->headers.get("Origin")) logFields_.origin = log::sanitize(*origin);
         started_ = std::chrono::steady_clock::now();
     }
 
@@ -336,8 +384,10 @@ private:
     void respond(Response response)
     {
         const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+        if (const auto id = response.headers.get("X-Request-Id")) logFields_.requestId = log::sanitize(*id);
+        logFields_.code = response.problemCode;
         log::info(logMethod_ + " " + logPath_ + " " + std::to_string(response.status) + " " +
-                  std::to_string(elapsed.count()) + "ms");
+                  std::to_string(elapsed.count()) + "ms", logFields_);
         request_.reset();
 
         if (response.stream && !isHead_) return startStream(std::move(response));
@@ -516,6 +566,7 @@ private:
     ssl::stream<beast::tcp_stream> stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
+    std::size_t bodyLimit_ = 0;  // the current request's route's
     std::optional<http::response<http::string_body>> response_;
     std::optional<Request> request_;
     // A streamed response: its head, its serializer, the chunk being written.
@@ -540,6 +591,7 @@ private:
     std::array<char, 4096> lingerBuffer_{};
     std::string logMethod_;
     std::string logPath_;
+    log::Fields logFields_;  // the journal's INKAN_* fields of the request being served
     std::chrono::steady_clock::time_point started_;
 };
 
@@ -556,6 +608,7 @@ public:
 
     tcp::acceptor& acceptor() { return acceptor_; }
     const std::string& label() const { return label_; }
+    void setLabel(std::string label) { label_ = std::move(label); }
 
     void start()
     {
@@ -718,6 +771,75 @@ void HttpsServer::Impl::listen(const std::string& address, bool optional)
 
     listeners.push_back(std::move(listener));
     urls.push_back("https://" + where);
+    port = options.port;
+}
+
+void HttpsServer::Impl::adopt(int nativeSocket)
+{
+    const std::string what = "the socket passed by the service manager (descriptor " + std::to_string(nativeSocket) + ")";
+    // Which family, and is it listening? A socket unit with a typo must not
+    // make inkand serve something else than loopback TCP.
+    sockaddr_storage address{};
+    socklen_t length = sizeof address;
+    if (::getsockname(nativeSocket, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+        throw StartupError(what + " is not a socket");
+    }
+    int type = 0;
+    int listening = 0;
+    socklen_t optionLength = sizeof type;
+    ::getsockopt(nativeSocket, SOL_SOCKET, SO_TYPE, &type, &optionLength);
+    optionLength = sizeof listening;
+    ::getsockopt(nativeSocket, SOL_SOCKET, SO_ACCEPTCONN, &listening, &optionLength);
+    if ((address.ss_family != AF_INET && address.ss_family != AF_INET6) || type != SOCK_STREAM || listening == 0) {
+        throw StartupError(what + " is not a listening TCP socket (ListenStream=127.0.0.1:PORT in the socket unit)");
+    }
+    auto listener = std::make_shared<Listener>(*this, "");
+    tcp::acceptor& acceptor = listener->acceptor();
+    beast::error_code ec;
+    acceptor.assign(address.ss_family == AF_INET ? tcp::v4() : tcp::v6(), nativeSocket, ec);
+    if (ec) throw StartupError("cannot take " + what + ": " + ec.message());
+    const tcp::endpoint local = acceptor.local_endpoint(ec);
+    if (ec) throw StartupError("cannot take " + what + ": " + ec.message());
+    const std::string shown = local.address().is_v6() ? "[" + local.address().to_string() + "]" : local.address().to_string();
+    const std::string where = shown + ":" + std::to_string(local.port());
+    if (!local.address().is_loopback()) {
+        throw StartupError(what + " listens on " + where + ", not on a loopback address: inkand serves this machine only");
+    }
+    if (port != 0 && local.port() != port) {
+        throw StartupError("the sockets passed by the service manager listen on different ports (" +
+                           std::to_string(port) + " and " + std::to_string(local.port()) + ")");
+    }
+    port = local.port();
+    listener->setLabel(where);
+    listeners.push_back(std::move(listener));
+    urls.push_back("https://" + where);
+}
+
+void HttpsServer::Impl::scheduleHeartbeat()
+{
+    heartbeatTimer.expires_after(options.heartbeatInterval);
+    heartbeatTimer.async_wait([this](beast::error_code ec) {
+        if (ec || shuttingDown.load()) return;
+        options.heartbeat();
+        scheduleHeartbeat();
+    });
+}
+
+void HttpsServer::Impl::scheduleIdleCheck()
+{
+    idleTimer.expires_after(kIdleCheckInterval);
+    idleTimer.async_wait([this](beast::error_code ec) {
+        if (ec || shuttingDown.load()) return;
+        const auto now = std::chrono::steady_clock::now();
+        if (connections.load() != 0) lastBusy = now;
+        if (now - lastBusy >= options.idleExit) {
+            log::info("no connection for " + std::to_string(options.idleExit.count()) +
+                      "s: exiting (the next connection starts inkand again)");
+            beginShutdown();
+            return;
+        }
+        scheduleIdleCheck();
+    });
 }
 
 bool HttpsServer::Impl::makeRoom(const std::string& where)
@@ -789,6 +911,8 @@ void HttpsServer::Impl::beginShutdown()
 {
     if (shuttingDown.exchange(true)) return;
     log::info("shutting down: no new connections; letting the running card operations finish");
+    heartbeatTimer.cancel();
+    idleTimer.cancel();
     for (const auto& listener : listeners) listener->stop();
     // Idle connections close now; those waiting for the card answer first, then close.
     stopSessions();
@@ -843,8 +967,12 @@ HttpsServer::HttpsServer(ServerOptions options) : impl_(std::make_unique<Impl>(s
 {
     if (auto reason = platform::peerLookupUnavailable()) throw StartupError(*reason);
     impl_->loadTls();
-    impl_->listen("127.0.0.1", /*optional=*/false);
-    impl_->listen("::1", /*optional=*/true);
+    if (impl_->options.inheritedSockets.empty()) {
+        impl_->listen("127.0.0.1", /*optional=*/false);
+        impl_->listen("::1", /*optional=*/true);
+    } else {
+        for (const int socket : impl_->options.inheritedSockets) impl_->adopt(socket);
+    }
     impl_->signals.add(SIGINT);
     impl_->signals.add(SIGTERM);
 }
@@ -856,11 +984,16 @@ HttpsServer::~HttpsServer()
 
 std::vector<std::string> HttpsServer::urls() const { return impl_->urls; }
 
+std::uint16_t HttpsServer::port() const { return impl_->port; }
+
 int HttpsServer::run(const Api& api, std::function<void()> drain)
 {
     impl_->api = &api;
     impl_->drain = std::move(drain);
     impl_->waitForSignal();
+    impl_->lastBusy = std::chrono::steady_clock::now();
+    if (impl_->options.heartbeat && impl_->options.heartbeatInterval.count() > 0) impl_->scheduleHeartbeat();
+    if (impl_->options.idleExit.count() > 0) impl_->scheduleIdleCheck();
     for (const auto& listener : impl_->listeners) listener->start();
     while (true) {
         try {

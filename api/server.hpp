@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "api/api.hpp"
+#include "api/handlers_documents.hpp"
 #include "daemon/platform/peer_uid.hpp"
 
 namespace inkan::api {
@@ -32,6 +33,10 @@ struct ServerOptions {
 
     std::size_t headerLimit = 8 * 1024;
     std::size_t bodyLimit = 64 * 1024;
+    /// The body limit of the one route that takes documents (POST
+    /// /v1/cards/{cardId}/signatures, api/handlers_documents.hpp); chosen from
+    /// the request line, so every other route keeps `bodyLimit`.
+    std::size_t documentBodyLimit = kDocumentBodyLimit;
     /// Open connections at most. When full, the oldest connection that has not
     /// sent a request gives way to the newcomer; such connections never hold
     /// the last `reservedConnections` slots (api/connection_cap.hpp).
@@ -43,6 +48,22 @@ struct ServerOptions {
     /// (docs/security.md "Other users are refused at the door").
     platform::UserId user = platform::currentUser();
     bool allowRootClients = false;
+
+    /// Listening sockets handed over by the service manager (socket
+    /// activation, docs/service.md): served instead of binding `port`. Each
+    /// must be a listening TCP socket on a loopback address.
+    std::vector<int> inheritedSockets;
+
+    /// Called on the I/O loop every `heartbeatInterval` (0: never), so that a
+    /// hung loop stops calling it (the service manager's watchdog).
+    std::chrono::milliseconds heartbeatInterval{0};
+    std::function<void()> heartbeat;
+
+    /// Stop after this long without an open connection (0: never). Every card
+    /// operation and every event stream runs on an open connection, so none
+    /// is cut short. Meant for socket activation: the next connection starts
+    /// a fresh daemon.
+    std::chrono::seconds idleExit{0};
 };
 
 /// The server could not start (TLS material unusable, port in use, ...).
@@ -55,9 +76,10 @@ public:
 class HttpsServer {
 public:
     /// Load the TLS material and bind 127.0.0.1 and [::1] (the latter only when
-    /// the machine has IPv6 loopback). Throws StartupError, also when the
-    /// peers' users cannot be told (no /proc). Binding comes first so a daemon
-    /// that cannot serve never touches a card.
+    /// the machine has IPv6 loopback), or take the inherited sockets. Throws
+    /// StartupError, also when the peers' users cannot be told (no /proc) or an
+    /// inherited socket is not a loopback TCP listener. Binding comes first so
+    /// a daemon that cannot serve never touches a card.
     explicit HttpsServer(ServerOptions options);
     ~HttpsServer();
     HttpsServer(const HttpsServer&) = delete;
@@ -66,10 +88,13 @@ public:
     /// Base URLs being served, e.g. "https://127.0.0.1:24713".
     std::vector<std::string> urls() const;
 
+    /// The port served: options.port, or the inherited sockets' port.
+    std::uint16_t port() const;
+
     /// Serve `api` until SIGTERM or SIGINT (or stop()). Then: stop accepting, run
     /// `drain` on its own thread (it must let running card operations finish),
     /// deliver their responses, close every connection. Returns the exit code:
-    /// 0 after a requested stop, 1 when no listener could keep accepting.
+    /// 0 after a requested stop or an idle exit, 1 when no listener could keep accepting.
     /// `api` must outlive run().
     int run(const Api& api, std::function<void()> drain);
 

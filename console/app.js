@@ -11,10 +11,15 @@ import { definitions, fill, h } from './dom.js';
 import { followEvents } from './events.js';
 import { formatDateTime, language, setLanguage, t, translateStatic } from './i18n.js';
 
-// The reference card's PINs (docs/reference-card.md): 4 to 16 digits.
-const PIN_PATTERN = /^[0-9]{4,16}$/;
-// At this many tries left or fewer the console warns before any PIN is typed.
-const LOW_TRIES = 3;
+// A card lists each PIN's format (openapi.yaml PinFormat); the reference
+// card's (docs/reference-card.md) for a card listed without one.
+const DEFAULT_PIN_FORMAT = { minLength: 4, maxLength: 16, alphabet: 'digits' };
+const PIN_ALPHABETS = { digits: '[0-9]', 'upper-alphanumeric': '[A-Z0-9]' };
+// inkand's PIN guard keeps this share of each PIN's own maximum unspent
+// (docs/security.md): the console warns at that many tries left or fewer.
+const GUARDED_SHARE = 0.3;
+// The My Number card's profile (docs/jpki.md): a locked PIN is reset only at the municipal office.
+const JPKI_PROFILE = 'jpki';
 const ACTIVITY_LENGTH = 20;
 const MS_PER_DAY = 86400000;
 // The 使用簿 panel (docs/audit.md): the newest uses shown, pages read for them and the CSV.
@@ -184,7 +189,8 @@ function onEvent(event) {
     case 'pin-status': {
       const card = state.cards.find((c) => c.id === event.data?.cardId);
       if (card) {
-        card.pin = { triesLeft: event.data.triesLeft, maxTries: event.data.maxTries, blocked: event.data.blocked };
+        const status = { triesLeft: event.data.triesLeft, maxTries: event.data.maxTries, blocked: event.data.blocked };
+        updatePin(card, event.data.pinId, status);
       }
       render();
       break;
@@ -266,7 +272,13 @@ function renderNotices() {
   const notices = [];
   if (state.status && state.status.pcscAvailable === false) notices.push(t('notice.pcscDown'));
   for (const card of state.cards) {
-    if (card.pin?.blocked) notices.push(t('notice.pinBlocked', { card: card.id }));
+    for (const pin of pinsOf(card)) {
+      if (!pin.blocked) continue;
+      // A PIN the card cannot unblock: say who resets it instead of pointing at an unblock code.
+      notices.push(pin.unblockable === false
+        ? t('notice.pinBlockedNoUnblock', { card: card.id, name: pinName(card, pin), rule: pinRule(card, pin) })
+        : t('notice.pinBlocked', { card: card.id }));
+    }
     for (const certificate of card.certificates ?? []) {
       const values = { card: card.id, cert: certificate.id, days: daysLeftOf(certificate), date: formatDateTime(certificate.notAfter) };
       if (certificate.expired) notices.push(t('notice.expired', values));
@@ -308,6 +320,54 @@ function pinText(pin) {
   return t('cards.pinTries', { left: pin.triesLeft, max: pin.maxTries });
 }
 
+/** The card's PINs (`pins`, the default first); a card listed without them has its one `pin`. */
+function pinsOf(card) {
+  if (Array.isArray(card.pins) && card.pins.length) return card.pins;
+  return card.pin ? [{ id: '', label: '', unblockable: true, format: DEFAULT_PIN_FORMAT, ...card.pin }] : [];
+}
+
+/** A PIN's new counter (from an answer or a pin-status event); `pinId` absent: the default PIN. */
+function updatePin(card, pinId, status) {
+  const pins = pinsOf(card);
+  const index = pinId ? pins.findIndex((pin) => pin.id === pinId) : 0;
+  if (index < 0) return;
+  if (Array.isArray(card.pins) && card.pins[index]) Object.assign(card.pins[index], status);
+  if (index === 0) card.pin = { ...status };
+}
+
+/** How many tries inkand's guard keeps for a PIN of `max` tries: 30%, rounded, at least 1 (never all). */
+function guardedTries(max) {
+  if (!Number.isInteger(max) || max <= 1) return 0;
+  return Math.min(max - 1, Math.max(1, Math.round(GUARDED_SHARE * max)));
+}
+
+function fewTriesLeft(pin) {
+  return Boolean(pin) && !pin.blocked && pin.triesLeft <= guardedTries(pin.maxTries);
+}
+
+/** "PIN" for a card with one PIN, else its label (or id). */
+function pinName(card, pin) {
+  return pinsOf(card).length > 1 ? (pin.label || pin.id) : 'PIN';
+}
+
+/** What happens after the PIN's last wrong try, and who undoes it. */
+function pinRule(card, pin) {
+  const values = { name: pinName(card, pin), max: pin.maxTries };
+  if (pin.unblockable !== false) return t('pin.ruleUnblockable', values);
+  return card.profile === JPKI_PROFILE ? t('pin.ruleMunicipal', values) : t('pin.ruleIssuer', values);
+}
+
+/** A PIN as its format asks (length and alphabet). */
+function matchesFormat(value, format = DEFAULT_PIN_FORMAT) {
+  const alphabet = PIN_ALPHABETS[format.alphabet] ?? PIN_ALPHABETS.digits;
+  return new RegExp(`^${alphabet}{${format.minLength},${format.maxLength}}$`).test(value);
+}
+
+function formatText(format = DEFAULT_PIN_FORMAT) {
+  const length = format.minLength === format.maxLength ? `${format.minLength}` : t('pin.lengthRange', { min: format.minLength, max: format.maxLength });
+  return t(format.alphabet === 'upper-alphanumeric' ? 'pin.formatAlphanumeric' : 'pin.formatDigits', { length });
+}
+
 function renderCards() {
   if (state.cards.length === 0) {
     fill($('cards'), h('p', { class: 'empty' }, state.status ? t('cards.none') : t('cert.loading')));
@@ -316,7 +376,15 @@ function renderCards() {
   const articles = state.cards.map((card) => {
     const rows = (card.certificates ?? []).map((certificate) => {
       const selected = state.selected?.cardId === card.id && state.selected?.certId === certificate.id;
-      return h('tr', { class: selected ? 'selected' : '' },
+      if (certificate.readable === false) {
+        // The card shows it only after its PIN is verified (the My Number card's signing certificate).
+        const pin = pinsOf(card).find((p) => p.id === certificate.readAfterPin);
+        return h('tr', { class: 'locked', dataset: { certId: certificate.id, locked: 'true' } },
+          h('th', { scope: 'row' }, certificate.id),
+          h('td', { colspan: '4', dataset: { role: 'locked-certificate' } },
+            t('cards.lockedCertificate', { pin: pin ? pinName(card, pin) : certificate.readAfterPin })));
+      }
+      return h('tr', { class: selected ? 'selected' : '', dataset: { certId: certificate.id } },
         h('th', { scope: 'row' }, certificate.id),
         h('td', {}, certificate.registry?.corporateName ?? ''),
         h('td', {}, formatDateTime(certificate.notAfter)),
@@ -328,14 +396,22 @@ function renderCards() {
           onclick: () => showCertificate(card.id, certificate.id),
         }, t('cards.details'))));
     });
-    const pinClass = card.pin?.blocked ? 'bad' : (card.pin?.triesLeft <= LOW_TRIES ? 'warn' : '');
+    const pins = pinsOf(card);
+    // Each PIN with its own counter and its own rule (after how many wrong tries it locks, and who resets it).
+    const pinRows = pins.map((pin) => {
+      const pinClass = pin.blocked ? 'bad' : (fewTriesLeft(pin) ? 'warn' : '');
+      const term = pins.length > 1 ? t('cards.pinNamed', { name: pinName(card, pin) }) : t('cards.pin');
+      return [term, h('span', { class: 'pin-facts', dataset: { pinId: pin.id } },
+        h('span', { class: `pin ${pinClass}`, dataset: { role: 'pin' } }, pinText(pin)),
+        h('span', { class: 'pin-rule', dataset: { role: 'pin-rule' } }, pinRule(card, pin)))];
+    });
     return h('article', { class: 'card', 'aria-label': card.label, dataset: { cardId: card.id } },
       h('h3', {}, card.label),
       definitions([
         [t('cards.id'), h('code', {}, card.id)],
         [t('cards.reader'), card.reader],
         [t('cards.profile'), card.profile],
-        [t('cards.pin'), h('span', { class: `pin ${pinClass}`, dataset: { role: 'pin' } }, pinText(card.pin))],
+        ...pinRows,
       ], { class: 'facts' }),
       h('table', { class: 'certificates' },
         h('caption', {}, t('cards.certificates')),
@@ -439,26 +515,48 @@ function renderPinForm() {
   fill(select, state.cards.map((card) => h('option', { value: card.id }, `${card.label} (${card.id})`)));
   if (state.cards.some((card) => card.id === chosen)) select.value = chosen;
   const card = selectedPinCard();
+  // Which of the card's PINs (shown only for a card with several).
+  const pinSelect = $('pin-id');
+  const chosenPin = pinSelect.value;
+  const pins = card ? pinsOf(card) : [];
+  fill(pinSelect, pins.map((p) => h('option', { value: p.id }, p.label ? `${p.label} (${p.id})` : p.id)));
+  if (pins.some((p) => p.id === chosenPin)) pinSelect.value = chosenPin;
+  $('pin-id-field').hidden = pins.length < 2;
+  const pin = selectedPin(card);
+  $('pin-warning-text').textContent = pin ? pinRule(card, pin) : t('pin.warning');
+  const format = pin?.format ?? DEFAULT_PIN_FORMAT;
+  for (const id of ['pin-current', 'pin-new', 'pin-confirm']) {
+    $(id).inputMode = format.alphabet === 'digits' ? 'numeric' : 'text';
+    $(id).maxLength = format.maxLength;
+  }
+  $('pin-new-label').textContent = t('pin.newFormatted', { format: formatText(format) });
   const tries = $('pin-tries');
   tries.className = 'tries';
   if (!card) {
     tries.textContent = t('pin.noCard');
-  } else if (card.pin?.blocked) {
-    tries.textContent = t('pin.blocked');
+  } else if (pin?.blocked) {
+    tries.textContent = pins.length > 1 ? t('pin.blockedNamed', { name: pinName(card, pin) }) : t('pin.blocked');
     tries.classList.add('bad');
-  } else if (card.pin) {
-    const parts = [t('pin.triesLeft', { left: card.pin.triesLeft, max: card.pin.maxTries })];
-    if (card.pin.triesLeft <= LOW_TRIES) {
+  } else if (pin) {
+    const parts = [t('pin.triesLeft', { left: pin.triesLeft, max: pin.maxTries })];
+    if (fewTriesLeft(pin)) {
       parts.push(t('pin.lowTries'));
       tries.classList.add('warn');
     }
     tries.textContent = parts.join(' ');
   }
-  $('pin-submit').disabled = state.pinBusy || !card || Boolean(card.pin?.blocked);
+  $('pin-submit').disabled = state.pinBusy || !card || Boolean(pin?.blocked);
   $('pin-submit').textContent = state.pinBusy ? t('pin.working') : t('pin.submit');
   const message = $('pin-message');
   message.className = `message ${state.pinMessage?.kind === 'ok' ? 'ok' : 'bad'}`;
   message.textContent = state.pinMessage?.text() ?? '';
+}
+
+/** The PIN chosen in the PIN form (the card's default PIN when it has one). */
+function selectedPin(card) {
+  if (!card) return null;
+  const pins = pinsOf(card);
+  return pins.find((p) => p.id === $('pin-id').value) ?? pins[0] ?? null;
 }
 
 function renderSelftest() {
@@ -647,12 +745,14 @@ function errorText(error) {
 
 // --- Actions --------------------------------------------------------------------------
 
-function pinErrorText(error, triesBefore) {
+function pinErrorText(error, triesBefore, card, pin) {
+  const issuerOnly = pin && pin.unblockable === false;
   switch (error.code) {
     case 'PIN_INCORRECT':
-      return t('pin.incorrect', { left: error.triesLeft ?? (Number.isInteger(triesBefore) ? triesBefore - 1 : '?') });
+      return t('pin.incorrect', { left: error.triesLeft ?? (Number.isInteger(triesBefore) ? triesBefore - 1 : '?') })
+        + (issuerOnly ? ` ${pinRule(card, pin)}` : '');
     case 'PIN_BLOCKED':
-      return t('pin.lockedNow');
+      return issuerOnly ? `${t('pin.lockedNowNamed', { name: pinName(card, pin) })} ${pinRule(card, pin)}` : t('pin.lockedNow');
     case 'PIN_GUARD':
       return t('pin.guard', { left: error.triesLeft ?? '?' });
     case 'PIN_FORMAT':
@@ -672,8 +772,10 @@ async function changePin(event) {
   // The PINs leave the form right away; they live only in this function.
   for (const field of Object.values(fields)) field.value = '';
   if (!card) return;
-  if (!PIN_PATTERN.test(values.pin) || !PIN_PATTERN.test(values.newPin)) {
-    state.pinMessage = { kind: 'error', text: () => t('pin.format') };
+  const pin = selectedPin(card);
+  const format = pin?.format ?? DEFAULT_PIN_FORMAT;
+  if (!matchesFormat(values.pin, format) || !matchesFormat(values.newPin, format)) {
+    state.pinMessage = { kind: 'error', text: () => t('pin.formatOf', { format: formatText(format) }) };
   } else if (values.newPin !== values.confirm) {
     state.pinMessage = { kind: 'error', text: () => t('pin.mismatch') };
   } else {
@@ -681,8 +783,10 @@ async function changePin(event) {
     state.pinMessage = null;
     renderPinForm();
     try {
-      const pin = await postJson(cardPath(card.id, 'pin', 'change'), { pin: values.pin, newPin: values.newPin });
-      card.pin = pin;
+      // The default PIN by the single-PIN path, any other by its id.
+      const path = pin?.id && pin !== pinsOf(card)[0] ? cardPath(card.id, 'pins', pin.id, 'change') : cardPath(card.id, 'pin', 'change');
+      const status = await postJson(path, { pin: values.pin, newPin: values.newPin });
+      updatePin(card, pin?.id, status);
       state.pinMessage = { kind: 'ok', text: () => t('pin.changed') };
     } catch (error) {
       if (isLoggedOut(error)) {
@@ -690,9 +794,11 @@ async function changePin(event) {
         showLogin('ended');
         return;
       }
-      const triesBefore = card.pin?.triesLeft;
-      state.pinMessage = { kind: 'error', text: () => pinErrorText(error, triesBefore) };
-      if (Number.isInteger(error.triesLeft) && card.pin) card.pin.triesLeft = error.triesLeft;
+      const triesBefore = pin?.triesLeft;
+      state.pinMessage = { kind: 'error', text: () => pinErrorText(error, triesBefore, card, pin) };
+      if (Number.isInteger(error.triesLeft) && pin) {
+        updatePin(card, pin.id, { triesLeft: error.triesLeft, maxTries: pin.maxTries, blocked: error.triesLeft === 0 });
+      }
     } finally {
       state.pinBusy = false;
     }
@@ -848,6 +954,10 @@ async function start() {
   $('logout').addEventListener('click', logOut);
   $('pin-form').addEventListener('submit', changePin);
   $('pin-card').addEventListener('change', () => {
+    state.pinMessage = null;
+    renderPinForm();
+  });
+  $('pin-id').addEventListener('change', () => {
     state.pinMessage = null;
     renderPinForm();
   });

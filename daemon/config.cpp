@@ -24,6 +24,9 @@ constexpr std::string_view kExpiryWarningDaysKey = "certificateExpiryWarningDays
 constexpr std::string_view kTrustAnchorsDirKey = "trustAnchorsDir";
 constexpr std::string_view kRevocationKey = "revocation";
 constexpr std::string_view kAuditKey = "audit";
+constexpr std::string_view kIdleExitSecondsKey = "idleExitSeconds";
+// A day: longer than that is "never" in all but name.
+constexpr int kMaxIdleExitSeconds = 24 * 60 * 60;
 // A segment holds at least a few records; over 1 GiB one file gets unwieldy to copy or verify.
 constexpr int kMinAuditSegmentBytes = 4096;
 constexpr int kMaxAuditSegmentBytes = 1024 * 1024 * 1024;
@@ -166,6 +169,9 @@ void applyFile(Config& config, const fs::path& file)
             applyRevocation(config, value, where);
         } else if (key == kAuditKey) {
             applyAudit(config, value, file, where);
+        } else if (key == kIdleExitSecondsKey) {
+            config.idleExitSeconds =
+                integerIn(value, 0, kMaxIdleExitSeconds, where + ": \"" + std::string(kIdleExitSecondsKey) + "\"");
         } else {
             config.warnings.push_back(where + ": unknown key \"" + key + "\" ignored");
         }
@@ -205,7 +211,7 @@ std::variant<Config, EarlyExit> load(int argc, const char* const* argv, const st
     auto* portOption = app.add_option("--port", port, "TCP port on 127.0.0.1 and [::1] (default 24713)")
                            ->check(CLI::Range(kMinPort, kMaxPort));
     auto* stateOption = app.add_option("--state-dir", stateDir, "Directory for the API token and TLS files");
-    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, allowRootClients, certificateExpiryWarningDays, trustAnchorsDir, revocation, audit)");
+    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, allowRootClients, certificateExpiryWarningDays, trustAnchorsDir, revocation, audit, idleExitSeconds)");
     auto* originOption = app.add_option("--allow-origin", origins,
                                         "A web origin (https://host[:port]) whose pages may use inkand; repeatable")
                              ->allow_extra_args(false);

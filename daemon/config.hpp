@@ -20,6 +20,10 @@
 // The 使用簿 (config file only; docs/audit.md):
 //   "audit" {"dir", "segmentBytes", "keepSegments", "mirror"}
 //                                  default <state>/audit, 4 MiB, 0 (keep all), "syslog"
+//
+// Running as a service (config file only; docs/service.md):
+//   "idleExitSeconds"               default 0 (never): when systemd passed the
+//                                   sockets, exit after this long without a connection
 #pragma once
 
 #include <cstdint>
@@ -93,6 +97,10 @@ struct Config {
     std::filesystem::path trustAnchorsDir;
     RevocationSettings revocation;
     AuditSettings audit;
+
+    /// Socket-activated only: exit after this many seconds without an open
+    /// connection; 0: serve until stopped.
+    int idleExitSeconds = 0;
 };
 
 /// The process should exit right away (--help, --version, a usage error)

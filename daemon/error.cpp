@@ -43,6 +43,8 @@ std::string_view errorCodeName(ErrorCode code)
     case ErrorCode::PairingNotPending: return "PAIRING_NOT_PENDING";
     case ErrorCode::AlreadyPaired: return "ALREADY_PAIRED";
     case ErrorCode::AuditUnavailable: return "AUDIT_UNAVAILABLE";
+    case ErrorCode::UnsupportedFormat: return "UNSUPPORTED_FORMAT";
+    case ErrorCode::DocumentInvalid: return "DOCUMENT_INVALID";
     }
     return "INTERNAL";
 }

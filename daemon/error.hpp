@@ -56,6 +56,9 @@ enum class ErrorCode {
     AlreadyPaired,         // the origin is allowlisted or paired already
     // The 使用簿 (docs/audit.md).
     AuditUnavailable,      // the ledger cannot be written (disk full, read-only, permissions): nothing reached the card
+    // Document signatures (docs/formats.md).
+    UnsupportedFormat,     // a document format inkand does not sign (POST .../signatures "format")
+    DocumentInvalid,       // the document cannot be signed as given (malformed, encrypted, DOCTYPE): nothing reached the card
 };
 
 /// The stable upper-snake name of a code, e.g. "PIN_INCORRECT".

@@ -1,6 +1,7 @@
 // inkan — hex: one digit's value, for the places that decode %XX escapes
-// (URL path segments, Assuan data lines) and hex strings; and the one encoder
-// of bytes as hex digits (identifiers, digests, APDUs in logs).
+// (Assuan data lines; URL path segments are Boost.URL's, api/router.cpp) and
+// hex strings; and the one encoder of bytes as hex digits (identifiers,
+// digests, APDUs in logs).
 #pragma once
 
 #include <cstdint>

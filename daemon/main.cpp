@@ -1,15 +1,19 @@
 // inkand — the inkan signing agent: serves the smart card over HTTPS on the
 // loopback interface (design.md). Start-up order: configuration, state
-// directory (token, TLS), listening sockets, card service; "inkand ready" is
-// the last line printed once requests can be served.
+// directory (token, TLS), listening sockets (bound, or passed by the service
+// manager), card service; "inkand ready" is the last line printed once
+// requests can be served, and the service manager is told so too
+// (docs/service.md).
+#include <algorithm>
 #include <chrono>
-#include <csignal>
 #include <cstdio>
 #include <exception>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
+#include <vector>
 
 #include "api/api.hpp"
 #include "api/log.hpp"
@@ -19,6 +23,8 @@
 #include "daemon/config.hpp"
 #include "daemon/credentials/combined_agent.hpp"
 #include "daemon/platform/peer_uid.hpp"
+#include "daemon/platform/process.hpp"
+#include "daemon/platform/service_manager.hpp"
 #include "daemon/security/security.hpp"
 #include "daemon/service/card_service.hpp"
 #include "daemon/service/event_bus.hpp"
@@ -45,9 +51,48 @@ inkan::service::CertificateCheckOptions certificateCheckOptions(const inkan::con
     return options;
 }
 
+// Without a watchdog, the service manager's status line is still refreshed this often.
+constexpr std::chrono::milliseconds kStatusRefreshInterval{1000};
+
+/// The service manager's one-line status (`systemctl --user status inkand`).
+std::string statusLine(const inkan::AgentStatus& status)
+{
+    if (!status.pcscAvailable) return "serving; PC/SC unavailable (is pcscd running?)";
+    std::size_t cards = 0;
+    for (const auto& reader : status.readers) cards += reader.cardPresent ? 1 : 0;
+    return "serving; " + std::to_string(cards) + (cards == 1 ? " card" : " cards") + " present in " +
+           std::to_string(status.readers.size()) + (status.readers.size() == 1 ? " reader" : " readers");
+}
+
+/// Ask the card service for readers and cards and pass the status line on.
+void reportStatus(inkan::CardAgent& agent)
+{
+    agent.status([](inkan::Outcome<inkan::AgentStatus> outcome) {
+        if (const auto* status = std::get_if<inkan::AgentStatus>(&outcome)) inkan::platform::notifyStatus(statusLine(*status));
+    });
+}
+
+/// The heartbeat interval for the service manager: half the watchdog's
+/// (sd_watchdog_enabled(3) advises pinging at half the interval), at most
+/// kStatusRefreshInterval; zero when no service manager listens.
+std::chrono::milliseconds heartbeatInterval()
+{
+    if (!inkan::platform::serviceManagerListening()) return std::chrono::milliseconds(0);
+    auto interval = kStatusRefreshInterval;
+    if (const auto watchdog = inkan::platform::watchdogInterval()) {
+        interval = std::min(interval, std::max(std::chrono::milliseconds(1),
+                                               std::chrono::duration_cast<std::chrono::milliseconds>(*watchdog / 2)));
+    }
+    return interval;
+}
+
 int serve(const inkan::config::Config& config)
 {
     using namespace inkan;
+
+    // Before anything else opens a descriptor: the sockets passed by systemd
+    // (socket activation), if any; otherwise the server binds its own.
+    const std::vector<int> inheritedSockets = platform::takeListeningSockets();
 
     for (const auto& warning : config.warnings) log::warn(warning);
 
@@ -67,7 +112,25 @@ int serve(const inkan::config::Config& config)
     serverOptions.certificateFile = paths.serverCertificate;
     serverOptions.privateKeyFile = paths.serverKey;
     serverOptions.allowRootClients = config.allowRootClients;
+    serverOptions.inheritedSockets = inheritedSockets;
+    if (config.idleExitSeconds > 0 && !inheritedSockets.empty()) {
+        serverOptions.idleExit = std::chrono::seconds(config.idleExitSeconds);
+    } else if (config.idleExitSeconds > 0) {
+        log::info("\"idleExitSeconds\" applies only when the service manager passes the sockets; serving until stopped");
+    }
     const platform::UserId user = serverOptions.user;
+    // Watchdog pings and status lines come from the I/O loop: a hung loop stops them.
+    // The status line follows the readers and cards: any event makes the
+    // next heartbeat ask the card service again. Both are set before run()
+    // and cleared by the drain, after the heartbeat has stopped.
+    std::unique_ptr<service::Subscription> statusEvents;
+    CardAgent* statusAgent = nullptr;
+    const bool watchdog = platform::watchdogInterval().has_value();
+    serverOptions.heartbeatInterval = heartbeatInterval();
+    serverOptions.heartbeat = [watchdog, &statusEvents, &statusAgent] {
+        if (watchdog) platform::notifyWatchdog();
+        if (statusEvents && statusAgent != nullptr && !statusEvents->take().events.empty()) reportStatus(*statusAgent);
+    };
     api::HttpsServer server(std::move(serverOptions));
 
     // Validations and self-tests block on OCSP responders and CRL servers:
@@ -108,7 +171,7 @@ int serve(const inkan::config::Config& config)
     auto security = std::make_shared<security::Security>(*agent, std::move(securityOptions));
 
     api::GateOptions gate;
-    gate.port = config.port;
+    gate.port = server.port();  // the passed sockets' port under socket activation
     gate.allowedOrigins = config.allowedOrigins;
     gate.token = std::move(token.value);
     gate.pairings = security->sharedPairings();
@@ -142,7 +205,17 @@ int serve(const inkan::config::Config& config)
     std::cout << "inkand: usage ledger in " << ledger->dir().string() << "\n";
     std::cout << "inkand ready" << std::endl;
 
-    const int exitCode = server.run(api, [&agent, &checker, &events] {
+    if (platform::serviceManagerListening()) {
+        statusEvents = events->subscribe(std::nullopt, [] {});  // read by the heartbeat
+        statusAgent = agent;
+    }
+    platform::notifyReady(inheritedSockets.empty() ? "serving" : "serving (socket-activated)");
+    if (platform::serviceManagerListening()) reportStatus(*agent);
+
+    const int exitCode = server.run(api, [&agent, &checker, &events, &statusAgent, &statusEvents] {
+        platform::notifyStopping();
+        statusAgent = nullptr;
+        statusEvents.reset();
         agent->shutdown();
         checker.shutdown();
         events->close();  // ends the event streams; their readers reconnect to the next inkand
@@ -155,8 +228,7 @@ int serve(const inkan::config::Config& config)
 
 int main(int argc, char** argv)
 {
-    // Writes to a closed socket must surface as errors, not kill the daemon.
-    std::signal(SIGPIPE, SIG_IGN);
+    inkan::platform::ignoreBrokenPipes();
 
     try {
         auto loaded = inkan::config::load(argc, argv);

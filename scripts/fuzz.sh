@@ -36,8 +36,11 @@ build rfc3339 tests/fuzz/fuzz_rfc3339.cpp daemon/service/rfc3339.cpp
 build security tests/fuzz/fuzz_security.cpp daemon/security/origin.cpp daemon/security/assuan.cpp \
     daemon/pcsc/pinpad.cpp -lcrypto
 build proc_net_tcp tests/fuzz/fuzz_proc_net_tcp.cpp daemon/platform/proc_net_tcp.cpp
+# shellcheck disable=SC2046
+build egov tests/fuzz/fuzz_egov.cpp daemon/formats/egov_document.cpp daemon/formats/document.cpp daemon/error.cpp \
+    $(pkg-config --cflags --libs libxml-2.0) -lcrypto
 
-for name in card cert rfc3339 security proc_net_tcp; do
+for name in card cert rfc3339 security proc_net_tcp egov; do
     corpus="$OUT/corpus-$name"
     mkdir -p "$corpus"
     echo "fuzz: fuzz_$name for ${SECONDS_PER_TARGET}s"

@@ -2,11 +2,16 @@
 # Install the Debian 12 packages inkan needs to build, run and test, if missing,
 # and any packages named as arguments (e.g. scripts/fuzz.sh's clang).
 # Idempotent and quiet when everything is there. Run as root or with sudo.
+# Service and package (docs/service.md): libsystemd-dev (sd_notify, journal);
+# systemd for systemd-socket-activate and systemd-analyze in the tests;
+# help2man (man pages); debhelper, dpkg-dev, lintian (`make deb`).
 set -eu
 
 PACKAGES="cmake ninja-build g++ pkg-config ccache make
-libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev
-pcscd vsmartcard-vpcd opensc opensc-pkcs11 openssl curl python3 python3-yaml python3-jsonschema procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime
+libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev libxml2-dev
+pcscd vsmartcard-vpcd opensc opensc-pkcs11 openssl curl python3 python3-yaml python3-jsonschema procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime nginx-light wrk
+libsystemd-dev systemd help2man bash-completion debhelper dpkg-dev lintian
+libxml2-utils python3-lxml
 $*"
 
 missing=""

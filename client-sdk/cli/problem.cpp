@@ -90,7 +90,12 @@ std::string describe(const Problem& problem)
 std::string hintFor(const Problem& problem)
 {
     const std::string& code = problem.code;
+    const bool unblockable = problem.pinUnblockable.value_or(true);
+    if (code == "PIN_BLOCKED" && !unblockable) return "the card cannot unblock it: " + problem.pinReset;
     if (code == "PIN_BLOCKED") return "unblock it with `inkan pin unblock` (asks for the unblock code and a new PIN)";
+    if (code == "PIN_INCORRECT" && !unblockable && problem.triesLeft && *problem.triesLeft <= 3) {
+        return "after the last wrong PIN the card cannot unblock it: " + problem.pinReset;
+    }
     if (code == "UNBLOCK_CODE_BLOCKED") return "ask the card's issuer to reissue the card";
     if (code == "PIN_INCORRECT" && problem.triesLeft && *problem.triesLeft <= 3) {
         return "after the last wrong PIN only the unblock code can make the card usable again";

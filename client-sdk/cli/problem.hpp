@@ -19,6 +19,10 @@ struct Problem {
     std::string detail;
     std::optional<int> triesLeft;
     std::optional<std::string> statusWord;  // the card's status word ("6A82"), for CARD_ERROR
+    /// Set by the command that named the PIN (commands/pin_guard.hpp forPin):
+    /// whether the card can unblock it, and else who resets it.
+    std::optional<bool> pinUnblockable;
+    std::string pinReset;
     std::string body;    // the response as received, printed as is with --json
 
     /// Lenient: a problem with missing members still yields a usable message.

@@ -260,7 +260,7 @@ void AuditedCardAccess::sign(const security::Principal& principal, const Request
                              SignRequest request, security::PinRequestOptions options, Completion<SignResult> done)
 {
     Entry entry{"sign", whoOf(principal, info), info.requestId, {}, std::string(card::digestAlgorithmName(request.digestAlgorithm)),
-                hexOf(request.digest), {}};
+                hexOf(request.digest), info.document};
     const std::optional<std::string> certificateId = request.certificateId;
     auto shared = std::make_shared<SignRequest>(std::move(request));
     audited<SignResult>(

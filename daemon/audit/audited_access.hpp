@@ -26,6 +26,9 @@ struct RequestInfo {
     /// The local client's OS user and program, when the server knows them (see Who).
     std::string osUser;
     std::string program;
+    /// For a document signature: what is signed, one line (daemon/formats/document.hpp);
+    /// the sign record's `target`.
+    std::string document{};
 };
 
 class AuditedCardAccess {

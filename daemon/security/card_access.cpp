@@ -674,6 +674,9 @@ void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& 
                                                 (flow->pin.unblockCodeFormat
                                                      ? ". The card locks after the last one."
                                                      : ". After the last one only the card's issuer can reset the PIN."));
+                if (flow->kind == PinOperation::Sign && !flow->options.document.empty()) {
+                    prompt.description += "\n\n" + flow->options.document;
+                }
                 prompt.okLabel = flow->kind == PinOperation::Sign ? "Sign" : "OK";
 
                 prompt.prompt = flow->kind == PinOperation::Unblock  ? "Unblock code:"

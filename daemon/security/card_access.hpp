@@ -56,6 +56,9 @@ struct PinRequestOptions {
     /// Which of the card's PINs (CardSummary::pins); none: its default PIN.
     /// A signature uses the PIN of its key and ignores this.
     std::optional<std::string> pinId;
+    /// For a document signature: what is signed, as inkand read it from the
+    /// document (daemon/formats/document.hpp); shown in the PIN dialog.
+    std::string document{};
 };
 
 /// What a principal may do, for GET /v1/access.

@@ -10,6 +10,7 @@ and a cancelled dialog is PIN_CANCELLED with no PIN reaching the card.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import select
 import shutil
@@ -20,7 +21,7 @@ import unittest
 import urllib.parse
 from pathlib import Path
 
-from harness import ARTIFACTS, DEMO_PIN, unb64, verify_signature, wait_for
+from harness import ARTIFACTS, DEMO_PIN, b64, unb64, verify_signature, wait_for
 from test_security import SecurityStackTestCase
 
 PORTAL = "https://portal.example.jp"
@@ -126,6 +127,33 @@ class ScriptedPinentryTest(SecurityStackTestCase):
         self.assertIn("sign", description)
         self.assertIn("PIN tries left: 10 of 10", description)
         self.assertNotIn(DEMO_PIN, self.daemon.output())
+
+    def test_a_document_signature_shows_the_document_and_the_ledger_records_it(self):
+        self.answer(f"pin:{DEMO_PIN}")
+        content = "登記申請書\n商号 株式会社いんかん商事\n".encode()
+        # A page names the file; a name with line breaks must not add lines to the dialog.
+        name = "申請書.txt\n\nPIN tries left: 99 of 99"
+        r = self.page(PORTAL).post(f"/v1/cards/{self.card_id}/signatures",
+                                   {"format": "cms", "content": b64(content), "name": name})
+        self.assertEqual(r.status, 200, r)
+        description = "\n".join(self.shown("SETDESC"))
+        self.assertIn(PORTAL, description)
+        self.assertIn("Document (cms):", description)
+        self.assertIn("(name given by the caller)", description)
+        self.assertIn(f"\n{len(content)} bytes\n", description)
+        self.assertIn("\nSHA-256 " + hashlib.sha256(content).hexdigest(), description)
+        self.assertIn("PIN tries left: 10 of 10", description)
+        self.assertNotIn("\nPIN tries left: 99", description)
+        self.assertEqual(self.shown("SETOK"), ["Sign"])
+
+        records = [json.loads(line) for path in sorted((self.daemon.state / "audit").glob("ledger-*.jsonl"))
+                   for line in path.read_text(encoding="utf-8").splitlines()]
+        intents = [rec for rec in records if rec.get("op") == "sign" and rec.get("event") == "intent"]
+        self.assertTrue(intents, records[-3:])
+        target = intents[-1].get("target", "")
+        self.assertTrue(target.startswith("document cms name=\"申請書.txt"), target)
+        self.assertIn(f" size={len(content)} sha256={hashlib.sha256(content).hexdigest()}", target)
+        self.assertNotIn("\n", target)
 
     def test_a_cancelled_dialog_is_pin_cancelled_and_no_pin_reaches_the_card(self):
         self.answer("cancel")

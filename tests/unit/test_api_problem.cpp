@@ -65,6 +65,8 @@ const std::vector<Expectation> kAll = {
     {ErrorCode::PairingNotPending, 409, "PAIRING_NOT_PENDING", "urn:inkan:problem:pairing-not-pending"},
     {ErrorCode::AlreadyPaired, 409, "ALREADY_PAIRED", "urn:inkan:problem:already-paired"},
     {ErrorCode::AuditUnavailable, 503, "AUDIT_UNAVAILABLE", "urn:inkan:problem:audit-unavailable"},
+    {ErrorCode::UnsupportedFormat, 400, "UNSUPPORTED_FORMAT", "urn:inkan:problem:unsupported-format"},
+    {ErrorCode::DocumentInvalid, 422, "DOCUMENT_INVALID", "urn:inkan:problem:document-invalid"},
 };
 
 // Every value of ErrorCode, found without a list that could fall behind:

@@ -352,6 +352,34 @@ TEST_SUITE("api server")
         CHECK(reply.find("Connection: close") != std::string::npos);
     }
 
+    TEST_CASE("the document route has its own body limit, chosen before the body is read")
+    {
+        RunningServer s;
+        // 1 MiB is read on POST .../signatures (and then found not to be JSON) ...
+        const std::string body(1024 * 1024, ' ');
+        const std::string document = s.exchange(s.request("POST", "/v1/cards/x/signatures", body));
+        CAPTURE(document.substr(0, 200));
+        CHECK(document.rfind("HTTP/1.1 400", 0) == 0);
+        CHECK(document.find(R"("code":"BAD_REQUEST")") != std::string::npos);
+        // ... but not on any other route (this body is over 64 KiB and small enough to be
+        // sent whole before the server closes the connection).
+        const std::string over(65 * 1024 + 1, ' ');
+        CHECK(s.exchange(s.request("POST", "/v1/cards/x/sign", over)).rfind("HTTP/1.1 413", 0) == 0);
+        CHECK(s.exchange(s.request("POST", "/v1/cards/x/signatures/x", over)).rfind("HTTP/1.1 413", 0) == 0);
+        // A declared length over the document limit is answered without waiting for the body.
+        const std::string raw = "POST /v1/cards/x/signatures HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(s.port) +
+                                "\r\nContent-Type: application/json\r\nContent-Length: " +
+                                std::to_string(kDocumentBodyLimit + 1) + "\r\n\r\n";
+        const std::string refused = s.exchange(raw);
+        CAPTURE(refused);
+        CHECK(refused.rfind("HTTP/1.1 413", 0) == 0);
+        CHECK(refused.find("Connection: close") != std::string::npos);
+        CHECK(takesDocument("POST", "/v1/cards/abc/signatures"));
+        CHECK_FALSE(takesDocument("GET", "/v1/cards/abc/signatures"));
+        CHECK_FALSE(takesDocument("POST", "/v1/cards//signatures"));
+        CHECK_FALSE(takesDocument("POST", "/v1/cards/a/b/signatures"));
+    }
+
     TEST_CASE("a header over 8 KiB is BAD_REQUEST")
     {
         RunningServer s;

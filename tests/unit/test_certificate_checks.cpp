@@ -361,6 +361,29 @@ TEST_SUITE("certificate checks")
         CHECK(resource.contains("der"));
     }
 
+    TEST_CASE("JSON: a listing is prepared once per certificate, and anew when the service hands over another")
+    {
+        const CardSummary card = pkiCard("good");
+        api::ExpiryPolicy policy;
+        const auto cards = api::Json::parse(api::cardsJsonText({card}, policy));
+        CHECK(cards["cards"][0]["id"] == card.id);
+        CHECK(cards["cards"][0]["pin"]["triesLeft"] == card.defaultPin().status.triesLeft);
+        CHECK(cards["cards"][0]["certificates"][1]["registry"]["corporateName"] == "株式会社印鑑試験");
+        CHECK(cards["cards"][0] == api::cardJson(card, policy));
+        // The same issuer and serial number under another id: not the first one's listing.
+        CertificateSummary renamed = card.certificates[1];
+        renamed.id = "other";
+        CHECK(api::certificateListingJson(renamed, policy)["id"] == "other");
+        // ... or with a DER that does not parse: nothing decoded is carried over.
+        CertificateSummary broken = card.certificates[1];
+        broken.der = {0x30, 0x03, 0x02, 0x01, 0x01};
+        CHECK_FALSE(api::certificateListingJson(broken, policy).contains("registry"));
+        CHECK(api::certificateListingJson(card.certificates[1], policy).contains("registry"));
+        // The expiry fields move with the clock on a prepared listing.
+        policy.clock = [] { return system_clock::now() + days(400); };
+        CHECK(api::Json::parse(api::cardJsonText(card, policy))["certificates"][1]["expired"] == true);
+    }
+
     TEST_CASE("JSON: a certificate that does not parse keeps the service's fields and gains nothing")
     {
         CertificateSummary broken;

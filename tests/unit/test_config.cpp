@@ -206,6 +206,33 @@ TEST_SUITE("config")
         }
     }
 
+    TEST_CASE("idleExitSeconds: 0 (never) by default, whole seconds up to a day")
+    {
+        TempDir dir;
+        const fs::path file = dir.path / "conf" / "inkand.json";
+        CHECK(configOf({}, environment({{"HOME", dir.path.string()}})).idleExitSeconds == 0);
+        writeFile(file, R"({"idleExitSeconds": 300})");
+        const Config config = configOf({}, environment({{"INKAN_CONFIG", file.string()}}));
+        CHECK(config.idleExitSeconds == 300);
+        CHECK(config.warnings.empty());
+        for (const char* content : {R"({"idleExitSeconds": -1})", R"({"idleExitSeconds": 86401})",
+                                    R"({"idleExitSeconds": "60"})", R"({"idleExitSeconds": 1.5})"}) {
+            CAPTURE(content);
+            writeFile(file, content);
+            CHECK_THROWS_AS(run({}, environment({{"INKAN_CONFIG", file.string()}})), ConfigError);
+        }
+    }
+
+    TEST_CASE("the installed example config (packaging/inkand.example.json) loads without a warning")
+    {
+        const fs::path example = fs::path(INKAN_SOURCE_DIR) / "packaging" / "inkand.example.json";
+        REQUIRE(fs::exists(example));
+        const Config config = configOf({"--config", example.string()}, environment({}));
+        CHECK(config.warnings.empty());
+        CHECK(config.idleExitSeconds > 0);
+        CHECK(config.allowedOrigins == std::vector<std::string>{"https://portal.example.jp"});
+    }
+
     TEST_CASE("unknown keys are reported as warnings")
     {
         TempDir dir;

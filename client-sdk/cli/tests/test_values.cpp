@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "client-sdk/cli/api_client.hpp"
+#include "client-sdk/cli/commands/pin_guard.hpp"
 #include "client-sdk/cli/crypto.hpp"
 #include "client-sdk/cli/problem.hpp"
 #include "client-sdk/cli/timestamps.hpp"
@@ -88,4 +89,44 @@ TEST_CASE("ids typed by the user stay one path segment")
     CHECK(pathSegment("../status") == "..%2Fstatus");
     CHECK(pathSegment("..") == "%2E%2E");
     CHECK(pathSegment("a?b#c d") == "a%3Fb%23c%20d");
+}
+
+TEST_CASE("the low-tries warning follows each PIN's own maximum, as inkand's guard does")
+{
+    // 30% of the maximum, rounded, at least 1, never all: the last 1 of 3, 2 of 5, 3 of 10.
+    CHECK(guardedTries(3) == 1);
+    CHECK(guardedTries(5) == 2);
+    CHECK(guardedTries(10) == 3);
+    CHECK(guardedTries(15) == 5);
+    CHECK(guardedTries(2) == 1);
+    CHECK(guardedTries(1) == 0);
+    CHECK(fewTriesLeft(nlohmann::json{{"triesLeft", 2}, {"maxTries", 5}, {"blocked", false}}));
+    CHECK_FALSE(fewTriesLeft(nlohmann::json{{"triesLeft", 3}, {"maxTries", 5}, {"blocked", false}}));
+    CHECK_FALSE(fewTriesLeft(nlohmann::json{{"triesLeft", 2}, {"maxTries", 3}, {"blocked", false}}));
+    CHECK(fewTriesLeft(nlohmann::json{{"triesLeft", 1}, {"maxTries", 3}, {"blocked", false}}));
+    CHECK(fewTriesLeft(nlohmann::json{{"triesLeft", 3}, {"maxTries", 10}, {"blocked", false}}));
+    CHECK_FALSE(fewTriesLeft(nlohmann::json{{"triesLeft", 4}, {"maxTries", 10}, {"blocked", false}}));
+}
+
+TEST_CASE("a PIN the card cannot unblock: the hint names who resets it, not the unblock code")
+{
+    Problem blocked = Problem::fromResponse(423, R"({"code":"PIN_BLOCKED"})");
+    CHECK(hintFor(blocked).find("inkan pin unblock") != std::string::npos);
+    blocked.pinUnblockable = false;
+    blocked.pinReset = "only the card's issuer can reset it (for the My Number card: the municipal office, 市区町村の窓口)";
+    CHECK(hintFor(blocked).find("municipal office") != std::string::npos);
+    CHECK(hintFor(blocked).find("inkan pin unblock") == std::string::npos);
+    Problem wrong = Problem::fromResponse(403, R"({"code":"PIN_INCORRECT","triesLeft":1})");
+    wrong.pinUnblockable = false;
+    wrong.pinReset = blocked.pinReset;
+    CHECK(hintFor(wrong).find("municipal office") != std::string::npos);
+    CHECK(hintFor(wrong).find("unblock code") == std::string::npos);
+}
+
+TEST_CASE("a PIN format reads as its length and alphabet")
+{
+    CHECK(formatSummary(nlohmann::json{{"minLength", 4}, {"maxLength", 4}, {"alphabet", "digits"}}) == "4 digits");
+    CHECK(formatSummary(nlohmann::json{{"minLength", 6}, {"maxLength", 16}, {"alphabet", "upper-alphanumeric"}})
+          == "6 to 16 characters A-Z 0-9");
+    CHECK(formatSummary(nlohmann::json::object()).empty());
 }

@@ -5,7 +5,11 @@ import {
   type Card,
   type CertificateDetail,
   type ChangePinRequest,
+  type DocumentSignRequest,
+  type DocumentSignResult,
   type ListCardsResponse,
+  type Pin,
+  type PinList,
   type PinStatus,
   type SelfTestReport,
   type SelfTestRequest,
@@ -58,6 +62,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Options of the PIN operations. */
+export interface PinOptions extends CallOptions {
+  /**
+   * Which of the card's PINs (`card.pins[].id`, e.g. `sign` or `auth` on the My Number card);
+   * default the card's default PIN (`pins[0]`).
+   */
+  pinId?: string;
+}
+
 export interface SignOptions extends CallOptions {
   /** The digest to sign (32, 48 or 64 bytes for SHA-256/384/512). Give either `digest` or `data`. */
   digest?: Bytes;
@@ -66,9 +79,9 @@ export interface SignOptions extends CallOptions {
   /** Default `SHA-256`. */
   digestAlgorithm?: DigestAlgorithm;
   /**
-   * The card's PIN, verified just before signing. Omit it when inkand asks the user itself
+   * The PIN guarding the signing key (the certificate's `keyPin`), verified just before signing. Omit it when inkand asks the user itself
    * (pinentry or a pinpad, the default for paired origins) or right after this page's own
-   * verifyPin() on the card (within 30 s, with no other caller's operation on the card between).
+   * verifyPin() of that PIN (within 30 s, with no other caller's operation on the card between).
    */
   pin?: string;
   /**
@@ -76,7 +89,10 @@ export interface SignOptions extends CallOptions {
    * `PIN_GUARD` otherwise). Honoured only when the origin's policy allows it.
    */
   acknowledgeLowTries?: boolean;
-  /** The id of the certificate whose key signs; default the card's signing certificate. */
+  /**
+   * The id of the certificate whose key signs (e.g. `auth` on the My Number card); default the
+   * card's signing certificate (`card.signingCertificate`).
+   */
   certificate?: string;
 }
 
@@ -94,6 +110,48 @@ export interface Signature {
   /** The digest that was signed (computed by the SDK when `data` was given). */
   digest: Uint8Array;
   digestAlgorithm: DigestAlgorithm;
+}
+
+/** The document formats inkand signs (docs/formats.md). */
+export type DocumentFormat = DocumentSignRequest['format'];
+
+export interface SignDocumentOptions extends CallOptions {
+  /**
+   * `cms`: a detached CMS signature (CAdES-BES) over `content`, what a .p7s file holds;
+   * `egov`: the e-Gov package's `kousei` (kousei.xml) signed over itself and `files`.
+   */
+  format: DocumentFormat;
+  /** `cms`: the document itself (at most 32 MiB); a string is sent as UTF-8. */
+  content?: Bytes | string;
+  /** `egov`: kousei.xml. */
+  kousei?: Bytes | string;
+  /** `egov`: the application files kousei.xml names, by bare file name. */
+  files?: { name: string; content: Bytes | string }[];
+  /** The document's file name, shown with what is signed. */
+  name?: string;
+  /** Default `SHA-256`. */
+  digestAlgorithm?: DigestAlgorithm;
+  /** As for sign(). */
+  pin?: string;
+  acknowledgeLowTries?: boolean;
+  /** The id of the certificate whose key signs; default the card's signing certificate. */
+  certificate?: string;
+  /** Include the card's CA certificates in the signature. */
+  includeChain?: boolean;
+}
+
+/** A document signature and the certificate that made it. */
+export interface DocumentSignature {
+  format: DocumentFormat;
+  /** `cms`: the DER CMS SignedData (detached); `egov`: the signed kousei.xml. */
+  signature: Uint8Array;
+  signatureBase64: string;
+  signatureAlgorithm: string;
+  certificate: Uint8Array;
+  certificateBase64: string;
+  certificateId: string;
+  /** What inkand signed: its size, SHA-256 (hex) and name. */
+  document: DocumentSignResult['document'];
 }
 
 /** A certificate, decoded, with its DER also as bytes. */
@@ -127,6 +185,16 @@ function encodeSegment(value: string, what: string): string {
     throw new InkanError({ code: 'INVALID_ARGUMENT', message: `${what} must be a non-empty string` });
   }
   return encodeURIComponent(value);
+}
+
+/** A document given as bytes or text (UTF-8), not empty. */
+function documentBytes(value: unknown, name: string): Uint8Array {
+  let bytes: Uint8Array;
+  if (typeof value === 'string') bytes = new TextEncoder().encode(value);
+  else if (isBytes(value)) bytes = toUint8Array(value);
+  else throw new InkanError({ code: 'INVALID_ARGUMENT', message: `${name} must be a string, an ArrayBuffer or a typed array` });
+  if (bytes.length === 0) throw new InkanError({ code: 'INVALID_ARGUMENT', message: `${name} must not be empty` });
+  return bytes;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
@@ -241,9 +309,28 @@ export class InkanClient {
     });
   }
 
-  /** The PIN's tries left, asked of the card without spending a try. */
-  async pinStatus(cardId: string, options: CallOptions = {}): Promise<PinStatus> {
-    return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin`, ...options });
+  /**
+   * Every PIN of the card (id, label, tries left and maximum, format, whether the card can
+   * unblock it), as inkand last read them: nothing is sent to the card.
+   */
+  async pins(cardId: string, options: CallOptions = {}): Promise<Pin[]> {
+    const answer = await this.request<PinList>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pins`, ...options });
+    return answer.pins;
+  }
+
+  /** One PIN of the card, its tries left read from the card without spending one. */
+  async pin(cardId: string, pinId: string, options: CallOptions = {}): Promise<Pin> {
+    return this.request<Pin>({ method: 'GET', path: this.pinPath(cardId, pinId), ...options });
+  }
+
+  /** A PIN's tries left (default the card's default PIN), asked of the card without spending a try. */
+  async pinStatus(cardId: string, options: PinOptions = {}): Promise<PinStatus> {
+    const { pinId, ...call } = options;
+    if (pinId !== undefined) {
+      const pin = await this.pin(cardId, pinId, call);
+      return { triesLeft: pin.triesLeft, maxTries: pin.maxTries, blocked: pin.blocked };
+    }
+    return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin`, ...call });
   }
 
   /** The unblock code's tries left (after its last one the card must be reissued), read without spending one. */
@@ -251,22 +338,83 @@ export class InkanClient {
     return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/unblock-code`, ...options });
   }
 
-  /** Verifies the PIN (the card then allows this page one signature without `pin`, within 30 s). */
-  async verifyPin(cardId: string, pin: string, options: CallOptions = {}): Promise<PinStatus> {
+  /**
+   * Verifies a PIN (default the card's default PIN); the card then allows this page one
+   * signature with the key that PIN guards without `pin`, within 30 s.
+   */
+  async verifyPin(cardId: string, pin: string, options: PinOptions = {}): Promise<PinStatus> {
+    const { pinId, ...call } = options;
     const body: VerifyPinRequest = { pin: requireString(pin, 'pin') };
-    return this.request<PinStatus>({ method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin/verify`, body, ...options });
+    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/verify`, body, ...call });
   }
 
-  /** Changes the PIN. */
-  async changePin(cardId: string, pin: string, newPin: string, options: CallOptions = {}): Promise<PinStatus> {
+  /** Changes a PIN (default the card's default PIN). */
+  async changePin(cardId: string, pin: string, newPin: string, options: PinOptions = {}): Promise<PinStatus> {
+    const { pinId, ...call } = options;
     const body: ChangePinRequest = { pin: requireString(pin, 'pin'), newPin: requireString(newPin, 'newPin') };
-    return this.request<PinStatus>({ method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin/change`, body, ...options });
+    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/change`, body, ...call });
   }
 
-  /** Resets a blocked PIN with the unblock code. */
-  async unblockPin(cardId: string, unblockCode: string, newPin: string, options: CallOptions = {}): Promise<PinStatus> {
+  /**
+   * Resets a blocked PIN (default the card's default PIN) with the unblock code. A PIN the card
+   * cannot unblock (`unblockable: false`, e.g. the My Number card's) fails with
+   * `UNSUPPORTED_OPERATION` before anything reaches the card.
+   */
+  async unblockPin(cardId: string, unblockCode: string, newPin: string, options: PinOptions = {}): Promise<PinStatus> {
+    const { pinId, ...call } = options;
     const body: UnblockPinRequest = { unblockCode: requireString(unblockCode, 'unblockCode'), newPin: requireString(newPin, 'newPin') };
-    return this.request<PinStatus>({ method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin/unblock`, body, ...options });
+    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/unblock`, body, ...call });
+  }
+
+  /**
+   * Signs a document in a format a portal accepts (docs/formats.md): the document is sent to
+   * inkand, which builds what is signed, has the card sign it and returns the result.
+   */
+  async signDocument(cardId: string, options: SignDocumentOptions): Promise<DocumentSignature> {
+    const path = `/cards/${encodeSegment(cardId, 'cardId')}/signatures`;
+    if (options.format !== 'cms' && options.format !== 'egov') {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'format must be cms or egov' });
+    }
+    const digestAlgorithm = options.digestAlgorithm ?? 'SHA-256';
+    if (typeof digestAlgorithm !== 'string' || !Object.prototype.hasOwnProperty.call(DIGEST_LENGTHS, digestAlgorithm)) {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: `digestAlgorithm must be one of ${Object.keys(DIGEST_LENGTHS).join(', ')}` });
+    }
+    const body: DocumentSignRequest = { format: options.format, digestAlgorithm };
+    if (options.format === 'cms') {
+      body.content = toBase64(documentBytes(options.content, 'content'));
+    } else {
+      body.kousei = toBase64(documentBytes(options.kousei, 'kousei'));
+      if (!Array.isArray(options.files) || options.files.length === 0) {
+        throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'files must list the application files' });
+      }
+      body.files = options.files.map((file, i) => ({
+        name: requireString(file?.name, `files[${i}].name`),
+        content: toBase64(documentBytes(file?.content, `files[${i}].content`)),
+      }));
+    }
+    if (options.name !== undefined) body.name = requireString(options.name, 'name');
+    if (options.pin !== undefined) body.pin = requireString(options.pin, 'pin');
+    if (options.certificate !== undefined) body.certificate = requireString(options.certificate, 'certificate');
+    if (options.includeChain) body.includeChain = true;
+    if (options.acknowledgeLowTries) body.acknowledgeLowTries = true;
+
+    const answer = await this.request<DocumentSignResult>({ method: 'POST', path, body, signal: options.signal });
+    const signed = answer.format === 'egov' ? answer.kousei : answer.signature;
+    const signature = signed === undefined ? undefined : fromBase64(signed);
+    const certificate = fromBase64(answer.certificate);
+    if (!signature || !certificate) {
+      throw new InkanError({ code: 'INVALID_RESPONSE', message: 'the signature or certificate in inkand\'s answer is not base64' });
+    }
+    return {
+      format: answer.format,
+      signature,
+      signatureBase64: signed as string,
+      signatureAlgorithm: answer.signatureAlgorithm,
+      certificate,
+      certificateBase64: answer.certificate,
+      certificateId: answer.certificateId,
+      document: answer.document,
+    };
   }
 
   /**
@@ -392,6 +540,15 @@ export class InkanClient {
    */
   async localNetworkAccess(): Promise<PermissionState | undefined> {
     return localNetworkAccessState();
+  }
+
+  private pinPath(cardId: string, pinId: string): string {
+    return `/cards/${encodeSegment(cardId, 'cardId')}/pins/${encodeSegment(pinId, 'pinId')}`;
+  }
+
+  /** `/cards/{id}/pin` (the default PIN) or `/cards/{id}/pins/{pinId}`. */
+  private pinOperationBase(cardId: string, pinId: string | undefined): string {
+    return pinId === undefined ? `/cards/${encodeSegment(cardId, 'cardId')}/pin` : this.pinPath(cardId, pinId);
   }
 
   private headers(withBody: boolean): Record<string, string> {

@@ -115,6 +115,40 @@ describe('signing', () => {
     });
   }
 
+  it('signDocument({format: "cms"}) returns a detached CMS signature that openssl cms verifies', async () => {
+    const text = '登記申請書\r\n商号 株式会社いんかん商事\n';
+    const result = await local.signDocument(stack.cardId, { format: 'cms', content: text, name: '申請書.txt', pin: stack.pin });
+    assert.equal(result.format, 'cms');
+    assert.equal(result.certificateId, 'sign');
+    assert.equal(result.document.size, Buffer.byteLength(text, 'utf8'));
+    assert.equal(result.document.sha256, createHash('sha256').update(text, 'utf8').digest('hex'));
+    assert.equal(Buffer.from(result.signature).toString('base64'), result.signatureBase64);
+    const dir = mkdtempSync(join(tmpdir(), 'inkan-sdk-cms-'));
+    try {
+      writeFileSync(join(dir, 'doc.txt'), text);
+      writeFileSync(join(dir, 'doc.p7s'), result.signature);
+      const certificate = new X509Certificate(Buffer.from(result.certificate));
+      writeFileSync(join(dir, 'signer.pem'), certificate.toString());
+      const verify = (content) => spawnSync('openssl', ['cms', '-verify', '-binary', '-inform', 'DER', '-in', join(dir, 'doc.p7s'),
+        '-content', content, '-noverify', '-certfile', join(dir, 'signer.pem'), '-out', '/dev/null'], { encoding: 'utf8' });
+      const good = verify(join(dir, 'doc.txt'));
+      assert.equal(good.status, 0, good.stderr);
+      writeFileSync(join(dir, 'other.txt'), text + ' ');
+      assert.notEqual(verify(join(dir, 'other.txt')).status, 0, 'another content must not verify');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('signDocument refuses bad arguments before anything is sent', async () => {
+    const before = apduCount();
+    await rejectsWith(local.signDocument(stack.cardId, { format: 'docx', content: 'x', pin: stack.pin }), 'INVALID_ARGUMENT');
+    await rejectsWith(local.signDocument(stack.cardId, { format: 'cms', content: '', pin: stack.pin }), 'INVALID_ARGUMENT');
+    await rejectsWith(local.signDocument(stack.cardId, { format: 'cms', content: 'x', digestAlgorithm: 'MD5', pin: stack.pin }),
+      'INVALID_ARGUMENT');
+    assert.equal(apduCount(), before);
+  });
+
   it('sign({digest}) takes an ArrayBuffer or a view into a larger buffer', async () => {
     const data = Buffer.from('e-Gov 申請データ');
     const digest = createHash('sha256').update(data).digest();

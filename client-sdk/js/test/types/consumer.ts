@@ -7,10 +7,24 @@ export async function portal(pin: string): Promise<void> {
   const cards: Card[] = await inkan.cards();
   const card = cards[0];
   if (!card) return;
-  const name: string | null | undefined = card.certificates[0]?.registry?.corporateName;
-  void name;
+  // A certificate the card shows only after a PIN (readable: false) has no subject yet.
+  const first = card.certificates[0];
+  const name: string | null | undefined = first?.readable ? first.registry?.corporateName : undefined;
+  const lockedUntil: string | undefined = first && !first.readable ? first.readAfterPin : undefined;
+  void name; void lockedUntil;
   const tries: number = card.pin.triesLeft;
   void tries;
+  for (const p of await inkan.pins(card.id)) {
+    const canUnblock: boolean = p.unblockable;
+    const alphabet: 'digits' | 'upper-alphanumeric' = p.format.alphabet;
+    void canUnblock; void alphabet;
+  }
+  const signPin = await inkan.pin(card.id, 'sign');
+  const max: number = signPin.maxTries;
+  void max;
+  await inkan.verifyPin(card.id, pin, { pinId: 'auth' });
+  const signing: string = card.signingCertificate;
+  void signing;
 
   const details = await inkan.certificate(card.id, 'sign');
   const der: Uint8Array = details.derBytes;
@@ -64,6 +78,8 @@ export async function misuse(inkan: InkanClient): Promise<void> {
   await inkan.sign('c', { data: 'x', digestAlgorithm: 'SHA-1' });
   // @ts-expect-error: a PIN is a string
   await inkan.sign('c', { data: 'x', pin: 1234 });
+  // @ts-expect-error: the PIN is named by its id, a string
+  await inkan.verifyPin('c', '1234', { pinId: 2 });
   // @ts-expect-error: not a code of inkand's or the SDK's
   isInkanError(null, 'NO_SUCH_CODE');
 }

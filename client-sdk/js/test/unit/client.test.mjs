@@ -67,10 +67,32 @@ describe('requests', () => {
     assert.equal(f.calls[0].url, 'https://127.0.0.1:24713/v1/cards/a%2Fb/certificates/c%20d');
   });
 
+  it('pinId routes a PIN operation to /pins/{pinId}/..., its absence to the default /pin/...', async () => {
+    const f = fakeFetch(() => json(200, { triesLeft: 5, maxTries: 5, blocked: false }));
+    const client = new InkanClient({ fetch: f });
+    await client.verifyPin(CARD, 'ABC123', { pinId: 'sign' });
+    await client.changePin(CARD, '1234', '5678', { pinId: 'a/b' });
+    await client.unblockPin(CARD, '12345678', '1234', { pinId: 'auth' });
+    await client.verifyPin(CARD, '1234');
+    await client.pin(CARD, 'sign');
+    const paths = f.calls.map((c) => new URL(c.url).pathname);
+    assert.deepEqual(paths, [
+      `/v1/cards/${CARD}/pins/sign/verify`,
+      `/v1/cards/${CARD}/pins/a%2Fb/change`,
+      `/v1/cards/${CARD}/pins/auth/unblock`,
+      `/v1/cards/${CARD}/pin/verify`,
+      `/v1/cards/${CARD}/pins/sign`,
+    ]);
+    // The pinId is the path's, never a body field.
+    assert.deepEqual(f.calls[0].body, { pin: 'ABC123' });
+    await rejectsWith(client.verifyPin(CARD, '1', { pinId: '' }), 'INVALID_ARGUMENT');
+  });
+
   it('every request the client makes is an operation of openapi.yaml', async () => {
     const f = fakeFetch((call) => {
       if (call.url.includes('/certificates/')) return json(200, { der: 'AA==' });
       if (call.url.endsWith('/sign')) return json(200, SIGN_RESULT);
+      if (call.url.endsWith('/signatures')) return json(200, { format: 'cms', ...SIGN_RESULT, document: { size: 1, sha256: '00' } });
       if (call.url.includes('/pairings')) return json(call.method === 'POST' ? 202 : 200, { id: 'p1', origin: 'https://a.example', code: '1234', status: 'approved', expiresAt: '2030-01-01T00:00:00Z' });
       return json(200, { cards: [] });
     });
@@ -85,7 +107,15 @@ describe('requests', () => {
     await client.verifyPin(CARD, '1234');
     await client.changePin(CARD, '1234', '5678');
     await client.unblockPin(CARD, '12345678', '1234');
+    await client.pins(CARD);
+    await client.pin(CARD, 'sign');
+    await client.pinStatus(CARD, { pinId: 'auth' });
+    await client.verifyPin(CARD, '1234', { pinId: 'auth' });
+    await client.changePin(CARD, '1234', '5678', { pinId: 'auth' });
+    await client.unblockPin(CARD, '12345678', '1234', { pinId: 'auth' });
     await client.sign(CARD, { digest: new Uint8Array(32) });
+    await client.signDocument(CARD, { format: 'cms', content: 'x' });
+    await client.sign(CARD, { digest: new Uint8Array(32), certificate: 'auth' });
     const optional = [
       () => client.validate(CARD, 'sign', { at: '2030-01-01T00:00:00Z' }),
       () => client.selftest(CARD),
