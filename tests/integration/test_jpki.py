@@ -36,6 +36,11 @@ class JpkiThroughInkandTest(StackTestCase):
         state = json.loads((self.vcard.state / "jpki-card.json").read_text())
         return {name: pin["triesLeft"] for name, pin in state["pins"].items()}
 
+    def reinsert(self) -> None:
+        """The card taken out and put back: inkand reads it anew (the signing
+        certificate locked again until its PIN is verified)."""
+        self.set_tries()
+
     def set_tries(self, **tries: int) -> None:
         """Puts the virtual card's counters where a test needs them: the card is
         taken out, its state edited, and put back in (as after other software
@@ -72,6 +77,7 @@ class JpkiThroughInkandTest(StackTestCase):
     # ---- listing ------------------------------------------------------------------
 
     def test_listed_with_both_pins_and_the_signing_certificate_locked(self):
+        self.reinsert()
         card = self.card()
         self.assertEqual(card["profile"], "jpki")
         self.assertEqual(card["signingCertificate"], "sign")
@@ -116,6 +122,7 @@ class JpkiThroughInkandTest(StackTestCase):
     # ---- signing ------------------------------------------------------------------
 
     def test_signs_with_the_sign_key_and_unlocks_its_certificate(self):
+        self.reinsert()
         digest = hashlib.sha256(b"inkan: signed with the JPKI sign key through inkand").digest()
         r, sent = self.sent_during(lambda: self.sign(digest, pin=JPKI_DEMO_SIGN_PIN))
         self.assertEqual(r.status, 200, r)
