@@ -86,13 +86,15 @@ class FileCredentialTest(StackTestCase):
 
     def test_the_guard_keeps_the_last_three_and_a_spent_counter_blocks(self):
         card_id = self.import_file("legacy").json()["card"]["id"]
-        for left in range(9, 3, -1):
+        for left in range(9, 2, -1):
             self.assertEqual(self.assertProblem(self.sign_with(card_id, "nope"), 403, "PIN_INCORRECT")["triesLeft"], left)
         self.assertProblem(self.sign_with(card_id, PASSWORD), 409, "PIN_GUARD")
         body = {"digest": b64(hashlib.sha256(b"x").digest()), "digestAlgorithm": "SHA-256", "pin": "nope",
                 "acknowledgeLowTries": True}
-        for _ in range(3):
-            self.client.post(f"/v1/cards/{card_id}/sign", body)
+        for left in (2, 1):
+            problem = self.assertProblem(self.client.post(f"/v1/cards/{card_id}/sign", body), 403, "PIN_INCORRECT")
+            self.assertEqual(problem["triesLeft"], left)
+        self.assertProblem(self.client.post(f"/v1/cards/{card_id}/sign", body), 423, "PIN_BLOCKED")
         self.assertProblem(self.sign_with(card_id, PASSWORD), 423, "PIN_BLOCKED")
         # Importing the file again resets the counter.
         self.assertEqual(self.import_file("legacy").status, 201)
@@ -127,7 +129,7 @@ class FileCredentialTest(StackTestCase):
         page = self.client.post("/v1/credentials", {"pkcs12": b64(b"x"), "password": "x"},
                                 headers={"Origin": "https://portal.example"})
         self.assertEqual(page.status, 403)
-        r = self.client.request("DELETE", f"/v1/credentials/{card_id}")
+        r = self.client.request("DELETE", f"/v1/credentials/{card_id}", body={})
         self.assertEqual(r.status, 200, r)
         self.assertNotIn(card_id, [c["id"] for c in self.client.get("/v1/cards").json()["cards"]])
         self.assertFalse((self.daemon.state / "keys" / f"{card_id}.p12").exists())
