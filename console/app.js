@@ -14,7 +14,9 @@ import { formatDateTime, language, setLanguage, t, translateStatic } from './i18
 // A card lists each PIN's format (openapi.yaml PinFormat); the reference
 // card's (docs/reference-card.md) for a card listed without one.
 const DEFAULT_PIN_FORMAT = { minLength: 4, maxLength: 16, alphabet: 'digits' };
-const PIN_ALPHABETS = { digits: '[0-9]', 'upper-alphanumeric': '[A-Z0-9]' };
+// `any`: a file credential's password (docs/credentials.md): no control characters.
+const PIN_ALPHABETS = { digits: '[0-9]', 'upper-alphanumeric': '[A-Z0-9]', any: '[^\\x00-\\x1f\\x7f]' };
+const FORMAT_TEXTS = { digits: 'pin.formatDigits', 'upper-alphanumeric': 'pin.formatAlphanumeric', any: 'pin.formatAny' };
 // inkand's PIN guard keeps this share of each PIN's own maximum unspent
 // (docs/security.md): the console warns at that many tries left or fewer.
 const GUARDED_SHARE = 0.3;
@@ -365,7 +367,7 @@ function matchesFormat(value, format = DEFAULT_PIN_FORMAT) {
 
 function formatText(format = DEFAULT_PIN_FORMAT) {
   const length = format.minLength === format.maxLength ? `${format.minLength}` : t('pin.lengthRange', { min: format.minLength, max: format.maxLength });
-  return t(format.alphabet === 'upper-alphanumeric' ? 'pin.formatAlphanumeric' : 'pin.formatDigits', { length });
+  return t(FORMAT_TEXTS[format.alphabet] ?? 'pin.formatDigits', { length });
 }
 
 function renderCards() {

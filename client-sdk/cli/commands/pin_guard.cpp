@@ -132,9 +132,11 @@ std::string formatSummary(const nlohmann::json& format)
     const auto min = numberOf(format, "minLength");
     const auto max = numberOf(format, "maxLength");
     if (!min || !max) return "";
-    const bool digits = textOf(format, "alphabet") == "digits";
+    const std::string alphabet = textOf(format, "alphabet");
     std::string length = *min == *max ? std::to_string(*min) : std::to_string(*min) + " to " + std::to_string(*max);
-    return length + (digits ? " digits" : " characters A-Z 0-9");
+    if (alphabet == "digits") return length + " digits";
+    if (alphabet == "upper-alphanumeric") return length + " characters A-Z 0-9";
+    return length + " characters";  // "any": a file credential's password
 }
 
 int guardedTries(long long maxTries)

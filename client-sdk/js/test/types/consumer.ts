@@ -16,7 +16,7 @@ export async function portal(pin: string): Promise<void> {
   void tries;
   for (const p of await inkan.pins(card.id)) {
     const canUnblock: boolean = p.unblockable;
-    const alphabet: 'digits' | 'upper-alphanumeric' = p.format.alphabet;
+    const alphabet: 'digits' | 'upper-alphanumeric' | 'any' = p.format.alphabet;
     void canUnblock; void alphabet;
   }
   const signPin = await inkan.pin(card.id, 'sign');
