@@ -39,9 +39,13 @@ void fail(const Completion<T>& done)
 SignerCertificates chooseSigner(const CardSummary& card, const std::optional<std::string>& requested, bool includeChain)
 {
     const CertificateSummary* chosen = nullptr;
-    if (requested) {
+    // The card names its signing key (CardSummary::signingCertificateId): a
+    // request without `certificate` signs with that one, as POST .../sign does.
+    const std::optional<std::string> wanted =
+        requested ? requested : card.signingCertificateId.empty() ? std::nullopt : std::optional(card.signingCertificateId);
+    if (wanted) {
         for (const auto& certificate : card.certificates) {
-            if (certificate.id == *requested) chosen = &certificate;
+            if (certificate.id == *wanted) chosen = &certificate;
         }
         if (!chosen) throw Error(ErrorCode::NotFound, "the card has no certificate with this id");
     } else {
@@ -59,6 +63,13 @@ SignerCertificates chooseSigner(const CardSummary& card, const std::optional<std
         if (!chosen) throw Error(ErrorCode::BadRequest, "the card has several certificates: name one in 'certificate'");
     }
 
+    if (!chosen->readable) {
+        // The JPKI signing certificate: the document's signed attributes name
+        // it, so it must be read first, which its PIN's verification does.
+        throw Error(ErrorCode::PinRequired, "the card shows this certificate only after PIN '" +
+                                                chosen->readAfterPin.value_or("") +
+                                                "' is verified: verify it (POST .../pins/{pinId}/verify), then sign");
+    }
     SignerCertificates signer{chosen->id, chosen->der, {}};
     if (includeChain) {
         for (const auto& certificate : card.certificates) {

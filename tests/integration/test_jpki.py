@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import ssl
+import subprocess
 import unittest
 
-from harness import (ARTIFACTS, JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, JPKI_DEMO_SIGN_PIN, StackTestCase, documented_apdus,
+from harness import (ARTIFACTS, JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, JPKI_DEMO_SIGN_PIN, StackTestCase, b64, documented_apdus,
                      unb64, verify_signature, wait_for)
 
 SELECT_AP = "00A4040C0AD392F000260100000001"
@@ -223,6 +225,28 @@ class JpkiThroughInkandTest(StackTestCase):
         self.assertEqual(measured["jpki: card listings, PIN lists"], 0)
         for label, count in measured.items():
             self.assertEqual(documented_apdus(label), count, f"docs/benchmarks.md is stale; measured {measured}")
+
+    # ---- document signatures ----------------------------------------------------------
+
+    def test_a_cms_signature_uses_the_sign_key_once_its_certificate_is_read(self):
+        self.reinsert()
+        content = "JPKI: 申請書 signed as CMS".encode()
+        body = {"format": "cms", "content": b64(content), "pin": JPKI_DEMO_SIGN_PIN}
+        # The signing certificate is not readable yet, and the CMS names it: refused before the card.
+        r, sent = self.sent_during(lambda: self.client.post(f"/v1/cards/{self.card_id}/signatures", body))
+        problem = self.assertProblem(r, 403, "PIN_REQUIRED")
+        self.assertIn("'sign'", problem["detail"])
+        self.assertEqual(sent, [])
+        self.assertEqual(self.client.post(f"/v1/cards/{self.card_id}/pins/sign/verify", {"pin": JPKI_DEMO_SIGN_PIN}).status, 200)
+        r = self.client.post(f"/v1/cards/{self.card_id}/signatures", body)
+        self.assertEqual(r.status, 200, r)
+        self.assertEqual(unb64(r.json()["certificate"]), self.card_certificate("sign"))
+        p7s, data, ca = self.work / "jpki.p7s", self.work / "jpki.txt", self.vcard.state / "jpki-sign-ca-cert.pem"
+        p7s.write_bytes(unb64(r.json()["signature"]))
+        data.write_bytes(content)
+        v = subprocess.run(["openssl", "cms", "-verify", "-binary", "-inform", "DER", "-in", str(p7s), "-content", str(data),
+                            "-CAfile", str(ca), "-purpose", "any", "-out", os.devnull], capture_output=True, text=True)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
 
     # ---- PIN stories --------------------------------------------------------------------
 
