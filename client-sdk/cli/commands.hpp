@@ -56,12 +56,17 @@ void addSelfTestCommand(Commands& commands);
 void addPairCommands(Commands& commands);
 void addConsoleCommand(Commands& commands);
 void addLogCommands(Commands& commands);
+void addImportCommand(Commands& commands);
+
+/// Asks `question` on stderr and reads y/N from stdin; false on anything but yes.
+bool askYes(const std::string& question);
 
 /// Every command, in the order `inkan --help` lists them.
 inline void registerAllCommands(Commands& commands)
 {
     addStatusCommand(commands);
     addCardsCommand(commands);
+    addImportCommand(commands);
     addCertCommands(commands);
     addPinCommands(commands);
     addSignCommand(commands);

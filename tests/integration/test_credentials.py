@@ -14,7 +14,7 @@ import os
 import stat
 import subprocess
 
-from harness import StackTestCase, b64, unb64, verify_signature
+from harness import StackTestCase, b64, run_inkan, unb64, verify_signature
 
 PASSWORD = "correct horse 1"
 
@@ -123,6 +123,32 @@ class FileCredentialTest(StackTestCase):
         self.assertProblem(r, 400, "CREDENTIAL_INVALID")
         after = sorted(p.name for p in (self.daemon.state / "keys").iterdir())
         self.assertEqual(after, before)
+
+    def test_the_cli_imports_with_the_password_on_stdin_signs_and_removes(self):
+        base = ["--state-dir", self.daemon.state, "--port", self.daemon.port]
+        r = run_inkan(*base, "import", self.files / "legacy.p12", "--password-stdin", stdin=PASSWORD + "\n")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        card_id = r.stdout.split()[1]
+        self.assertIn(card_id, [c["id"] for c in self.client.get("/v1/cards").json()["cards"]])
+        self.assertNotIn(PASSWORD, r.stdout + r.stderr)
+        document = self.work / "to-sign.txt"
+        document.write_text("signed with the file through the CLI")
+        r = run_inkan(*base, "--card", card_id, "sign", document, stdin=PASSWORD + "\n")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        v = verify_signature(self.certificate, hashlib.sha256(document.read_bytes()).digest(),
+                             (self.work / "to-sign.txt.sig").read_bytes(), "SHA-256", self.work)
+        self.assertEqual(v.returncode, 0, v.stdout + v.stderr)
+        # A wrong password: nothing stored, the CLI says why.
+        r = run_inkan(*base, "import", self.files / "modern.p12", "--password-stdin", stdin="wrong\n")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("PIN_INCORRECT", r.stderr)
+        # Removal asks first; --yes does not.
+        r = run_inkan(*base, "import", "--remove", card_id, stdin="n\n")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn(card_id, [c["id"] for c in self.client.get("/v1/cards").json()["cards"]])
+        r = run_inkan(*base, "import", "--remove", card_id, "--yes")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn(card_id, [c["id"] for c in self.client.get("/v1/cards").json()["cards"]])
 
     def test_removed_and_not_for_web_pages(self):
         card_id = self.import_file("modern").json()["card"]["id"]

@@ -77,14 +77,6 @@ nlohmann::json choosePending(Session& session, const std::string& id)
     return pending.front();
 }
 
-bool askYes(const std::string& question)
-{
-    std::cerr << question << " [y/N] " << std::flush;
-    std::string answer;
-    if (!std::getline(std::cin, answer)) return false;
-    return answer == "y" || answer == "Y" || answer == "yes";
-}
-
 void printPairing(Session& session, const ApiResponse& response, const std::string& done)
 {
     if (session.json()) {
@@ -211,6 +203,15 @@ ExitCode revoke(Session& session, const std::string& origin)
 }
 
 }  // namespace
+
+bool askYes(const std::string& question)
+{
+    std::cerr << question << " [y/N] " << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) return false;
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
+
 
 void addPairCommands(Commands& commands)
 {
