@@ -7,7 +7,7 @@
 # help2man (man pages); debhelper, dpkg-dev, lintian (`make deb`).
 set -eu
 
-PACKAGES="cmake ninja-build g++ pkg-config ccache make
+PACKAGES="cmake ninja-build g++ build-essential pkg-config ccache make
 libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev libxml2-dev
 pcscd vsmartcard-vpcd opensc opensc-pkcs11 openssl curl python3 python3-yaml python3-jsonschema procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime nginx-light wrk
 libsystemd-dev systemd help2man bash-completion debhelper dpkg-dev lintian

@@ -210,7 +210,7 @@ class Pcscd:
             "CHANNELID    0\n")
         return conf
 
-    def start(self):
+    def start(self, attempts: int = 2):
         args = ["pcscd", "--foreground", "--error"]
         if self.keypad:
             args += ["--config", str(self.reader_conf_dir())]
@@ -221,8 +221,24 @@ class Pcscd:
         # the PIN pad reader's when asked for. A slow machine takes as long
         # as it takes; a pcscd that exits instead fails at once, with its log.
         ports = [VPCD_PORT] + ([VPINPAD_PORT] if self.keypad else [])
-        wait_for(lambda: self.alive() and Path("/run/pcscd/pcscd.comm").exists() and all(map(port_listening, ports)),
-                 PCSCD_START_TIMEOUT, what="pcscd to load its readers (vpcd" + (", the virtual PIN pad" if self.keypad else "") + ")")
+        ready = lambda: self.alive() and Path("/run/pcscd/pcscd.comm").exists() and all(map(port_listening, ports))
+        what = "pcscd to load its readers (vpcd" + (", the virtual PIN pad" if self.keypad else "") + ")"
+        try:
+            wait_for(ready, PCSCD_START_TIMEOUT, what=what)
+        except StopWaiting:
+            raise
+        except AssertionError as timeout:
+            # Seen once in a fresh Debian root: pcscd alive but a reader never
+            # listening. Say what it was missing and what it logged, then try
+            # once more with a new pcscd before failing the class.
+            state = {"pcscd.comm": Path("/run/pcscd/pcscd.comm").exists(),
+                     **{f"port {port}": port_listening(port) for port in ports}}
+            log = (self.log_dir / "pcscd.log").read_text(errors="replace")[-2000:]
+            print(f"pcscd not ready: {state}; its log:\n{log}", file=sys.stderr)
+            self.stop()
+            if attempts <= 1:
+                raise AssertionError(f"{timeout} ({state})") from None
+            self.start(attempts - 1)
 
     def alive(self) -> bool:
         """True while the pcscd started here runs; raises with its log once it has exited."""
