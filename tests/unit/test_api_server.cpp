@@ -56,7 +56,9 @@ public:
     {
         if (cardId != "x") return done(notHere());
         CardSummary card = testing::referenceCardSummary(cardId);
-        card.certificates.push_back(testing::withReferenceKey(CertificateSummary{.id = "sign"}));
+        CertificateSummary signing;
+        signing.id = "sign";
+        card.certificates.push_back(testing::withReferenceKey(signing));
         done(card);
     }
     void certificate(const std::string&, const std::string&, Completion<CertificateSummary> done) override

@@ -152,8 +152,12 @@ TEST_SUITE("formats cms")
         const SoftwareCard card = makeCard("signer");
         const SoftwareCard ca = makeCard("issuing CA", true);
         CardSummary summary;
-        summary.certificates.push_back(CertificateSummary{.id = "ca", .der = ca.certificate});
-        summary.certificates.push_back(CertificateSummary{.id = "sign", .der = card.certificate});
+        for (const auto& [id, der] : {std::pair{"ca", ca.certificate}, std::pair{"sign", card.certificate}}) {
+            CertificateSummary listed;
+            listed.id = id;
+            listed.der = der;
+            summary.certificates.push_back(listed);
+        }
 
         const formats::SignerCertificates plain = formats::chooseSigner(summary, std::nullopt, false);
         CHECK(plain.id == "sign");
