@@ -630,6 +630,17 @@ class StackTestCase(CardTestCase):
             return next((c["id"] for c in cards if c["reader"].endswith(" 00 00")), None)
         return wait_for(our_card, timeout, what="inkand to list the virtual card")
 
+    def take_card_out(self) -> None:
+        """The class's card taken out of vpcd slot 0, once inkand has seen it go."""
+        self.vcard.stop()
+        wait_for(lambda: not any(c["reader"].endswith(" 00 00") for c in self.client.get("/v1/cards").json()["cards"]),
+                 what="inkand to see the card removed")
+
+    def put_card_back(self) -> None:
+        """The class's card put back; inkand reads it anew."""
+        self.vcard.start()
+        type(self).card_id = self.wait_for_card()
+
     def assertProblem(self, response: Response, status: int, code: str):
         self.assertEqual(response.status, status, response)
         self.assertTrue(response.content_type.startswith("application/problem+json"), response.content_type)
@@ -649,3 +660,37 @@ class StackTestCase(CardTestCase):
         r = self.client.get(f"/v1/cards/{self.card_id}/pin")
         self.assertEqual(r.status, 200, r)
         return r.json()
+
+
+class JpkiCardState:
+    """For stack test classes on the virtual JPKI card (mixed in before the
+    StackTestCase): its try counters as its state directory holds them, set by
+    taking the card out, editing them and putting it back; every test leaves
+    the demo card's full counters behind."""
+
+    FULL_TRIES = {"auth": 3, "sign": 5}
+
+    def tries_in_state(self) -> dict[str, int]:
+        state = json.loads((self.vcard.state / "jpki-card.json").read_text())
+        return {name: pin["triesLeft"] for name, pin in state["pins"].items()}
+
+    def set_tries(self, **tries: int) -> None:
+        """The card taken out, its counters edited, put back in (as after other
+        software spent tries); inkand reads it anew."""
+        self.take_card_out()
+        path = self.vcard.state / "jpki-card.json"
+        state = json.loads(path.read_text())
+        for name, left in tries.items():
+            state["pins"][name]["triesLeft"] = left
+        path.write_text(json.dumps(state))
+        self.put_card_back()
+
+    def reinsert(self) -> None:
+        """The card taken out and put back: the signing certificate locked again
+        until its PIN is verified."""
+        self.set_tries()
+
+    def tearDown(self):
+        if self.tries_in_state() != self.FULL_TRIES:
+            self.set_tries(**self.FULL_TRIES)
+        super().tearDown()

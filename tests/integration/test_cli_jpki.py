@@ -11,33 +11,12 @@ import json
 import subprocess
 import unittest
 
-from harness import JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, JPKI_DEMO_SIGN_PIN, wait_for
+from harness import JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, JPKI_DEMO_SIGN_PIN, JpkiCardState
 from test_cli import EXIT_API, EXIT_OK, EXIT_PIN, EXIT_USAGE, CliStackTestCase, describe
 
 
-class JpkiCliTest(CliStackTestCase):
+class JpkiCliTest(JpkiCardState, CliStackTestCase):
     vcard_args = JPKI_CARD_ARGS
-
-    def tries_in_state(self) -> dict[str, int]:
-        state = json.loads((self.vcard.state / "jpki-card.json").read_text())
-        return {name: pin["triesLeft"] for name, pin in state["pins"].items()}
-
-    def set_tries(self, **tries: int) -> None:
-        """The card taken out, its counters edited, put back in (as after other software spent tries)."""
-        self.vcard.stop()
-        wait_for(lambda: not any(c["reader"].endswith(" 00 00") for c in self.client.get("/v1/cards").json()["cards"]),
-                 what="inkand to see the card removed")
-        path = self.vcard.state / "jpki-card.json"
-        state = json.loads(path.read_text())
-        for name, left in tries.items():
-            state["pins"][name]["triesLeft"] = left
-        path.write_text(json.dumps(state))
-        self.vcard.start()
-        type(self).card_id = self.wait_for_card()
-
-    def tearDown(self):
-        if self.tries_in_state() != {"auth": 3, "sign": 5}:
-            self.set_tries(auth=3, sign=5)
 
     def test_pin_status_lists_both_pins_with_their_rules(self):
         result = self.inkan("pin", "status")

@@ -17,8 +17,8 @@ import ssl
 import subprocess
 import unittest
 
-from harness import (ARTIFACTS, JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, JPKI_DEMO_SIGN_PIN, StackTestCase, b64, documented_apdus,
-                     unb64, verify_signature, wait_for)
+from harness import (ARTIFACTS, JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, JPKI_DEMO_SIGN_PIN, JpkiCardState, StackTestCase,
+                     b64, documented_apdus, unb64, verify_signature)
 
 SELECT_AP = "00A4040C0AD392F000260100000001"
 SELECT_SIGN_PIN = "00A4020C02001B"
@@ -29,34 +29,10 @@ SELECT_SIGN_CERT = "00A4020C020001"
 PIN_STATUS = "00200080"
 
 
-class JpkiThroughInkandTest(StackTestCase):
+class JpkiThroughInkandTest(JpkiCardState, StackTestCase):
     vcard_args = JPKI_CARD_ARGS
 
     # ---- helpers ------------------------------------------------------------------
-
-    def tries_in_state(self) -> dict[str, int]:
-        state = json.loads((self.vcard.state / "jpki-card.json").read_text())
-        return {name: pin["triesLeft"] for name, pin in state["pins"].items()}
-
-    def reinsert(self) -> None:
-        """The card taken out and put back: inkand reads it anew (the signing
-        certificate locked again until its PIN is verified)."""
-        self.set_tries()
-
-    def set_tries(self, **tries: int) -> None:
-        """Puts the virtual card's counters where a test needs them: the card is
-        taken out, its state edited, and put back in (as after other software
-        spent tries); inkand reads it anew."""
-        self.vcard.stop()
-        wait_for(lambda: not any(c["reader"].endswith(" 00 00") for c in self.client.get("/v1/cards").json()["cards"]),
-                 what="inkand to see the card removed")
-        path = self.vcard.state / "jpki-card.json"
-        state = json.loads(path.read_text())
-        for name, left in tries.items():
-            state["pins"][name]["triesLeft"] = left
-        path.write_text(json.dumps(state))
-        self.vcard.start()
-        type(self).card_id = self.wait_for_card()
 
     def card_certificate(self, name: str) -> bytes:
         return ssl.PEM_cert_to_DER_cert((self.vcard.state / f"jpki-{name}-cert.pem").read_text())
@@ -70,11 +46,6 @@ class JpkiThroughInkandTest(StackTestCase):
         before = len(self.vcard.apdu_lines())
         result = action()
         return result, [line.split(" ", 1)[1] for line in self.vcard.apdu_lines()[before:]]
-
-    def tearDown(self):
-        # Every test leaves the demo card's full counters behind.
-        if self.tries_in_state() != {"auth": 3, "sign": 5}:
-            self.set_tries(auth=3, sign=5)
 
     # ---- listing ------------------------------------------------------------------
 
@@ -198,12 +169,9 @@ class JpkiThroughInkandTest(StackTestCase):
 
     def test_apdu_economy_is_what_docs_benchmarks_says(self):
         digest = hashlib.sha256(b"economy").digest()
-        self.vcard.stop()
-        wait_for(lambda: not any(c["reader"].endswith(" 00 00") for c in self.client.get("/v1/cards").json()["cards"]),
-                 what="inkand to see the card removed")
+        self.take_card_out()
         before = len(self.vcard.apdu_lines())
-        self.vcard.start()
-        type(self).card_id = self.wait_for_card()
+        self.put_card_back()
         measured = {"jpki: reading an inserted card": len(self.vcard.apdu_lines()) - before}
         _, sent = self.sent_during(lambda: [self.client.get(p) for p in ("/v1/cards", f"/v1/cards/{self.card_id}",
                                                                          "/v1/status", f"/v1/cards/{self.card_id}/pins")])

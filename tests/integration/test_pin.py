@@ -5,8 +5,7 @@ import json
 import unittest
 
 from event_stream import EventStream
-from harness import (ARTIFACTS, DEMO_PIN, DEMO_UNBLOCK, StackTestCase, b64, documented_apdus, unb64, verify_signature,
-                     wait_for)
+from harness import ARTIFACTS, DEMO_PIN, DEMO_UNBLOCK, StackTestCase, b64, documented_apdus, unb64, verify_signature
 
 # docs/reference-card.md: SELECT of the application answering its FCI, and VERIFY without data.
 SELECT_WITH_FCI = "00A4040007F0494E4B414E0100"
@@ -181,12 +180,9 @@ class OneTransactionTest(StackTestCase):
         self.assertTrue(sent[4].startswith("002A9E9A"), sent)  # PSO COMPUTE DIGITAL SIGNATURE
 
     def test_apdu_economy_is_what_docs_benchmarks_says(self):
-        self.vcard.stop()
-        wait_for(lambda: not any(c["reader"].endswith(" 00 00") for c in self.client.get("/v1/cards").json()["cards"]),
-                 what="inkand to see the card removed")
+        self.take_card_out()
         before = self.vcard.apdu_count()
-        self.vcard.start()
-        type(self).card_id = self.wait_for_card()
+        self.put_card_back()
         measured = {"reference: reading an inserted card": self.vcard.apdu_count() - before}
         before = self.vcard.apdu_count()
         for path in ("/v1/cards", f"/v1/cards/{self.card_id}", "/v1/status", f"/v1/cards/{self.card_id}/pins"):
