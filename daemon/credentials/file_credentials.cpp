@@ -16,6 +16,7 @@
 #include "daemon/card/iso7816_files.hpp"
 #include "daemon/cert/certificate.hpp"
 #include "daemon/error.hpp"
+#include "daemon/service/certificate_checker.hpp"
 #include "daemon/service/completion_task.hpp"
 #include "daemon/state.hpp"
 
@@ -41,8 +42,20 @@ std::string certificateName(std::size_t index) { return index == 0 ? "sign" : "c
 
 struct FileCredentials::Entry {
     std::string id;
-    std::vector<Bytes> certificates;  // the key's first, then the file's other certificates
+    // The key's certificate first ("sign"), then the file's others, decoded
+    // once when the entry is loaded or imported (listings only copy them).
+    std::vector<CertificateSummary> certificates;
     int triesLeft = kFileMaxTries;
+
+    void addCertificate(Bytes der)
+    {
+        CertificateSummary certificate;
+        certificate.id = certificateName(certificates.size());
+        certificate.der = std::move(der);
+        (void)service::decodeListing(certificate);  // one that does not parse is listed with its DER only
+        if (certificates.empty()) certificate.keyPin = std::string(kPasswordPinId);
+        certificates.push_back(std::move(certificate));
+    }
 };
 
 FileCredentials::FileCredentials(fs::path dir, std::function<std::chrono::system_clock::time_point()> now)
@@ -60,7 +73,7 @@ FileCredentials::FileCredentials(fs::path dir, std::function<std::chrono::system
             auto entry = std::make_unique<Entry>();
             entry->id = file.path().stem().string();
             for (const auto& certificate : json.at("certificates")) {
-                entry->certificates.push_back(base64Decode(certificate.get<std::string>()).value());
+                entry->addCertificate(base64Decode(certificate.get<std::string>()).value());
             }
             entry->triesLeft = std::clamp(json.at("triesLeft").get<int>(), 0, kFileMaxTries);
             if (!entry->certificates.empty() && fs::exists(dir_ / (entry->id + std::string(kFileExtension)))) {
@@ -92,7 +105,7 @@ FileCredentials::Entry& FileCredentials::find(const std::string& cardId)
 void FileCredentials::saveCounter(const Entry& entry) const
 {
     nlohmann::json certificates = nlohmann::json::array();
-    for (const auto& certificate : entry.certificates) certificates.push_back(base64Encode(certificate));
+    for (const auto& certificate : entry.certificates) certificates.push_back(base64Encode(certificate.der));
     const nlohmann::json json{{"certificates", certificates}, {"triesLeft", entry.triesLeft}, {"maxTries", kFileMaxTries}};
     state::writeFileAtomically(dir_ / (entry.id + std::string(kMetadataExtension)), json.dump(), kFileMode);
 }
@@ -107,24 +120,7 @@ CardSummary FileCredentials::summaryOf(const Entry& entry) const
                                    PinStatus{entry.triesLeft, kFileMaxTries, entry.triesLeft == 0}, kPasswordFormat,
                                    std::nullopt});
     card.signingCertificateId = std::string(kSigningCertificateId);
-    for (std::size_t i = 0; i < entry.certificates.size(); ++i) {
-        CertificateSummary summary;
-        summary.id = certificateName(i);
-        summary.der = entry.certificates[i];
-        try {
-            const auto info = cert::parseCertificate(summary.der);
-            summary.subject = info.subject;
-            summary.issuer = info.issuer;
-            summary.serialNumber = info.serialNumber;
-            summary.notBefore = info.notBefore;
-            summary.notAfter = info.notAfter;
-            summary.commonName = info.subjectCommonName;
-        } catch (const std::exception&) {
-            // Listed with its DER only.
-        }
-        if (i == 0) summary.keyPin = std::string(kPasswordPinId);
-        card.certificates.push_back(std::move(summary));
-    }
+    card.certificates = entry.certificates;
     card.label = card.certificates.empty() || card.certificates.front().commonName.empty()
                      ? "PKCS#12 file"
                      : card.certificates.front().commonName;
@@ -147,8 +143,8 @@ ImportResult FileCredentials::importFile(pcsc::ByteView file, const Secret& pass
 
     auto entry = std::make_unique<Entry>();
     entry->id = card::cardIdFor(kCardIdNamespace, opened.certificate);
-    entry->certificates.push_back(opened.certificate);
-    for (const auto& other : opened.chain) entry->certificates.push_back(other);
+    entry->addCertificate(opened.certificate);
+    for (const auto& other : opened.chain) entry->addCertificate(other);
     const std::string bytes(file.begin(), file.end());
     state::writeFileAtomically(dir_ / (entry->id + std::string(kFileExtension)), bytes, kFileMode);
     try {

@@ -19,6 +19,7 @@
 #include "daemon/pcsc/bytes.hpp"
 #include "daemon/pcsc/scard_call.hpp"
 #include "daemon/service/card_events.hpp"
+#include "daemon/service/certificate_checker.hpp"
 #include "daemon/service/completion_task.hpp"
 #include "daemon/service/worker.hpp"
 
@@ -691,23 +692,15 @@ private:
     {
         CertificateSummary entry;
         entry.id = certificate.id;
-        try {
-            const auto info = cert::parseCertificate(certificate.der);
-            entry.subject = info.subject;
-            entry.issuer = info.issuer;
-            entry.serialNumber = info.serialNumber;
-            entry.notBefore = info.notBefore;
-            entry.notAfter = info.notAfter;
-            entry.commonName = info.subjectCommonName;
-            expiries.push_back({certificate.id, info.notAfter, cert::expiryOf(info, now(), events_.warnDays())});
-        } catch (const std::exception& e) {
-            // Still listed (with its DER) so the user can see what is on the card.
-            log(cardName(card) + ": certificate '" + certificate.id + "' could not be parsed: " + e.what());
-        }
         entry.der = std::move(certificate.der);
+        if (const auto info = decodeListing(entry)) {
+            expiries.push_back({entry.id, info->notAfter, cert::expiryOf(*info, now(), events_.warnDays())});
+        } else {
+            // Still listed (with its DER) so the user can see what is on the card.
+            log(cardName(card) + ": certificate '" + entry.id + "' could not be parsed");
+        }
         return entry;
     }
-
 
     static std::string pinsLine(const CardSummary& summary)
     {

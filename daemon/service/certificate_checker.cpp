@@ -152,6 +152,22 @@ const CertificateSummary* ownCertificate(const CardSummary& card)
     return card.certificates.empty() ? nullptr : &card.certificates.front();
 }
 
+std::optional<cert::CertificateInfo> decodeListing(CertificateSummary& certificate)
+{
+    try {
+        auto info = cert::parseCertificate(certificate.der);
+        certificate.subject = info.subject;
+        certificate.issuer = info.issuer;
+        certificate.serialNumber = info.serialNumber;
+        certificate.notBefore = info.notBefore;
+        certificate.notAfter = info.notAfter;
+        certificate.commonName = info.subjectCommonName;
+        return info;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
 CertificateChecker::CertificateChecker(CertificateCheckOptions options)
     : options_(std::move(options)), revocation_(options_.revocation), pool_(options_.threads, options_.maxQueued)
 {

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/cert/certificate.hpp"
 #include "daemon/cert/chain.hpp"
 #include "daemon/cert/revocation.hpp"
 #include "daemon/service/card_agent.hpp"
@@ -83,6 +84,11 @@ Verdict verdictOf(const cert::ChainResult& chain, const std::optional<cert::Revo
 /// authentication certificate before its sign PIN is verified), else the
 /// first; null for a card without certificates.
 const CertificateSummary* ownCertificate(const CardSummary& card);
+
+/// Fills `certificate`'s listing fields (subject, issuer, serial, validity,
+/// CN) from its `der`; answers the decoded certificate, or none when the DER
+/// does not parse (the certificate is then listed with its id and DER only).
+std::optional<cert::CertificateInfo> decodeListing(CertificateSummary& certificate);
 
 class CertificateChecker {
 public:
