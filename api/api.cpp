@@ -70,7 +70,7 @@ Api::Api(CardAgent& agent, GateOptions gate, std::string version, service::Event
       gate_(withPairings(std::move(gate), *security_))
 {
     registerCardRoutes(router_, security_->cards(), std::move(version), certificates.expiry, audited_.get());
-    if (files) registerCredentialRoutes(router_, *files, certificates.expiry);
+    if (files) registerCredentialRoutes(router_, *files, certificates.expiry, ledger_.get());
     registerDocumentRoutes(router_, security_->cards(), audited_.get());
     registerPairingRoutes(router_, *security_, ledger_.get());
     certificates.audited = audited_.get();

@@ -3,12 +3,15 @@
 #pragma once
 
 #include "api/router.hpp"
+#include "daemon/audit/ledger.hpp"
 #include "daemon/credentials/file_credentials.hpp"
 
 namespace inkan::api {
 
 struct ExpiryPolicy;
 
-void registerCredentialRoutes(Router& router, credentials::FileCredentials& files, const ExpiryPolicy& expiry);
+/// Imports and removals are recorded in `ledger` when there is one.
+void registerCredentialRoutes(Router& router, credentials::FileCredentials& files, const ExpiryPolicy& expiry,
+                              audit::Ledger* ledger);
 
 }  // namespace inkan::api

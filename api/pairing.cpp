@@ -4,6 +4,7 @@
 
 #include "api/json_mapping.hpp"
 #include "api/policy.hpp"
+#include "api/recorded.hpp"
 #include "daemon/audit/audited_access.hpp"
 #include "daemon/error.hpp"
 
@@ -125,32 +126,6 @@ std::string pairingOriginOf(security::Security& security, const std::string& id)
 {
     const auto pairing = security.pairings().find(id);
     return pairing ? pairing->origin : id;
-}
-
-/// Runs `action` between its intent and its done in the 使用簿, when there is
-/// one: the decision about who may use the card is recorded like its use.
-template <class Action>
-auto recorded(audit::Ledger* ledger, std::string operation, std::string target, Action action) -> decltype(action())
-{
-    if (!ledger) return action();
-    audit::Entry entry;
-    entry.operation = std::move(operation);
-    entry.who.kind = audit::Who::Kind::Local;  // pairings are decided by the local client only
-    entry.requestId = audit::newRequestId();
-    entry.target = std::move(target);
-    const std::uint64_t intent = ledger->begin(entry);  // AUDIT_UNAVAILABLE: nothing decided
-    try {
-        auto value = action();
-        ledger->finish(intent, entry, audit::Result{});
-        return value;
-    } catch (const Error& error) {
-        if (error.code() == ErrorCode::AuditUnavailable) throw;
-        audit::Result result;
-        result.outcome = std::string(errorCodeName(error.code()));
-        result.triesLeft = error.triesLeft;
-        ledger->finish(intent, entry, result);
-        throw;
-    }
 }
 
 }  // namespace

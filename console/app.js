@@ -714,6 +714,7 @@ function usageCsv(operations) {
   const operation = (op) => ({
     sign: '署名', 'pin.verify': 'PIN照合', 'pin.change': 'PIN変更', 'pin.unblock': 'PINロック解除', selftest: '自己診断',
     'pairing.approve': '連携承認', 'pairing.deny': '連携拒否', 'pairing.revoke': '連携取消',
+    'credential.import': '証明書取込', 'credential.remove': '証明書削除',
   })[op.operation] ?? op.operation ?? '';
   const lines = [header, ...operations.map((op) => [op.seq, usageTime(op), who(op), usageCardLabel(op), op.credential?.cardId,
     op.credential?.certificateSerial, op.credential?.corporateName, op.credential?.corporateNumber, operation(op),

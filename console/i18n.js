@@ -185,6 +185,8 @@ const MESSAGES = {
     'usage.op.pairing.approve': '連携承認',
     'usage.op.pairing.deny': '連携拒否',
     'usage.op.pairing.revoke': '連携取消',
+    'usage.op.credential.import': '証明書取込',
+    'usage.op.credential.remove': '証明書削除',
 
     'activity.heading': '最近の出来事',
     'activity.none': 'まだありません。',
@@ -384,6 +386,8 @@ const MESSAGES = {
     'usage.op.pairing.approve': 'pairing approved',
     'usage.op.pairing.deny': 'pairing denied',
     'usage.op.pairing.revoke': 'pairing revoked',
+    'usage.op.credential.import': 'credential imported',
+    'usage.op.credential.remove': 'credential removed',
 
     'activity.heading': 'Recent activity',
     'activity.none': 'Nothing yet.',

@@ -150,7 +150,7 @@ int serve(const inkan::config::Config& config)
     serviceOptions.certificateExpiryWarningDays = config.certificateExpiryWarningDays;
     std::unique_ptr<CardAgent> readers = service::makeCardService(std::move(serviceOptions));
     // PKCS#12 files beside the cards in readers (docs/credentials.md).
-    credentials::FileCredentials files(paths.dir / "keys");
+    credentials::FileCredentials files(paths.dir / "keys", service::CardEvents(events, config.certificateExpiryWarningDays));
     credentials::CombinedAgent combined(*readers, files);
     CardAgent* const agent = &combined;
     // However serving ends, the card workers stop before the agent is destroyed.

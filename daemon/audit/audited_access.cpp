@@ -83,6 +83,9 @@ Credential credentialOf(const CardSummary& card, const std::optional<std::string
 {
     Credential credential;
     credential.cardId = card.id;
+    // A file credential is listed in reader "file", a PKCS#11 token with profile
+    // "pkcs11" (docs/credentials.md); the rest are cards spoken to by APDU.
+    credential.kind = card.reader == "file" ? "file" : card.profile == "pkcs11" ? "token" : "card";
     credential.profile = card.profile;
     credential.label = card.label;
     const CertificateSummary* chosen = nullptr;

@@ -36,6 +36,14 @@ constexpr fs::perms kDirPerms = fs::perms::owner_all;
 constexpr PinFormat kPasswordFormat{1, 1024, PinFormat::Alphabet::Any};
 constexpr std::string_view kPasswordLabel = "the file's password";
 
+// state::writeFileAtomically writes "<name>.XXXXXX" and renames it to <name>:
+// one left over was cut short and holds nothing the credential needs.
+bool isInterruptedWrite(const fs::path& path)
+{
+    const auto stem = path.stem().extension();
+    return (stem == kFileExtension || stem == kMetadataExtension) && path.extension().string().size() == 7;
+}
+
 std::string certificateName(std::size_t index) { return index == 0 ? "sign" : "ca-" + std::to_string(index); }
 
 }  // namespace
@@ -58,14 +66,19 @@ struct FileCredentials::Entry {
     }
 };
 
-FileCredentials::FileCredentials(fs::path dir, std::function<std::chrono::system_clock::time_point()> now)
-    : dir_(std::move(dir)), now_(std::move(now))
+FileCredentials::FileCredentials(fs::path dir, service::CardEvents events,
+                                 std::function<std::chrono::system_clock::time_point()> now)
+    : dir_(std::move(dir)), events_(std::move(events)), now_(std::move(now))
 {
     if (!now_) now_ = [] { return std::chrono::system_clock::now(); };
     std::error_code error;
     fs::create_directories(dir_, error);
     fs::permissions(dir_, kDirPerms, fs::perm_options::replace, error);
     for (const auto& file : fs::directory_iterator(dir_, error)) {
+        if (isInterruptedWrite(file.path())) {
+            fs::remove(file.path(), error);  // a write cut short (a crash before its rename)
+            continue;
+        }
         if (file.path().extension() != kMetadataExtension) continue;
         try {
             const auto text = state::readFile(file.path());
@@ -156,8 +169,12 @@ ImportResult FileCredentials::importFile(pcsc::ByteView file, const Secret& pass
     }
     result.card = summaryOf(*entry);
     const std::lock_guard lock(mutex_);
-    std::erase_if(entries_, [&](const auto& e) { return e->id == entry->id; });
+    const auto replaced = std::erase_if(entries_, [&](const auto& e) { return e->id == entry->id; });
+    if (replaced != 0) events_.cardRemoved(std::string(kFileReader), entry->id);
     entries_.push_back(std::move(entry));
+    events_.cardInserted(std::string(kFileReader), {}, result.card);
+    events_.certificateExpiry(result.card.id, std::string(kSigningCertificateId), info.notAfter,
+                              cert::expiryOf(info, now_(), events_.warnDays()));
     return result;
 }
 
@@ -168,6 +185,7 @@ void FileCredentials::remove(const std::string& cardId)
         const auto before = entries_.size();
         std::erase_if(entries_, [&](const auto& e) { return e->id == cardId; });
         if (entries_.size() == before) throw Error(ErrorCode::CardNotFound, "no credential with this id");
+        events_.cardRemoved(std::string(kFileReader), cardId);
     }
     std::error_code ignored;
     fs::remove(dir_ / (cardId + std::string(kFileExtension)), ignored);
@@ -181,7 +199,8 @@ void FileCredentials::run(Body body, Completion<T> done)
     if (auto refused = worker_.post(std::move(task))) refused->fail(std::make_exception_ptr(worker_.retireReason()));
 }
 
-OpenedPkcs12 FileCredentials::open(Entry& entry, const PinInput& password, const PinCheck& check)
+OpenedPkcs12 FileCredentials::open(Entry& entry, const PinInput& password, const PinCheck& check,
+                                   service::PinOperation operation)
 {
     if (password.isOnPinpad()) throw Error(ErrorCode::UnsupportedOperation, "a file's password is not typed on a PIN pad");
     kPasswordFormat.check(password.value(), "password");
@@ -199,11 +218,15 @@ OpenedPkcs12 FileCredentials::open(Entry& entry, const PinInput& password, const
             entry.triesLeft = kFileMaxTries;
             saveCounter(entry);
         }
+        events_.pinStatus(entry.id, std::string(kPasswordPinId), PinStatus{entry.triesLeft, kFileMaxTries, false},
+                          operation, false);
         return opened;
     } catch (const Error& e) {
         if (e.code() != ErrorCode::PinIncorrect) throw;
         entry.triesLeft = std::max(0, entry.triesLeft - 1);
         saveCounter(entry);
+        events_.pinStatus(entry.id, std::string(kPasswordPinId),
+                          PinStatus{entry.triesLeft, kFileMaxTries, entry.triesLeft == 0}, operation, false);
         if (entry.triesLeft == 0) throw Error(ErrorCode::PinBlocked, "wrong password; the file's password is now blocked").withTriesLeft(0);
         throw Error(ErrorCode::PinIncorrect, "the file's password is wrong").withTriesLeft(entry.triesLeft);
     }
@@ -256,7 +279,7 @@ void FileCredentials::verifyPin(const std::string& cardId, const std::string&, P
     run<PinStatus>(
         [this, cardId, pin = std::move(pin), check = std::move(check)] {
             auto& entry = find(cardId);
-            (void)open(entry, pin, check);
+            (void)open(entry, pin, check, service::PinOperation::Verify);
             return PinStatus{entry.triesLeft, kFileMaxTries, false};
         },
         std::move(done));
@@ -270,7 +293,7 @@ void FileCredentials::changePin(const std::string& cardId, const std::string&, P
             if (newPin.isOnPinpad()) throw Error(ErrorCode::UnsupportedOperation, "a file's password is not typed on a PIN pad");
             kPasswordFormat.check(newPin.value(), "new password");
             auto& entry = find(cardId);
-            const auto opened = open(entry, pin, check);
+            const auto opened = open(entry, pin, check, service::PinOperation::Change);
             const auto rewritten = writePkcs12(opened, newPin.value());
             // A rename: a crash leaves the file under the old password or the new one.
             state::writeFileAtomically(dir_ / (entry.id + std::string(kFileExtension)),
@@ -299,7 +322,7 @@ void FileCredentials::sign(const std::string& cardId, SignRequest request, PinCh
             }
             // Nothing stays unlocked between requests: the password comes with each signature.
             if (!request.pin) throw Error(ErrorCode::PinRequired, "a file credential signs with its password in the request");
-            const auto opened = open(entry, *request.pin, check);
+            const auto opened = open(entry, *request.pin, check, service::PinOperation::Sign);
             SignResult result;
             result.signature = signDigest(opened.key.get(), request.digestAlgorithm, request.digest, result.signatureAlgorithm);
             result.certificateId = certificateId;

@@ -25,6 +25,7 @@
 
 #include "daemon/credentials/pkcs12_file.hpp"
 #include "daemon/service/card_agent.hpp"
+#include "daemon/service/card_events.hpp"
 #include "daemon/service/worker.hpp"
 
 namespace inkan::credentials {
@@ -41,8 +42,10 @@ struct ImportResult {
 
 class FileCredentials final : public CardAgent {
 public:
-    /// `dir` is created (0700) when missing. `now` judges certificate expiry.
-    explicit FileCredentials(std::filesystem::path dir,
+    /// `dir` is created (0700) when missing. `events` tells the event stream
+    /// what a card in a reader would: card-inserted on import, card-removed on
+    /// removal, pin-status after each password use. `now` judges certificate expiry.
+    explicit FileCredentials(std::filesystem::path dir, service::CardEvents events = service::CardEvents({}, 0),
                              std::function<std::chrono::system_clock::time_point()> now = {});
     ~FileCredentials() override;
 
@@ -82,10 +85,12 @@ private:
     Entry& find(const std::string& cardId);
     CardSummary summaryOf(const Entry& entry) const;
     void saveCounter(const Entry& entry) const;
-    /// Opens the file with `password`, spending and restoring the counter as a card would.
-    OpenedPkcs12 open(Entry& entry, const PinInput& password, const PinCheck& check);
+    /// Opens the file with `password`, spending and restoring the counter as a
+    /// card would, and announces the counter after `operation`.
+    OpenedPkcs12 open(Entry& entry, const PinInput& password, const PinCheck& check, service::PinOperation operation);
 
     std::filesystem::path dir_;
+    service::CardEvents events_;
     std::function<std::chrono::system_clock::time_point()> now_;
     mutable std::mutex mutex_;
     std::vector<std::unique_ptr<Entry>> entries_;

@@ -11,10 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import stat
 import subprocess
+import threading
+import time
 
-from harness import StackTestCase, b64, run_inkan, unb64, verify_signature
+from event_stream import EventStream
+from harness import Client, StackTestCase, b64, run_inkan, unb64, verify_signature
 
 PASSWORD = "correct horse 1"
 
@@ -159,6 +163,85 @@ class FileCredentialTest(StackTestCase):
         self.assertEqual(r.status, 200, r)
         self.assertNotIn(card_id, [c["id"] for c in self.client.get("/v1/cards").json()["cards"]])
         self.assertFalse((self.daemon.state / "keys" / f"{card_id}.p12").exists())
+
+    def test_the_event_stream_and_the_ledger_see_a_file_as_they_see_a_card(self):
+        stream = EventStream(self.daemon)
+        self.assertEqual(stream.status, 200)
+
+        def next_of(*types):
+            block = stream.next_event()
+            while block.event not in types:
+                block = stream.next_event()
+            return block
+
+        try:
+            card_id = self.import_file("modern").json()["card"]["id"]
+            inserted = next_of("card-inserted")
+            self.assertEqual({k: inserted.data[k] for k in ("reader", "cardId", "profile", "supported")},
+                             {"reader": "file", "cardId": card_id, "profile": "pkcs12", "supported": True})
+            expiring = next_of("certificate-expiring", "certificate-expired")  # the test certificate lasts 30 days
+            self.assertEqual((expiring.event, expiring.data["cardId"]), ("certificate-expiring", card_id))
+            self.assertProblem(self.sign_with(card_id, "wrong password"), 403, "PIN_INCORRECT")
+            status = next_of("pin-status")
+            self.assertEqual((status.data["operation"], status.data["pinId"], status.data["triesLeft"]), ("sign", "password", 9))
+            self.assertEqual(self.sign_with(card_id, PASSWORD).status, 200)
+            self.assertEqual(next_of("pin-status").data["triesLeft"], 10)
+            self.client.request("DELETE", f"/v1/credentials/{card_id}", body={})
+            removed = next_of("card-removed")
+            self.assertEqual(removed.data, {"reader": "file", "cardId": card_id})
+        finally:
+            stream.close()
+        operations = [(op["operation"], op["result"], op["credential"]["kind"])
+                      for op in self.client.get(f"/v1/audit?card={card_id}&limit=1000").json()["operations"]]
+        self.assertEqual(operations[-4:], [("credential.import", "ok", "file"), ("sign", "PIN_INCORRECT", "file"),
+                                           ("sign", "ok", "file"), ("credential.remove", "ok", "file")])
+        imported = [op for op in self.client.get(f"/v1/audit?card={card_id}").json()["operations"]
+                    if op["operation"] == "credential.import"][-1]
+        digest = hashlib.sha256((self.files / "modern.p12").read_bytes()).hexdigest()
+        self.assertEqual(imported["target"], f"pkcs12 size={(self.files / 'modern.p12').stat().st_size} sha256={digest}")
+
+    def test_a_kill_during_a_password_change_leaves_the_old_or_the_new_password(self):
+        card_id = self.import_file("modern").json()["card"]["id"]
+        stored = self.daemon.state / "keys" / f"{card_id}.p12"
+
+        def opens(password: str) -> bool:
+            return subprocess.run(["openssl", "pkcs12", "-in", str(stored), "-passin", f"pass:{password}", "-noout"],
+                                  capture_output=True).returncode == 0
+
+        passwords = [PASSWORD, "new password 2"]
+        current = PASSWORD
+        changed = kept = 0
+        try:
+            for delay in (0.0, 0.001, 0.003, 0.006, 0.01, 0.02, 0.04, 0.08):
+                new = passwords[1] if current == passwords[0] else passwords[0]
+                client = Client(self.daemon)
+                body = {"pin": current, "newPin": new}
+                change = threading.Thread(target=lambda: self._ignore_errors(
+                    lambda: client.post(f"/v1/cards/{card_id}/pin/change", body)))
+                change.start()
+                time.sleep(delay)
+                self.daemon.stop(signal.SIGKILL)
+                change.join(30)
+                self.daemon.start()
+                now = [p for p in passwords if opens(p)]
+                self.assertEqual(len(now), 1, f"after a kill {delay}s into a change, the file opens with {len(now)} passwords")
+                changed, kept = (changed + 1, kept) if now[0] == new else (changed, kept + 1)
+                current = now[0]
+                self.assertIn(card_id, [c["id"] for c in self.client.get("/v1/cards").json()["cards"]])
+                self.assertEqual(self.sign_with(card_id, current).status, 200, f"usable after a kill {delay}s into a change")
+            leftovers = [p.name for p in stored.parent.iterdir() if p.suffix not in (".p12", ".json")]
+            self.assertEqual(leftovers, [], "an interrupted write's temporary file is cleared at the next start")
+        finally:
+            if current != PASSWORD:
+                self.client.post(f"/v1/cards/{card_id}/pin/change", {"pin": current, "newPin": PASSWORD})
+        print(f"\n  {changed} changes completed, {kept} interrupted before the rename", end=" ")
+
+    @staticmethod
+    def _ignore_errors(call):
+        try:
+            call()
+        except Exception:
+            pass  # the daemon was killed under the request
 
 
 if __name__ == "__main__":

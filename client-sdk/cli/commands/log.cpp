@@ -45,6 +45,8 @@ constexpr OperationName kOperationNames[] = {
     {"pairing.approve", "連携承認"},
     {"pairing.deny", "連携拒否"},
     {"pairing.revoke", "連携取消"},
+    {"credential.import", "証明書取込"},
+    {"credential.remove", "証明書削除"},
 };
 
 std::string operationLabel(const std::string& id)
