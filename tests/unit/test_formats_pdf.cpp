@@ -205,6 +205,10 @@ TEST_SUITE("formats pdf")
             formats::PdfDocument described(original, "a.pdf", {}, 0);
             CHECK(described.description().pages == 1);
             CHECK(described.description().format == "pdf");
+            // What the PIN dialog and the 使用簿 show: the page count with size and SHA-256.
+            CHECK(formats::dialogText(described.description()).find(std::to_string(original.size()) + " bytes, 1 page\n") !=
+                  std::string::npos);
+            CHECK(formats::ledgerText(described.description()).find(" pages=1 sha256=") != std::string::npos);
 
             const Bytes once = sign(original, card, {"登記申請のため", "東京都千代田区", false});
             CHECK(std::equal(original.begin(), original.end(), once.begin()));
