@@ -288,6 +288,19 @@ const DocumentDescription& PdfDocument::description() const { return impl_->desc
 
 Bytes PdfDocument::prepare(const SignerCertificates& signer)
 {
+    // parse() read every object this serializes; should qpdf still throw
+    // here, the document is what it could not read, and the card is not asked.
+    try {
+        return prepareUpdate(signer);
+    } catch (const Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        invalid(e.what());
+    }
+}
+
+Bytes PdfDocument::prepareUpdate(const SignerCertificates& signer)
+{
     Impl& d = *impl_;
     const cert::CertificateInfo info = cert::parseCertificate(signer.certificate);
 

@@ -45,6 +45,8 @@ public:
     Bytes finish(const Bytes& signature) override;
 
 private:
+    Bytes prepareUpdate(const SignerCertificates& signer);
+
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };
