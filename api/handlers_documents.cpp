@@ -14,6 +14,7 @@
 #include "daemon/formats/cms_document.hpp"
 #include "daemon/formats/document_signing.hpp"
 #include "daemon/formats/egov_document.hpp"
+#include "daemon/formats/pdf_document.hpp"
 
 namespace inkan::api {
 
@@ -22,6 +23,8 @@ namespace {
 constexpr std::string_view kCardsPrefix = "/v1/cards/";
 constexpr std::string_view kSignaturesSuffix = "/signatures";
 constexpr std::string_view kDefaultDigestAlgorithm = "SHA-256";
+/// The longest /Reason and /Location a PDF signature takes (UTF-8 bytes).
+constexpr std::size_t kMaxPdfText = 500;
 
 Error badField(std::string_view field, std::string_view what)
 {
@@ -88,19 +91,32 @@ std::shared_ptr<formats::DocumentFormat> formatOf(const JsonBody& body)
     if (format == "cms") {
         return std::make_shared<formats::CmsDocument>(documentField(body, "content"), digestAlgorithmOf(body), name, now);
     }
+    if (format == "pdf") {
+        if (body.optionalString("digestAlgorithm").value_or("SHA-256") != "SHA-256") {
+            throw Error(ErrorCode::UnsupportedAlgorithm, "the pdf format signs with SHA-256 only");
+        }
+        formats::PdfSignatureOptions options;
+        options.reason = body.optionalString("reason").value_or("");
+        options.location = body.optionalString("location").value_or("");
+        if (options.reason.size() > kMaxPdfText) throw badField("reason", "is too long");
+        if (options.location.size() > kMaxPdfText) throw badField("location", "is too long");
+        options.visible = body.optionalBool("visible").value_or(false);
+        return std::make_shared<formats::PdfDocument>(documentField(body, "content"), name, std::move(options), now);
+    }
     if (format == "egov") {
         if (body.optionalString("digestAlgorithm").value_or("SHA-256") != "SHA-256") {
             throw Error(ErrorCode::UnsupportedAlgorithm, "the egov format signs with SHA-256 only");
         }
         return std::make_shared<formats::EgovDocument>(documentField(body, "kousei"), egovFiles(body));
     }
-    throw Error(ErrorCode::UnsupportedFormat, "field 'format' must be \"cms\" or \"egov\"");
+    throw Error(ErrorCode::UnsupportedFormat, "field 'format' must be \"cms\", \"pdf\" or \"egov\"");
 }
 
 Json descriptionJson(const formats::DocumentDescription& description)
 {
     Json document{{"size", description.size}, {"sha256", description.sha256}};
     if (!description.name.empty()) document["name"] = description.name;
+    if (description.pages) document["pages"] = *description.pages;
     if (!description.procedure.empty()) document["procedure"] = description.procedure;
     if (!description.applicant.empty()) document["applicant"] = description.applicant;
     return document;

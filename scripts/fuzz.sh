@@ -39,8 +39,12 @@ build proc_net_tcp tests/fuzz/fuzz_proc_net_tcp.cpp daemon/platform/proc_net_tcp
 # shellcheck disable=SC2046
 build egov tests/fuzz/fuzz_egov.cpp daemon/formats/egov_document.cpp daemon/formats/document.cpp daemon/error.cpp \
     $(pkg-config --cflags --libs libxml-2.0) -lcrypto
+# shellcheck disable=SC2046
+build pdf tests/fuzz/fuzz_pdf.cpp daemon/formats/pdf_document.cpp daemon/formats/pdf_incremental.cpp \
+    daemon/formats/cms_signed_data.cpp daemon/formats/document.cpp daemon/cert/*.cpp daemon/error.cpp \
+    -DPOINTERHOLDER_TRANSITION=4 $(pkg-config --cflags --libs libqpdf) -lssl -lcrypto
 
-for name in card cert rfc3339 security proc_net_tcp egov; do
+for name in card cert rfc3339 security proc_net_tcp egov pdf; do
     corpus="$OUT/corpus-$name"
     mkdir -p "$corpus"
     echo "fuzz: fuzz_$name for ${SECONDS_PER_TARGET}s"

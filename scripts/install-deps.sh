@@ -5,6 +5,9 @@
 # Service and package (docs/service.md): libsystemd-dev (sd_notify, journal);
 # systemd for systemd-socket-activate and systemd-analyze in the tests;
 # help2man (man pages); debhelper, dpkg-dev, lintian (`make deb`).
+# The pdf format (docs/formats.md): libqpdf-dev to build; qpdf and poppler-utils
+# (pdfsig) check its results in the tests; libtasn1-doc and bzip2-doc ship the
+# PDFs not made by inkan that tests/integration/test_pdf.py signs.
 set -eu
 
 PACKAGES="cmake ninja-build g++ build-essential pkg-config ccache make
@@ -12,6 +15,7 @@ libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-to
 pcscd vsmartcard-vpcd opensc opensc-pkcs11 openssl curl python3 python3-yaml python3-jsonschema procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime nginx-light wrk
 libsystemd-dev systemd help2man bash-completion debhelper dpkg-dev lintian
 libxml2-utils python3-lxml
+libqpdf-dev qpdf poppler-utils libtasn1-doc bzip2-doc
 $*"
 
 missing=""

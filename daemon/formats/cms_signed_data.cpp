@@ -143,6 +143,18 @@ CmsSignedData::~CmsSignedData() = default;
 
 const Bytes& CmsSignedData::toBeSigned() const noexcept { return impl_->toBeSigned; }
 
+std::size_t CmsSignedData::encodedSize(std::size_t signatureSize)
+{
+    const Bytes placeholder(signatureSize, 0xFF);
+    ASN1_OCTET_STRING* value = CMS_SignerInfo_get0_signature(impl_->signerInfo);
+    if (ASN1_OCTET_STRING_set(value, placeholder.data(), static_cast<int>(placeholder.size())) != 1) {
+        fail(ErrorCode::Internal, "the signature could not be set");
+    }
+    const int length = i2d_CMS_ContentInfo(impl_->cms.get(), nullptr);
+    if (length <= 0) fail(ErrorCode::Internal, "the CMS SignedData could not be encoded");
+    return static_cast<std::size_t>(length);
+}
+
 Bytes CmsSignedData::finish(const Bytes& signature)
 {
     ERR_clear_error();

@@ -32,6 +32,13 @@ public:
     /// The digest of the DER SET OF signed attributes (RFC 5652 §5.4): what the card signs.
     const Bytes& toBeSigned() const noexcept;
 
+    /// The length of the DER ContentInfo once a signature of `signatureSize`
+    /// bytes is in it (an RSA signature is as long as the modulus), for a
+    /// container that must reserve room for it (the `pdf` format's /Contents).
+    /// Leaves a placeholder signature in the SignerInfo: call it on a trial
+    /// object, not on the one finish() is called on.
+    std::size_t encodedSize(std::size_t signatureSize);
+
     /// The DER ContentInfo with `signature` (RSASSA-PKCS1-v1_5 over
     /// toBeSigned()) in its SignerInfo. Throws Internal when the signature
     /// does not verify with the signer's certificate.

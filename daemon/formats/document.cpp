@@ -53,7 +53,7 @@ std::string dialogText(const DocumentDescription& description)
     std::string text = "Document (" + description.format + "):";
     if (!description.name.empty()) text += " \"" + oneLine(description.name) + "\" (name given by the caller)";
     text += "\n" + std::to_string(description.size) + " bytes";
-    if (description.pages) text += ", " + std::to_string(*description.pages) + " pages";
+    if (description.pages) text += ", " + std::to_string(*description.pages) + (*description.pages == 1 ? " page" : " pages");
     text += "\nSHA-256 " + description.sha256;
     if (!description.procedure.empty()) text += "\n手続名称: " + oneLine(description.procedure);
     if (!description.applicant.empty()) text += "\n申請者: " + oneLine(description.applicant);

@@ -155,6 +155,20 @@ class ScriptedPinentryTest(SecurityStackTestCase):
         self.assertIn(f" size={len(content)} sha256={hashlib.sha256(content).hexdigest()}", target)
         self.assertNotIn("\n", target)
 
+    def test_a_pdf_signature_shows_its_page_count(self):
+        from test_pdf import ONE_PAGE  # a one-page PDF written by the tests
+        self.answer(f"pin:{DEMO_PIN}")
+        r = self.page(PORTAL).post(f"/v1/cards/{self.card_id}/signatures", {"format": "pdf", "content": b64(ONE_PAGE)})
+        self.assertEqual(r.status, 200, r)
+        description = "\n".join(self.shown("SETDESC"))
+        self.assertIn("Document (pdf):", description)
+        self.assertIn(f"\n{len(ONE_PAGE)} bytes, 1 page\n", description)
+        self.assertIn("\nSHA-256 " + hashlib.sha256(ONE_PAGE).hexdigest(), description)
+        records = [json.loads(line) for path in sorted((self.daemon.state / "audit").glob("ledger-*.jsonl"))
+                   for line in path.read_text(encoding="utf-8").splitlines()]
+        target = [rec for rec in records if rec.get("op") == "sign" and rec.get("event") == "intent"][-1].get("target", "")
+        self.assertEqual(target, f"document pdf size={len(ONE_PAGE)} pages=1 sha256={hashlib.sha256(ONE_PAGE).hexdigest()}")
+
     def test_a_cancelled_dialog_is_pin_cancelled_and_no_pin_reaches_the_card(self):
         self.answer("cancel")
         before = self.vcard.apdu_count()

@@ -2,9 +2,12 @@
 // the card signs it; the raw signature and the certificate land next to FILE.
 // `inkan sign --format cms FILE`: the file goes to inkand, which returns a
 // detached CMS signature (CAdES-BES, docs/formats.md) written to FILE.p7s.
+// `inkan sign --format pdf FILE.pdf`: the PDF goes to inkand, which returns
+// it signed (an incremental update, adbe.pkcs7.detached) as FILE-signed.pdf.
 // `inkan sign --format egov kousei.xml FILE…`: the e-Gov package's
 // kousei.xml and its application files go to inkand; the signed kousei.xml
 // replaces the given one (or goes to -o OUT).
+#include <cctype>
 #include <filesystem>
 #include <memory>
 #include <vector>
@@ -29,9 +32,24 @@ struct SignOptions {
     std::string output;       // the signature file; default FILE.sig
     std::string certificate;  // empty: the card's signing certificate, chosen by inkand
     bool pinpad = false;      // the PIN is typed on the reader's PIN pad
-    std::string format;       // empty: the raw signature; "cms", "egov": a document signature (docs/formats.md)
+    std::string format;       // empty: the raw signature; "cms", "pdf", "egov": a document signature (docs/formats.md)
     bool includeChain = false;
+    std::string reason;       // pdf: /Reason
+    std::string location;     // pdf: /Location
+    bool visible = false;     // pdf: a stamp on page 1
 };
+
+/// FILE.pdf → FILE-signed.pdf (any other name: FILE-signed.pdf too).
+std::string signedPdfName(const std::string& file)
+{
+    std::string stem = file;
+    if (stem.size() > 4) {
+        std::string extension = stem.substr(stem.size() - 4);
+        for (char& c : extension) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (extension == ".pdf") stem.resize(stem.size() - 4);
+    }
+    return stem + "-signed.pdf";
+}
 
 /// PIN `pin` (or the PIN pad) for one signing request to `path`.
 ApiResponse postWithPin(Session& session, const CardPin& pin, const std::string& path, nlohmann::json& fields, bool pinpad)
@@ -107,11 +125,16 @@ Bytes fileBytes(const std::string& path)
     return Bytes(content.begin(), content.end());
 }
 
-/// `--format cms|egov`: the documents go to inkand, the signed result comes back.
+/// `--format cms|pdf|egov`: the documents go to inkand, the signed result comes back.
 ExitCode signDocument(Session& session, const SignOptions& options)
 {
     const bool egov = options.format == "egov";
-    if (!egov && options.files.size() != 1) throw Failure(ExitCode::Usage, "--format cms signs one FILE");
+    const bool pdf = options.format == "pdf";
+    if (!egov && options.files.size() != 1) throw Failure(ExitCode::Usage, "--format " + options.format + " signs one FILE");
+    if (!pdf && (!options.reason.empty() || !options.location.empty() || options.visible)) {
+        throw Failure(ExitCode::Usage, "--reason, --location and --visible are for --format pdf");
+    }
+    if (pdf && options.digestAlgorithm != "SHA-256") throw Failure(ExitCode::Usage, "--format pdf signs with SHA-256 only");
     if (egov && options.files.size() < 2) {
         throw Failure(ExitCode::Usage, "--format egov takes kousei.xml and the application files it names");
     }
@@ -130,8 +153,14 @@ ExitCode signDocument(Session& session, const SignOptions& options)
         fields["digestAlgorithm"] = options.digestAlgorithm;
         fields["name"] = std::filesystem::path(options.file).filename().string();
         if (options.includeChain) fields["includeChain"] = true;
+        if (!options.reason.empty()) fields["reason"] = options.reason;
+        if (!options.location.empty()) fields["location"] = options.location;
+        if (options.visible) fields["visible"] = true;
     }
-    const std::string outputFile = !options.output.empty() ? options.output : egov ? options.file : options.file + ".p7s";
+    const std::string outputFile = !options.output.empty() ? options.output
+                                   : egov                  ? options.file
+                                   : pdf                   ? signedPdfName(options.file)
+                                                           : options.file + ".p7s";
     requireWritableDirectory(outputFile);
     if (!options.certificate.empty()) fields["certificate"] = options.certificate;
 
@@ -140,11 +169,11 @@ ExitCode signDocument(Session& session, const SignOptions& options)
     if (fewTriesLeft(pinStatus)) fields["acknowledgeLowTries"] = true;
 
     ApiResponse response = postWithPin(session, pin, session.cardPath() + "/signatures", fields, options.pinpad);
-    writeFileAtomically(outputFile, decodedMember(response.json, egov ? "kousei" : "signature"));
+    writeFileAtomically(outputFile, decodedMember(response.json, egov ? "kousei" : pdf ? "content" : "signature"));
     if (session.json()) {
         session.printJson(response);
     } else {
-        session.out() << (egov ? "signed kousei.xml: " : "signature: ") << outputFile << '\n';
+        session.out() << (egov ? "signed kousei.xml: " : pdf ? "signed PDF: " : "signature: ") << outputFile << '\n';
     }
     return ExitCode::Ok;
 }
@@ -157,11 +186,14 @@ void addSignCommand(Commands& commands)
     CLI::App& command = commands.add(
         commands.root(), "sign",
         "Sign FILE with the card: writes FILE.sig (raw signature) and FILE.cert.pem; with --format cms FILE.p7s;\n"
-        "with --format egov the signed kousei.xml",
+        "with --format pdf FILE-signed.pdf; with --format egov the signed kousei.xml",
         [options](Session& session) {
             options->file = options->files.front();
             if (options->format.empty()) {
                 if (options->files.size() != 1) throw Failure(ExitCode::Usage, "sign takes one FILE without --format egov");
+                if (!options->reason.empty() || !options->location.empty() || options->visible) {
+                    throw Failure(ExitCode::Usage, "--reason, --location and --visible are for --format pdf");
+                }
                 return sign(session, *options);
             }
             return signDocument(session, *options);
@@ -171,14 +203,20 @@ void addSignCommand(Commands& commands)
                        "for --format egov: kousei.xml, then the application files it names")
         ->required();
     command.add_option("--format", options->format,
-                       "Document signature format: cms (detached CMS, CAdES-BES), egov (e-Gov kousei.xml)")
-        ->check(CLI::IsMember({"cms", "egov"}));
+                       "Document signature format: cms (detached CMS, CAdES-BES), pdf (signed PDF, adbe.pkcs7.detached),\n"
+                       "egov (e-Gov kousei.xml)")
+        ->check(CLI::IsMember({"cms", "pdf", "egov"}));
+    command.add_option("--reason", options->reason, "With --format pdf: the signature's reason (/Reason)");
+    command.add_option("--location", options->location, "With --format pdf: where it is signed (/Location)");
+    command.add_flag("--visible", options->visible,
+                     "With --format pdf: a stamp on page 1 with 商号, 氏名 and 日時 (default: an invisible signature)");
     command.add_flag("--include-chain", options->includeChain, "With --format: include the card's CA certificates");
     command.add_option("--digest-algorithm", options->digestAlgorithm, "Hash algorithm")
         ->check(CLI::IsMember(digestAlgorithms()))
         ->capture_default_str();
     command.add_option("-o,--output", options->output,
-                       "Output file (default: FILE.sig; --format cms FILE.p7s; --format egov replaces kousei.xml)");
+                       "Output file (default: FILE.sig; --format cms FILE.p7s; --format pdf FILE-signed.pdf;\n"
+                       "--format egov replaces kousei.xml)");
     command.add_option("--certificate,--cert", options->certificate,
                        "Certificate id whose key signs, e.g. `auth` on the My Number card (default: the card's signing "
                        "certificate); the PIN asked for is the one guarding that key");
@@ -191,7 +229,9 @@ void addSignCommand(Commands& commands)
         "  openssl dgst -sha256 -verify pubkey.pem -signature FILE.sig FILE\n"
         "With --format cms the file is sent to inkand, which returns a detached CMS\n"
         "signature (CAdES-BES); check it with\n"
-        "  openssl cms -verify -binary -inform DER -in FILE.p7s -content FILE -CAfile CA.pem -purpose any -ignore_critical");
+        "  openssl cms -verify -binary -inform DER -in FILE.p7s -content FILE -CAfile CA.pem -purpose any -ignore_critical\n"
+        "With --format pdf the PDF is sent to inkand and comes back signed; check it with\n"
+        "  pdfsig FILE-signed.pdf");
 }
 
 }  // namespace inkan::cli

@@ -118,11 +118,18 @@ export type DocumentFormat = DocumentSignRequest['format'];
 export interface SignDocumentOptions extends CallOptions {
   /**
    * `cms`: a detached CMS signature (CAdES-BES) over `content`, what a .p7s file holds;
+   * `pdf`: the PDF `content` signed (adbe.pkcs7.detached, an incremental update);
    * `egov`: the e-Gov package's `kousei` (kousei.xml) signed over itself and `files`.
    */
   format: DocumentFormat;
-  /** `cms`: the document itself (at most 32 MiB); a string is sent as UTF-8. */
+  /** `cms`: the document itself; `pdf`: the PDF (at most 32 MiB); a string is sent as UTF-8. */
   content?: Bytes | string;
+  /** `pdf`: the signature's /Reason. */
+  reason?: string;
+  /** `pdf`: the signature's /Location. */
+  location?: string;
+  /** `pdf`: a stamp on page 1 with 商号, 氏名 and 日時 (default: invisible). */
+  visible?: boolean;
   /** `egov`: kousei.xml. */
   kousei?: Bytes | string;
   /** `egov`: the application files kousei.xml names, by bare file name. */
@@ -143,14 +150,14 @@ export interface SignDocumentOptions extends CallOptions {
 /** A document signature and the certificate that made it. */
 export interface DocumentSignature {
   format: DocumentFormat;
-  /** `cms`: the DER CMS SignedData (detached); `egov`: the signed kousei.xml. */
+  /** `cms`: the DER CMS SignedData (detached); `pdf`: the signed PDF; `egov`: the signed kousei.xml. */
   signature: Uint8Array;
   signatureBase64: string;
   signatureAlgorithm: string;
   certificate: Uint8Array;
   certificateBase64: string;
   certificateId: string;
-  /** What inkand signed: its size, SHA-256 (hex) and name. */
+  /** What inkand signed: its size, SHA-256 (hex) and name; `pdf`: its page count too. */
   document: DocumentSignResult['document'];
 }
 
@@ -372,15 +379,15 @@ export class InkanClient {
    */
   async signDocument(cardId: string, options: SignDocumentOptions): Promise<DocumentSignature> {
     const path = `/cards/${encodeSegment(cardId, 'cardId')}/signatures`;
-    if (options.format !== 'cms' && options.format !== 'egov') {
-      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'format must be cms or egov' });
+    if (options.format !== 'cms' && options.format !== 'pdf' && options.format !== 'egov') {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'format must be cms, pdf or egov' });
     }
     const digestAlgorithm = options.digestAlgorithm ?? 'SHA-256';
     if (typeof digestAlgorithm !== 'string' || !Object.prototype.hasOwnProperty.call(DIGEST_LENGTHS, digestAlgorithm)) {
       throw new InkanError({ code: 'INVALID_ARGUMENT', message: `digestAlgorithm must be one of ${Object.keys(DIGEST_LENGTHS).join(', ')}` });
     }
     const body: DocumentSignRequest = { format: options.format, digestAlgorithm };
-    if (options.format === 'cms') {
+    if (options.format === 'cms' || options.format === 'pdf') {
       body.content = toBase64(documentBytes(options.content, 'content'));
     } else {
       body.kousei = toBase64(documentBytes(options.kousei, 'kousei'));
@@ -392,6 +399,13 @@ export class InkanClient {
         content: toBase64(documentBytes(file?.content, `files[${i}].content`)),
       }));
     }
+    if (options.format === 'pdf') {
+      if (options.reason !== undefined) body.reason = requireString(options.reason, 'reason');
+      if (options.location !== undefined) body.location = requireString(options.location, 'location');
+      if (options.visible) body.visible = true;
+    } else if (options.reason !== undefined || options.location !== undefined || options.visible !== undefined) {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'reason, location and visible are for the pdf format' });
+    }
     if (options.name !== undefined) body.name = requireString(options.name, 'name');
     if (options.pin !== undefined) body.pin = requireString(options.pin, 'pin');
     if (options.certificate !== undefined) body.certificate = requireString(options.certificate, 'certificate');
@@ -399,7 +413,7 @@ export class InkanClient {
     if (options.acknowledgeLowTries) body.acknowledgeLowTries = true;
 
     const answer = await this.request<DocumentSignResult>({ method: 'POST', path, body, signal: options.signal });
-    const signed = answer.format === 'egov' ? answer.kousei : answer.signature;
+    const signed = answer.format === 'egov' ? answer.kousei : answer.format === 'pdf' ? answer.content : answer.signature;
     const signature = signed === undefined ? undefined : fromBase64(signed);
     const certificate = fromBase64(answer.certificate);
     if (!signature || !certificate) {

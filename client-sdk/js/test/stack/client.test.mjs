@@ -140,12 +140,41 @@ describe('signing', () => {
     }
   });
 
+  it('signDocument({format: "pdf"}) returns the PDF signed, which pdfsig finds valid', async () => {
+    // A one-page PDF with a classic xref table, written here.
+    const objects = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+      '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>'];
+    let pdf = '%PDF-1.7\n';
+    const offsets = objects.map((body, i) => { const at = pdf.length; pdf += `${i + 1} 0 obj\n${body}\nendobj\n`; return at; });
+    const xref = pdf.length;
+    pdf += `xref\n0 4\n0000000000 65535 f\r\n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n\r\n`).join('')}`;
+    pdf += `trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+    const original = Buffer.from(pdf, 'latin1');
+    const result = await local.signDocument(stack.cardId, { format: 'pdf', content: original, name: '申請書.pdf', reason: '登記申請',
+      visible: true, pin: stack.pin });
+    assert.equal(result.format, 'pdf');
+    assert.equal(result.document.pages, 1);
+    assert.equal(result.document.size, original.length);
+    assert.deepEqual(Buffer.from(result.signature.subarray(0, original.length)), original);
+    const dir = mkdtempSync(join(tmpdir(), 'inkan-sdk-pdf-'));
+    try {
+      writeFileSync(join(dir, 'signed.pdf'), result.signature);
+      const checked = spawnSync('pdfsig', [join(dir, 'signed.pdf')], { encoding: 'utf8' });
+      assert.equal(checked.status, 0, checked.stderr);
+      assert.match(checked.stdout, /Signature Validation: Signature is Valid\./);
+      assert.match(checked.stdout, /Signature Type: adbe\.pkcs7\.detached/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('signDocument refuses bad arguments before anything is sent', async () => {
     const before = apduCount();
     await rejectsWith(local.signDocument(stack.cardId, { format: 'docx', content: 'x', pin: stack.pin }), 'INVALID_ARGUMENT');
     await rejectsWith(local.signDocument(stack.cardId, { format: 'cms', content: '', pin: stack.pin }), 'INVALID_ARGUMENT');
     await rejectsWith(local.signDocument(stack.cardId, { format: 'cms', content: 'x', digestAlgorithm: 'MD5', pin: stack.pin }),
       'INVALID_ARGUMENT');
+    await rejectsWith(local.signDocument(stack.cardId, { format: 'cms', content: 'x', visible: true, pin: stack.pin }), 'INVALID_ARGUMENT');
     assert.equal(apduCount(), before);
   });
 
