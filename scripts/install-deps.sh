@@ -12,6 +12,7 @@ libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-to
 pcscd vsmartcard-vpcd opensc opensc-pkcs11 openssl curl python3 python3-yaml python3-jsonschema procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime nginx-light wrk
 libsystemd-dev systemd help2man bash-completion debhelper dpkg-dev lintian
 libxml2-utils python3-lxml
+softhsm2 libp11-kit-dev
 $*"
 
 missing=""
