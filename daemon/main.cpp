@@ -165,6 +165,7 @@ int serve(const inkan::config::Config& config)
         log::info("PKCS#11 module " + module.string() + ": " + loaded->description());
         pkcs11::TokensOptions options;
         options.log = [](std::string_view line) { log::info(line); };
+        options.events = events;
         tokens.push_back(std::make_unique<pkcs11::Pkcs11Tokens>(std::move(loaded), std::move(options)));
         sources.push_back(credentials::sourceOf(*tokens.back()));
     }

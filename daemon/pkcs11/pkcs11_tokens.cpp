@@ -112,7 +112,7 @@ Bytes ecdsaSignatureToDer(const Bytes& raw)
 }
 
 Pkcs11Tokens::Pkcs11Tokens(std::unique_ptr<Module> module, TokensOptions options)
-    : module_(std::move(module)), options_(std::move(options))
+    : module_(std::move(module)), options_(std::move(options)), events_(options_.events, 0)
 {
     try {
         refresh();
@@ -240,14 +240,18 @@ void Pkcs11Tokens::refresh()
             }
         }
     }
+    // Under the lock, as the card service does: the stream shows changes in the registry's order.
     const std::lock_guard lock(mutex_);
-    if (options_.log) {
-        for (const auto& token : tokens_) {
-            if (token.card.id.empty()) continue;
-            if (std::none_of(now.begin(), now.end(), [&](const Token& t) { return t.card.id == token.card.id; })) {
-                options_.log("PKCS#11 token \"" + token.slot.label + "\" (card " + token.card.id + ") is gone");
-            }
-        }
+    const auto listedIn = [](const std::vector<Token>& tokens, const std::string& id) {
+        return std::any_of(tokens.begin(), tokens.end(), [&](const Token& t) { return t.card.id == id; });
+    };
+    for (const auto& token : tokens_) {
+        if (token.card.id.empty() || listedIn(now, token.card.id)) continue;
+        if (options_.log) options_.log("PKCS#11 token \"" + token.slot.label + "\" (card " + token.card.id + ") is gone");
+        events_.cardRemoved(token.card.reader, token.card.id);
+    }
+    for (const auto& token : now) {
+        if (!token.card.id.empty() && !listedIn(tokens_, token.card.id)) events_.cardInserted(token.card.reader, {}, token.card);
     }
     tokens_ = std::move(now);
 }

@@ -29,6 +29,7 @@
 
 #include "daemon/pkcs11/module.hpp"
 #include "daemon/service/card_agent.hpp"
+#include "daemon/service/card_events.hpp"
 #include "daemon/service/worker.hpp"
 
 namespace inkan::pkcs11 {
@@ -42,6 +43,8 @@ inline constexpr std::chrono::milliseconds kDefaultPollInterval{3000};
 struct TokensOptions {
     std::chrono::milliseconds pollInterval = kDefaultPollInterval;  // zero: no poll thread (unit tests call refresh())
     std::function<void(std::string_view)> log;
+    /// card-inserted (with an empty `atr`) and card-removed for tokens coming and going (docs/events.md).
+    std::shared_ptr<service::EventBus> events;
 };
 
 /// The PIN status a token's flags tell (module.hpp's kCkfUserPin*).
@@ -107,6 +110,7 @@ private:
 
     std::unique_ptr<Module> module_;
     TokensOptions options_;
+    service::CardEvents events_;
     mutable std::mutex mutex_;
     std::vector<Token> tokens_;  // every initialised token, listed or not
     service::Worker worker_;

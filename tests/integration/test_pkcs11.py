@@ -25,6 +25,7 @@ from pathlib import Path
 
 from harness import (ARTIFACTS, BIN_DIR, BUILD_DIR, JPKI_CARD_ARGS, JPKI_DEMO_AUTH_PIN, Client, Inkand, StackTestCase,
                      b64, unb64, verify_signature, wait_for)
+from event_stream import EventStream
 from pki_stack import CORPORATE_NAME, shared_pki
 
 SOFTHSM = next((p for p in (Path("/usr/lib/softhsm/libsofthsm2.so"), Path("/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"))
@@ -180,10 +181,14 @@ class SoftHsmTokenTest(StackTestCase):
 
     def test_z_a_token_deleted_while_inkand_runs_disappears(self):
         tokens = wait_for(lambda: len(self.tokens()) == 2 and self.tokens(), 20, what="both tokens listed")
-        self.hsm.delete("inkan-gone")
-        wait_for(lambda: len(self.tokens()) == 1, 20, what="inkand to see the SoftHSM2 token deleted")
-        gone = [t["id"] for t in tokens if t["id"] not in [t2["id"] for t2 in self.tokens()]]
-        self.assertEqual(len(gone), 1)
+        with EventStream(self.daemon) as stream:
+            self.hsm.delete("inkan-gone")
+            wait_for(lambda: len(self.tokens()) == 1, 20, what="inkand to see the SoftHSM2 token deleted")
+            gone = [t["id"] for t in tokens if t["id"] not in [t2["id"] for t2 in self.tokens()]]
+            self.assertEqual(len(gone), 1)
+            # The stream says so too, as for a card taken out of its reader.
+            removed = stream.wait_for("card-removed", lambda data: data.get("cardId") == gone[0])
+            self.assertTrue(removed.data["reader"].startswith("SoftHSM slot"), removed.data)
         self.assertProblem(self.client.post(f"/v1/cards/{gone[0]}/sign", sign_body(b"x", USER_PIN)), 404, "CARD_NOT_FOUND")
         self.assertIn("is gone", self.daemon.output())
 

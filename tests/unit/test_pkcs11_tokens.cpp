@@ -93,7 +93,9 @@ struct Fixture {
         scripted->contents.certificates.push_back({Bytes{0x45}, "mine", certificateFor(key.get(), "代表 太郎")});
         ossl::EvpPkeyPtr caKey(EVP_RSA_gen(2048));
         scripted->contents.certificates.push_back({Bytes{0x46}, "ca", certificateFor(caKey.get(), "Some CA", true)});
-        tokens = std::make_unique<Pkcs11Tokens>(std::move(scripted), TokensOptions{std::chrono::milliseconds(0), {}});
+        TokensOptions options;
+        options.pollInterval = std::chrono::milliseconds(0);  // the test calls refresh()
+        tokens = std::make_unique<Pkcs11Tokens>(std::move(scripted), std::move(options));
     }
 
     std::vector<CardSummary> cards()
