@@ -21,6 +21,8 @@ namespace inkan::pkcs11::wire {
 /// A frame larger than this is a broken peer (certificates are a few KiB).
 inline constexpr std::uint32_t kMaxFrame = 4U * 1024U * 1024U;
 inline constexpr std::size_t kLengthBytes = 4;
+// A request is an op, a slot, two PINs, a key id and a padded RSA block at most.
+inline constexpr std::size_t kRequestCapacity = 8192;
 
 enum class Op : std::uint8_t {
     Hello = 0,    // (answer only) rv, library description
@@ -39,6 +41,10 @@ public:
 
 class Writer {
 public:
+    /// Room for any request at once: a buffer that grows leaves its old copy
+    /// (with a PIN in it) behind unwiped.
+    Writer() { bytes_.reserve(kRequestCapacity); }
+
     Writer& u8(std::uint8_t value)
     {
         bytes_.push_back(value);
