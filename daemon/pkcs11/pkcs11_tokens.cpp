@@ -11,6 +11,7 @@
 #include "daemon/card/iso7816_files.hpp"
 #include "daemon/cert/openssl_ptr.hpp"
 #include "daemon/error.hpp"
+#include "daemon/hex.hpp"
 #include "daemon/service/certificate_checker.hpp"
 #include "daemon/service/completion_task.hpp"
 
@@ -42,17 +43,6 @@ bool removedRv(std::uint64_t rv)
 }
 
 Error removed() { return Error(ErrorCode::CardRemoved, "the token was taken out during the operation"); }
-
-std::string hex(const Bytes& bytes)
-{
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string text;
-    for (const auto byte : bytes) {
-        text += kHex[byte >> 4];
-        text += kHex[byte & 0xF];
-    }
-    return text;
-}
 
 bool hasMechanism(const std::vector<std::uint64_t>& mechanisms, std::uint64_t mechanism)
 {
@@ -185,7 +175,7 @@ Pkcs11Tokens::Token Pkcs11Tokens::read(const SlotToken& slot)
     };
     for (const auto* certificate : keyed) {
         auto summary = summaryOf(certificate);
-        summary.id = card.certificates.empty() ? std::string(kSigningCertificateId) : "key-" + hex(certificate->id);
+        summary.id = card.certificates.empty() ? std::string(kSigningCertificateId) : "key-" + hexEncode(certificate->id);
         summary.keyPin = std::string(kUserPinId);
         const auto info = cert::parseCertificate(certificate->der);
         token.keys.push_back(Key{summary.id, certificate->id, info.publicKey.type == "EC"});
