@@ -178,7 +178,11 @@ std::string_view kindName(JsonBody::Kind kind)
 
 Json toJson(const PinStatus& pin)
 {
-    return Json{{"triesLeft", pin.triesLeft}, {"maxTries", pin.maxTries}, {"blocked", pin.blocked}};
+    Json json{{"triesLeft", pin.triesLeftKnown ? Json(pin.triesLeft) : Json(nullptr)},
+              {"maxTries", pin.maxTriesKnown ? Json(pin.maxTries) : Json(nullptr)},
+              {"blocked", pin.blocked}};
+    if (pin.triesSpent) json["triesSpent"] = true;
+    return json;
 }
 
 Json toJson(const PinFormat& format)
@@ -194,12 +198,13 @@ Json toJson(const PinSummary& pin, const PinStatus& status)
 {
     Json json{{"id", pin.id},
               {"label", pin.label},
-              {"triesLeft", status.triesLeft},
-              {"maxTries", status.maxTries},
+              {"triesLeft", status.triesLeftKnown ? Json(status.triesLeft) : Json(nullptr)},
+              {"maxTries", status.maxTriesKnown ? Json(status.maxTries) : Json(nullptr)},
               {"blocked", status.blocked},
               {"format", toJson(pin.format)},
               {"unblockable", pin.unblockCodeFormat.has_value()}};
     if (pin.unblockCodeFormat) json["unblockCodeFormat"] = toJson(*pin.unblockCodeFormat);
+    if (status.triesSpent) json["triesSpent"] = true;
     return json;
 }
 

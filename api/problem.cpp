@@ -57,6 +57,7 @@ int httpStatus(ErrorCode code) noexcept
     case ErrorCode::UnblockCodeBlocked: return kLocked;
     case ErrorCode::Internal: return kInternalServerError;
     case ErrorCode::CardError: return kBadGateway;
+    case ErrorCode::TokenModuleFailed: return kBadGateway;
     case ErrorCode::Busy: return kServiceUnavailable;
     case ErrorCode::PcscUnavailable: return kServiceUnavailable;
     case ErrorCode::ReaderUnavailable: return kServiceUnavailable;
@@ -105,6 +106,7 @@ std::string_view problemTitle(ErrorCode code) noexcept
     case ErrorCode::UnsupportedOperation: return "The card cannot do this";
     case ErrorCode::CredentialInvalid: return "Credential file not usable";
     case ErrorCode::CardError: return "Card error";
+    case ErrorCode::TokenModuleFailed: return "PKCS#11 module failed";
     case ErrorCode::Busy: return "Card busy";
     case ErrorCode::Internal: return "Internal error";
     case ErrorCode::OperationForbidden: return "Operation not allowed for this origin";

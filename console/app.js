@@ -319,6 +319,9 @@ function renderReaders() {
 function pinText(pin) {
   if (!pin) return '';
   if (pin.blocked) return t('cards.pinBlocked');
+  // A PKCS#11 token tells no counter, only its final try (docs/credentials.md).
+  if (!Number.isInteger(pin.triesLeft)) return t('cards.pinTriesUnknown');
+  if (!Number.isInteger(pin.maxTries)) return t('cards.pinFinalTry');
   return t('cards.pinTries', { left: pin.triesLeft, max: pin.maxTries });
 }
 
@@ -344,7 +347,10 @@ function guardedTries(max) {
 }
 
 function fewTriesLeft(pin) {
-  return Boolean(pin) && !pin.blocked && pin.triesLeft <= guardedTries(pin.maxTries);
+  if (!pin || pin.blocked || !Number.isInteger(pin.triesLeft)) return false;
+  // Without a maximum (a PKCS#11 token) only the final try is told, and guarded.
+  if (!Number.isInteger(pin.maxTries)) return pin.triesLeft <= 1;
+  return pin.triesLeft <= guardedTries(pin.maxTries);
 }
 
 /** "PIN" for a card with one PIN, else its label (or id). */

@@ -25,6 +25,10 @@ constexpr std::string_view kTrustAnchorsDirKey = "trustAnchorsDir";
 constexpr std::string_view kRevocationKey = "revocation";
 constexpr std::string_view kAuditKey = "audit";
 constexpr std::string_view kIdleExitSecondsKey = "idleExitSeconds";
+constexpr std::string_view kPkcs11ModulesKey = "pkcs11Modules";
+constexpr std::string_view kPkcs11TimeoutKey = "pkcs11TimeoutSeconds";
+constexpr int kMinPkcs11TimeoutSeconds = 1;
+constexpr int kMaxPkcs11TimeoutSeconds = 600;
 // A day: longer than that is "never" in all but name.
 constexpr int kMaxIdleExitSeconds = 24 * 60 * 60;
 // A segment holds at least a few records; over 1 GiB one file gets unwieldy to copy or verify.
@@ -169,6 +173,19 @@ void applyFile(Config& config, const fs::path& file)
             applyRevocation(config, value, where);
         } else if (key == kAuditKey) {
             applyAudit(config, value, file, where);
+        } else if (key == kPkcs11ModulesKey) {
+            const std::string what = where + ": \"" + std::string(kPkcs11ModulesKey) + "\"";
+            if (!value.is_array()) throw ConfigError(what + " must be an array of module paths");
+            config.pkcs11Modules.clear();
+            for (const auto& path : value) {
+                if (!path.is_string() || path.get<std::string>().empty()) throw ConfigError(what + " may hold only module paths");
+                // Relative to the config file, as trustAnchorsDir.
+                const fs::path module(path.get<std::string>());
+                config.pkcs11Modules.push_back(module.is_absolute() ? module : file.parent_path() / module);
+            }
+        } else if (key == kPkcs11TimeoutKey) {
+            config.pkcs11TimeoutSeconds = integerIn(value, kMinPkcs11TimeoutSeconds, kMaxPkcs11TimeoutSeconds,
+                                                    where + ": \"" + std::string(kPkcs11TimeoutKey) + "\"");
         } else if (key == kIdleExitSecondsKey) {
             config.idleExitSeconds =
                 integerIn(value, 0, kMaxIdleExitSeconds, where + ": \"" + std::string(kIdleExitSecondsKey) + "\"");
@@ -211,9 +228,14 @@ std::variant<Config, EarlyExit> load(int argc, const char* const* argv, const st
     auto* portOption = app.add_option("--port", port, "TCP port on 127.0.0.1 and [::1] (default 24713)")
                            ->check(CLI::Range(kMinPort, kMaxPort));
     auto* stateOption = app.add_option("--state-dir", stateDir, "Directory for the API token and TLS files");
-    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, allowRootClients, certificateExpiryWarningDays, trustAnchorsDir, revocation, audit, idleExitSeconds)");
+    auto* configOption = app.add_option("--config", configFile, "JSON config file (keys: port, allowedOrigins, allowRootClients, certificateExpiryWarningDays, trustAnchorsDir, revocation, audit, idleExitSeconds, pkcs11Modules, pkcs11TimeoutSeconds)");
     auto* originOption = app.add_option("--allow-origin", origins,
                                         "A web origin (https://host[:port]) whose pages may use inkand; repeatable")
+                             ->allow_extra_args(false);
+    std::vector<std::string> modules;
+    auto* moduleOption = app.add_option("--pkcs11-module", modules,
+                                        "A PKCS#11 module (.so) whose tokens are listed as cards; repeatable; "
+                                        "replaces the config's pkcs11Modules")
                              ->allow_extra_args(false);
     bool insecureLocalhost = false;
     app.add_flag("--allow-insecure-localhost-origins", insecureLocalhost,
@@ -256,6 +278,13 @@ std::variant<Config, EarlyExit> load(int argc, const char* const* argv, const st
         }
     }
     if (insecureLocalhost) config.security.allowInsecureLocalhostOrigins = true;
+    if (moduleOption->count()) config.pkcs11Modules.assign(modules.begin(), modules.end());
+    // One helper per module: a module named twice is loaded once.
+    std::vector<fs::path> unique;
+    for (auto& module : config.pkcs11Modules) {
+        if (std::find(unique.begin(), unique.end(), module) == unique.end()) unique.push_back(std::move(module));
+    }
+    config.pkcs11Modules = std::move(unique);
     try {
         security::validate(config.security);
     } catch (const security::PolicyError& e) {

@@ -44,6 +44,8 @@ namespace inkan::config {
 inline constexpr std::uint16_t kDefaultPort = 24713;
 
 inline constexpr int kDefaultRevocationTimeoutSeconds = 10;
+// A token may ask for its PIN on its own keypad, or compute slowly: half a minute is hung.
+inline constexpr int kDefaultPkcs11TimeoutSeconds = 30;
 
 /// How certificates are checked for revocation (config key "revocation").
 struct RevocationSettings {
@@ -101,6 +103,13 @@ struct Config {
     /// Socket-activated only: exit after this many seconds without an open
     /// connection; 0: serve until stopped.
     int idleExitSeconds = 0;
+
+    /// PKCS#11 modules whose tokens are listed as cards (docs/credentials.md):
+    /// config "pkcs11Modules", or every --pkcs11-module instead.
+    std::vector<std::filesystem::path> pkcs11Modules;
+    /// How long one call into a module may take before its helper process
+    /// is taken for hung and restarted (config "pkcs11TimeoutSeconds").
+    int pkcs11TimeoutSeconds = kDefaultPkcs11TimeoutSeconds;
 };
 
 /// The process should exit right away (--help, --version, a usage error)

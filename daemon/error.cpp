@@ -28,6 +28,7 @@ std::string_view errorCodeName(ErrorCode code)
     case ErrorCode::UnsupportedOperation: return "UNSUPPORTED_OPERATION";
     case ErrorCode::CredentialInvalid: return "CREDENTIAL_INVALID";
     case ErrorCode::CardError: return "CARD_ERROR";
+    case ErrorCode::TokenModuleFailed: return "TOKEN_MODULE_FAILED";
     case ErrorCode::Busy: return "BUSY";
     case ErrorCode::Internal: return "INTERNAL";
     case ErrorCode::OperationForbidden: return "OPERATION_FORBIDDEN";

@@ -39,6 +39,7 @@ enum class ErrorCode {
     UnsupportedOperation,  // the card cannot do this (e.g. unblock a PIN that has no unblock code); nothing sent
     CredentialInvalid,     // a PKCS#12 file inkan cannot use (corrupt, no key, several keys, a certificate not the key's)
     CardError,             // unexpected status word; sw set
+    TokenModuleFailed,     // a PKCS#11 module crashed or hung (its helper process was stopped and restarts)
     Busy,                  // the card is used by another application
     Internal,              // a bug or an unexpected failure
     // Origin policy, pairing and PIN protection (docs/security.md).

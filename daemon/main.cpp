@@ -22,6 +22,8 @@
 #include "daemon/audit/system_log.hpp"
 #include "daemon/config.hpp"
 #include "daemon/credentials/combined_agent.hpp"
+#include "daemon/pkcs11/helper_module.hpp"
+#include "daemon/pkcs11/pkcs11_tokens.hpp"
 #include "daemon/platform/peer_uid.hpp"
 #include "daemon/platform/process.hpp"
 #include "daemon/platform/service_manager.hpp"
@@ -149,9 +151,25 @@ int serve(const inkan::config::Config& config)
     serviceOptions.events = events;
     serviceOptions.certificateExpiryWarningDays = config.certificateExpiryWarningDays;
     std::unique_ptr<CardAgent> readers = service::makeCardService(std::move(serviceOptions));
-    // PKCS#12 files beside the cards in readers (docs/credentials.md).
+    // PKCS#12 files and PKCS#11 tokens beside the cards in readers (docs/credentials.md).
     credentials::FileCredentials files(paths.dir / "keys", service::CardEvents(events, config.certificateExpiryWarningDays));
-    credentials::CombinedAgent combined(*readers, files);
+    std::vector<credentials::CardSource> sources{credentials::sourceOf(files)};
+    std::vector<std::unique_ptr<pkcs11::Pkcs11Tokens>> tokens;
+    for (const auto& module : config.pkcs11Modules) {
+        pkcs11::HelperOptions helper;
+        helper.helper = pkcs11::defaultHelperPath();
+        helper.module = module;
+        helper.timeout = std::chrono::seconds(config.pkcs11TimeoutSeconds);
+        helper.log = [](std::string_view line) { log::warn(line); };
+        auto loaded = std::make_unique<pkcs11::HelperModule>(std::move(helper));
+        log::info("PKCS#11 module " + module.string() + ": " + loaded->description());
+        pkcs11::TokensOptions options;
+        options.log = [](std::string_view line) { log::info(line); };
+        options.events = events;
+        tokens.push_back(std::make_unique<pkcs11::Pkcs11Tokens>(std::move(loaded), std::move(options)));
+        sources.push_back(credentials::sourceOf(*tokens.back()));
+    }
+    credentials::CombinedAgent combined(*readers, std::move(sources));
     CardAgent* const agent = &combined;
     // However serving ends, the card workers stop before the agent is destroyed.
     struct AgentShutdown {
@@ -242,6 +260,8 @@ int main(int argc, char** argv)
     } catch (const inkan::state::StateError& e) {
         std::cerr << "inkand: " << e.what() << "\n";
     } catch (const inkan::api::StartupError& e) {
+        std::cerr << "inkand: " << e.what() << "\n";
+    } catch (const inkan::pkcs11::ModuleLoadError& e) {
         std::cerr << "inkand: " << e.what() << "\n";
     } catch (const std::exception& e) {
         std::cerr << "inkand: cannot start: " << e.what() << "\n";

@@ -16,6 +16,7 @@ pcscd vsmartcard-vpcd opensc opensc-pkcs11 openssl curl python3 python3-yaml pyt
 libsystemd-dev systemd help2man bash-completion debhelper dpkg-dev lintian
 libxml2-utils python3-lxml
 libqpdf-dev qpdf poppler-utils libtasn1-doc bzip2-doc
+softhsm2 libp11-kit-dev
 $*"
 
 missing=""

@@ -25,6 +25,15 @@ struct PinStatus {
     int triesLeft = 0;
     int maxTries = 0;
     bool blocked = false;
+    /// A PKCS#11 token tells flags, not a counter (credentials.md): its
+    /// maxTries is unknown, and its triesLeft too unless the token says this
+    /// is the final try (1) or the PIN is locked (0). Unknown values are
+    /// listed as null, never guessed.
+    bool triesLeftKnown = true;
+    bool maxTriesKnown = true;
+    /// The token says a wrong PIN was entered since the last right one
+    /// (CKF_USER_PIN_COUNT_LOW), without saying how many tries that cost.
+    bool triesSpent = false;
 };
 
 /// What a card accepts as a PIN (or an unblock code): a length range over an

@@ -1,17 +1,35 @@
 // inkan — the cards the API serves: those in PC/SC readers (the card
-// service) and the file credentials beside them, as one CardAgent. Each call
-// goes to whichever holds the card id; listings are both, readers' cards first.
+// service) and the other sources beside them (the file credentials, each
+// PKCS#11 module's tokens), as one CardAgent. Each call goes to whichever
+// source holds the card id, the readers when none does; listings are all of
+// them, readers' cards first, then the sources in their order.
 #pragma once
 
-#include "daemon/credentials/file_credentials.hpp"
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "daemon/service/card_agent.hpp"
 
 namespace inkan::credentials {
 
+/// A source of cards beside the readers, and how to tell its card ids.
+struct CardSource {
+    CardAgent* agent = nullptr;
+    std::function<bool(const std::string& cardId)> has;
+};
+
+/// A source that tells its own ids (FileCredentials, pkcs11::Pkcs11Tokens).
+template <class Agent>
+CardSource sourceOf(Agent& agent)
+{
+    return CardSource{&agent, [&agent](const std::string& cardId) { return agent.has(cardId); }};
+}
+
 class CombinedAgent final : public CardAgent {
 public:
-    /// Both must outlive this object.
-    CombinedAgent(CardAgent& readers, FileCredentials& files) : readers_(readers), files_(files) {}
+    /// All must outlive this object.
+    CombinedAgent(CardAgent& readers, std::vector<CardSource> sources) : readers_(readers), sources_(std::move(sources)) {}
 
     void status(Completion<AgentStatus> done) override { readers_.status(std::move(done)); }
     void cards(Completion<std::vector<CardSummary>> done) override;
@@ -57,14 +75,20 @@ public:
     void shutdown() override
     {
         readers_.shutdown();
-        files_.shutdown();
+        for (auto& source : sources_) source.agent->shutdown();
     }
 
 private:
-    CardAgent& of(const std::string& cardId) { return files_.has(cardId) ? static_cast<CardAgent&>(files_) : readers_; }
+    CardAgent& of(const std::string& cardId)
+    {
+        for (auto& source : sources_) {
+            if (source.has(cardId)) return *source.agent;
+        }
+        return readers_;
+    }
 
     CardAgent& readers_;
-    FileCredentials& files_;
+    std::vector<CardSource> sources_;
 };
 
 }  // namespace inkan::credentials

@@ -669,8 +669,10 @@ void CardAccess::askUser(const std::shared_ptr<PinFlow>& flow, const PinStatus& 
                                           ? "Enter the unblock code, then a new PIN.\nUnblock code tries left: " +
                                                 std::to_string(status.triesLeft) + " of " + std::to_string(status.maxTries) +
                                                 ". After the last one the card must be reissued."
-                                          : "PIN tries left: " + std::to_string(status.triesLeft) + " of " +
-                                                std::to_string(status.maxTries) +
+                                          : (!status.triesLeftKnown ? std::string("PIN tries left: not told by the token")
+                                             : !status.maxTriesKnown  ? "PIN tries left: " + std::to_string(status.triesLeft)
+                                                                      : "PIN tries left: " + std::to_string(status.triesLeft) +
+                                                                            " of " + std::to_string(status.maxTries)) +
                                                 (flow->pin.unblockCodeFormat
                                                      ? ". The card locks after the last one."
                                                      : ". After the last one only the card's issuer can reset the PIN."));

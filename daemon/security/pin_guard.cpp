@@ -14,7 +14,12 @@ constexpr int kGuardedTenths = 3;
 
 void checkThreshold(const PinStatus& status, const PinGuardRequest& request, const std::string& lockout)
 {
-    if (status.triesLeft > guardThreshold(request, status.maxTries)) return;
+    // A token that tells no counter has nothing to guard until it says "final try".
+    if (!status.triesLeftKnown) return;
+    // Without a maximum there is no share to keep: the final try is guarded.
+    const int threshold = status.maxTriesKnown ? guardThreshold(request, status.maxTries)
+                                               : std::max(0, request.threshold.value_or(1));
+    if (status.triesLeft > threshold) return;
     const std::string left = std::to_string(status.triesLeft) + (status.triesLeft == 1 ? " try is" : " tries are");
     if (!request.acknowledged) {
         throw Error(ErrorCode::PinGuard, "only " + left + " left before " + lockout + "; inkand spends one only when "
@@ -43,7 +48,7 @@ int guardThreshold(const PinGuardRequest& request, int maxTries)
 
 void checkPinTries(const PinStatus& status, const PinGuardRequest& request)
 {
-    if (status.blocked || status.triesLeft <= 0) {
+    if (status.blocked || (status.triesLeftKnown && status.triesLeft <= 0)) {
         throw Error(ErrorCode::PinBlocked, request.unblockable
                                                ? "the PIN is blocked; only the unblock code can reset it"
                                                : "the PIN is blocked; only the card's issuer can reset it")

@@ -590,12 +590,14 @@ class StackTestCase(CardTestCase):
     # whichever /usr/bin/pinentry the machine has (pinentry-tty answers "no"
     # without a terminal) must not decide a test's outcome.
     inkand_config: dict | None = None
+    # Added to inkand's environment (e.g. a PKCS#11 module's own settings).
+    inkand_env: dict | None = None
 
     @classmethod
     def setUpClass(cls):
         cls.daemon = None
         super().setUpClass()
-        cls.daemon = Inkand(cls.work, extra_args=cls.inkand_args)
+        cls.daemon = Inkand(cls.work, extra_args=cls.inkand_args, env=cls.inkand_env)
         cls.daemon.write_config({"pinentryProgram": None, **(cls.inkand_config or {})})
         try:
             cls.daemon.start()

@@ -26,6 +26,7 @@ TOOLS = ("dpkg-buildpackage", "dh", "lintian", "help2man")
 EXPECTED_FILES = {
     "./usr/bin/inkand",
     "./usr/bin/inkan",
+    "./usr/libexec/inkan/inkan-p11-helper",
     "./usr/lib/systemd/user/inkand.socket",
     "./usr/lib/systemd/user/inkand.service",
     "./usr/share/man/man8/inkand.8.gz",

@@ -49,6 +49,7 @@ const std::vector<Expectation> kAll = {
     {ErrorCode::UnblockCodeBlocked, 423, "UNBLOCK_CODE_BLOCKED", "urn:inkan:problem:unblock-code-blocked"},
     {ErrorCode::Internal, 500, "INTERNAL", "urn:inkan:problem:internal"},
     {ErrorCode::CardError, 502, "CARD_ERROR", "urn:inkan:problem:card-error"},
+    {ErrorCode::TokenModuleFailed, 502, "TOKEN_MODULE_FAILED", "urn:inkan:problem:token-module-failed"},
     {ErrorCode::Busy, 503, "BUSY", "urn:inkan:problem:busy"},
     {ErrorCode::PcscUnavailable, 503, "PCSC_UNAVAILABLE", "urn:inkan:problem:pcsc-unavailable"},
     {ErrorCode::ReaderUnavailable, 503, "READER_UNAVAILABLE", "urn:inkan:problem:reader-unavailable"},

@@ -223,6 +223,27 @@ TEST_SUITE("config")
         }
     }
 
+    TEST_CASE("pkcs11Modules: paths relative to the file; --pkcs11-module (repeatable) replaces them; a timeout")
+    {
+        TempDir dir;
+        const fs::path file = dir.path / "conf" / "inkand.json";
+        writeFile(file, R"({"pkcs11Modules": ["/usr/lib/vendor.so", "mine/module.so", "/usr/lib/vendor.so"], "pkcs11TimeoutSeconds": 5})");
+        const auto env = environment({{"INKAN_CONFIG", file.string()}});
+        const Config config = configOf({}, env);
+        CHECK(config.pkcs11Modules == std::vector<fs::path>{"/usr/lib/vendor.so", dir.path / "conf" / "mine" / "module.so"});
+        CHECK(config.pkcs11TimeoutSeconds == 5);
+        CHECK(config.warnings.empty());
+        const Config given = configOf({"--pkcs11-module", "/a.so", "--pkcs11-module", "/b.so"}, env);
+        CHECK(given.pkcs11Modules == std::vector<fs::path>{"/a.so", "/b.so"});
+        CHECK(configOf({}, environment({{"HOME", dir.path.string()}})).pkcs11TimeoutSeconds == 30);
+        for (const char* content : {R"({"pkcs11Modules": "/a.so"})", R"({"pkcs11Modules": [""]})", R"({"pkcs11Modules": [1]})",
+                                    R"({"pkcs11TimeoutSeconds": 0})", R"({"pkcs11TimeoutSeconds": 601})"}) {
+            CAPTURE(content);
+            writeFile(file, content);
+            CHECK_THROWS_AS(run({}, env), ConfigError);
+        }
+    }
+
     TEST_CASE("the installed example config (packaging/inkand.example.json) loads without a warning")
     {
         const fs::path example = fs::path(INKAN_SOURCE_DIR) / "packaging" / "inkand.example.json";
