@@ -5,10 +5,11 @@
 # Service and package (docs/service.md): libsystemd-dev (sd_notify, journal);
 # systemd for systemd-socket-activate and systemd-analyze in the tests;
 # help2man (man pages); debhelper, dpkg-dev, lintian (`make deb`).
+# libassuan-dev: inkand's side of the pinentry conversation (daemon/security/assuan.cpp).
 set -eu
 
 PACKAGES="cmake ninja-build g++ build-essential pkg-config ccache make
-libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev libxml2-dev
+libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev libxml2-dev libassuan-dev
 pcscd vsmartcard-vpcd opensc opensc-pkcs11 openssl curl python3 python3-yaml python3-jsonschema procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime nginx-light wrk
 libsystemd-dev systemd help2man bash-completion debhelper dpkg-dev lintian
 libxml2-utils python3-lxml
