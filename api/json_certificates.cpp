@@ -91,6 +91,46 @@ PreparedCertificates& preparedCertificates()
     return cache;
 }
 
+// Cards listed recently: each card's own fields serialized, by card id, kept
+// with the key they were serialized from (cardFieldsKey). A PIN counter or a
+// policy verdict that changes changes the key, and the fields are written
+// again. The bound as for the certificates.
+constexpr std::size_t kMaxPreparedCards = 64;
+
+class PreparedCardFields {
+public:
+    /// The serialized fields of `card` without the closing '}'.
+    std::string get(const CardSummary& card)
+    {
+        std::string key = cardFieldsKey(card);
+        {
+            const std::lock_guard lock(mutex_);
+            const auto found = entries_.find(card.id);
+            if (found != entries_.end() && found->second.key == key) return found->second.text;
+        }
+        std::string text = cardFieldsJson(card).dump(-1, ' ', false, Json::error_handler_t::replace);
+        text.pop_back();
+        const std::lock_guard lock(mutex_);
+        if (entries_.size() >= kMaxPreparedCards) entries_.clear();
+        entries_[card.id] = Entry{std::move(key), text};
+        return text;
+    }
+
+private:
+    struct Entry {
+        std::string key;
+        std::string text;
+    };
+    std::mutex mutex_;
+    std::map<std::string, Entry> entries_;
+};
+
+PreparedCardFields& preparedCardFields()
+{
+    static PreparedCardFields cache;
+    return cache;
+}
+
 /// The listing JSON of a prepared certificate, with its expiry as of `expiry.now()`.
 void appendListing(std::string& out, const PreparedCertificate& prepared, const ExpiryPolicy& expiry)
 {
@@ -230,12 +270,10 @@ Json cardJson(const CardSummary& card, const ExpiryPolicy& expiry)
 std::string cardJsonText(const CardSummary& card, const ExpiryPolicy& expiry)
 {
     // The card's own fields as json_mapping writes them (whatever they become),
-    // its certificates from their prepared listings.
-    Json fields = toJson(card);
-    fields.erase("certificates");
-    std::string text = fields.dump(-1, ' ', false, Json::error_handler_t::replace);
-    text.pop_back();
-    text += fields.empty() ? "\"certificates\":[" : ",\"certificates\":[";
+    // serialized once while they stay the same; its certificates from their
+    // prepared listings.
+    std::string text = preparedCardFields().get(card);
+    text += text.size() > 1 ? ",\"certificates\":[" : "\"certificates\":[";
     bool first = true;
     for (const auto& certificate : card.certificates) {
         if (!first) text += ',';

@@ -238,8 +238,15 @@ Json certificateWithDer(const CertificateSummary& certificate)
 
 Json toJson(const CardSummary& card)
 {
+    Json json = cardFieldsJson(card);
     Json certificates = Json::array();
     for (const auto& certificate : card.certificates) certificates.push_back(toJson(certificate));
+    json["certificates"] = std::move(certificates);
+    return json;
+}
+
+Json cardFieldsJson(const CardSummary& card)
+{
     Json pins = Json::array();
     for (const auto& pin : card.pins) pins.push_back(toJson(pin, pin.status));
     return Json{
@@ -250,10 +257,62 @@ Json toJson(const CardSummary& card)
         {"pin", toJson(card.defaultPin().status)},
         {"pins", std::move(pins)},
         {"signingCertificate", card.signingCertificateId},
-        {"certificates", std::move(certificates)},
         {"pinpad", card.pinpad},
         {"blockedByPolicy", card.blockedByPolicy},
     };
+}
+
+namespace {
+
+// cardFieldsKey's parts: each text with its length in front, so no two
+// different cards give the same key.
+void addKeyPart(std::string& key, std::string_view text)
+{
+    key += std::to_string(text.size());
+    key += ':';
+    key += text;
+}
+
+void addKeyPart(std::string& key, long long number) { addKeyPart(key, std::to_string(number)); }
+
+void addKeyPart(std::string& key, const PinStatus& status)
+{
+    addKeyPart(key, status.triesLeft);
+    addKeyPart(key, status.maxTries);
+    addKeyPart(key, status.blocked ? 1 : 0);
+}
+
+void addKeyPart(std::string& key, const std::optional<PinFormat>& format)
+{
+    if (!format) return addKeyPart(key, -1);
+    addKeyPart(key, format->minLength);
+    addKeyPart(key, format->maxLength);
+    addKeyPart(key, static_cast<long long>(format->alphabet));
+}
+
+}  // namespace
+
+std::string cardFieldsKey(const CardSummary& card)
+{
+    std::string key;
+    key.reserve(256);
+    addKeyPart(key, card.id);
+    addKeyPart(key, card.reader);
+    addKeyPart(key, card.profile);
+    addKeyPart(key, card.label);
+    addKeyPart(key, card.defaultPin().status);
+    addKeyPart(key, static_cast<long long>(card.pins.size()));
+    for (const auto& pin : card.pins) {
+        addKeyPart(key, pin.id);
+        addKeyPart(key, pin.label);
+        addKeyPart(key, pin.status);
+        addKeyPart(key, std::optional<PinFormat>(pin.format));
+        addKeyPart(key, pin.unblockCodeFormat);
+    }
+    addKeyPart(key, card.signingCertificateId);
+    addKeyPart(key, card.pinpad ? 1 : 0);
+    addKeyPart(key, card.blockedByPolicy ? 1 : 0);
+    return key;
 }
 
 Json toJson(const ReaderSummary& reader)

@@ -33,6 +33,12 @@ Json toJson(const CertificateSummary& certificate);
 /// A certificate on its own: the listing fields plus `der`.
 Json certificateWithDer(const CertificateSummary& certificate);
 Json toJson(const CardSummary& card);
+/// The card's own fields as toJson(card) writes them, without `certificates`.
+Json cardFieldsJson(const CardSummary& card);
+/// Everything cardFieldsJson() reads, as one string: cards with equal keys
+/// have equal fields (the listings keep their serialized fields by it,
+/// json_certificates.cpp). A field cardFieldsJson() writes must be in here.
+std::string cardFieldsKey(const CardSummary& card);
 Json toJson(const ReaderSummary& reader);
 Json statusToJson(const AgentStatus& status, std::string_view version);
 Json toJson(const SignResult& result);

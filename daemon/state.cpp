@@ -2,12 +2,7 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <utility>
 
 #include <openssl/bn.h>
@@ -21,7 +16,7 @@
 #include <openssl/x509v3.h>
 
 #include "daemon/cert/openssl_ptr.hpp"
-#include "daemon/file_descriptor.hpp"
+#include "daemon/platform/filesystem.hpp"
 
 namespace inkan::state {
 
@@ -38,9 +33,8 @@ constexpr std::string_view kCaFile = "ca.pem";
 constexpr std::string_view kServerCertFile = "server.pem";
 constexpr std::string_view kServerKeyFile = "server-key.pem";
 
-constexpr mode_t kPrivateDirMode = 0700;
-constexpr mode_t kSecretFileMode = 0600;
-constexpr mode_t kPublicFileMode = 0644;
+constexpr platform::FileAccess kSecretFile = platform::FileAccess::OwnerOnly;
+constexpr platform::FileAccess kPublicFile = platform::FileAccess::EveryoneReads;
 
 constexpr std::size_t kTokenBytes = 32;
 
@@ -75,8 +69,6 @@ constexpr const char* kSubjectKeyId = "hash";
 constexpr const char* kAuthorityKeyId = "keyid:always";
 
 
-std::string systemError(const std::string& what, int error) { return what + ": " + std::strerror(error); }
-
 std::string opensslError(const std::string& what)
 {
     const unsigned long code = ERR_get_error();
@@ -87,81 +79,14 @@ std::string opensslError(const std::string& what)
     return what + ": " + text;
 }
 
-// ---- files ------------------------------------------------------------------
-
-void ensurePrivateDirectory(const fs::path& dir)
+/// The platform's file errors, as the state directory's (main reports them to the user).
+template <class Body>
+auto stateFiles(Body body)
 {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw StateError("cannot create " + dir.string() + ": " + ec.message());
-    struct stat info {};
-    if (::lstat(dir.c_str(), &info) != 0) throw StateError(systemError("cannot inspect " + dir.string(), errno));
-    if (!S_ISDIR(info.st_mode)) throw StateError(dir.string() + " is not a directory");
-    if (info.st_uid != ::geteuid()) throw StateError(dir.string() + " belongs to another user");
-    if ((info.st_mode & 07777) != kPrivateDirMode && ::chmod(dir.c_str(), kPrivateDirMode) != 0) {
-        throw StateError(systemError("cannot make " + dir.string() + " private (0700)", errno));
-    }
-}
-
-}  // namespace
-
-// readFile and writeFileAtomically are shared with the rest of the daemon (state.hpp).
-std::optional<std::string> readFile(const fs::path& path)
-{
-    FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-    if (fd.get() < 0) {
-        if (errno == ENOENT) return std::nullopt;
-        throw StateError(systemError("cannot read " + path.string(), errno));
-    }
-    std::string content;
-    std::array<char, 4096> chunk{};
-    while (true) {
-        const ssize_t n = ::read(fd.get(), chunk.data(), chunk.size());
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            throw StateError(systemError("cannot read " + path.string(), errno));
-        }
-        if (n == 0) break;
-        content.append(chunk.data(), static_cast<std::size_t>(n));
-    }
-    OPENSSL_cleanse(chunk.data(), chunk.size());
-    return content;
-}
-
-void writeFileAtomically(const fs::path& path, std::string_view content, mode_t mode)
-{
-    std::string temporary = path.string() + ".XXXXXX";
-    // mkstemp creates the file 0600, so a secret is never readable by others, even briefly.
-    FileDescriptor fd(::mkstemp(temporary.data()));
-    if (fd.get() < 0) throw StateError(systemError("cannot create a file in " + path.parent_path().string(), errno));
-    const auto fail = [&](const std::string& what) {
-        const int error = errno;
-        ::unlink(temporary.c_str());
-        throw StateError(systemError(what + " " + path.string(), error));
-    };
-    if (::fchmod(fd.get(), mode) != 0) fail("cannot set the mode of");
-    std::size_t written = 0;
-    while (written < content.size()) {
-        const ssize_t n = ::write(fd.get(), content.data() + written, content.size() - written);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            fail("cannot write");
-        }
-        written += static_cast<std::size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) fail("cannot write");
-    if (::close(fd.release()) != 0) fail("cannot write");
-    if (::rename(temporary.c_str(), path.c_str()) != 0) fail("cannot replace");
-}
-
-namespace {
-
-void ensureMode(const fs::path& path, mode_t mode)
-{
-    struct stat info {};
-    if (::lstat(path.c_str(), &info) != 0) return;
-    if ((info.st_mode & 07777) != mode && ::chmod(path.c_str(), mode) != 0) {
-        throw StateError(systemError("cannot set the mode of " + path.string(), errno));
+    try {
+        return body();
+    } catch (const platform::FileError& e) {
+        throw StateError(e.what());
     }
 }
 
@@ -202,7 +127,7 @@ ossl::BioPtr memoryBio(std::string_view content)
 
 ossl::X509Ptr readCertificate(const fs::path& path)
 {
-    const auto pem = readFile(path);
+    const auto pem = platform::readFile(path);
     if (!pem) return nullptr;
     auto bio = memoryBio(*pem);
     ossl::X509Ptr certificate(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
@@ -212,7 +137,7 @@ ossl::X509Ptr readCertificate(const fs::path& path)
 
 ossl::EvpPkeyPtr readPrivateKey(const fs::path& path)
 {
-    auto pem = readFile(path);
+    auto pem = platform::readFile(path);
     if (!pem) return nullptr;
     ossl::EvpPkeyPtr key;
     {
@@ -357,7 +282,7 @@ void writePrivateKey(const fs::path& path, EVP_PKEY* key)
     }
     char* data = nullptr;
     const long size = BIO_get_mem_data(bio.get(), &data);
-    writeFileAtomically(path, std::string_view(data, static_cast<std::size_t>(size)), kSecretFileMode);
+    platform::writeFileAtomically(path, std::string_view(data, static_cast<std::size_t>(size)), kSecretFile);
 }
 
 void generateTlsMaterial(const StatePaths& paths, std::time_t now)
@@ -398,8 +323,8 @@ void generateTlsMaterial(const StatePaths& paths, std::time_t now)
     // Key first, CA last: an interrupted write leaves a set that fails the
     // checks above and is regenerated on the next start.
     writePrivateKey(paths.serverKey, leafKey.get());
-    writeFileAtomically(paths.serverCertificate, toPem(leaf.get()), kPublicFileMode);
-    writeFileAtomically(paths.caCertificate, toPem(ca.get()), kPublicFileMode);
+    platform::writeFileAtomically(paths.serverCertificate, toPem(leaf.get()), kPublicFile);
+    platform::writeFileAtomically(paths.caCertificate, toPem(ca.get()), kPublicFile);
 }
 
 }  // namespace
@@ -425,6 +350,46 @@ StatePaths StatePaths::under(const fs::path& dir)
     return paths;
 }
 
+namespace {
+
+Token tokenOf(const StatePaths& paths)
+{
+    if (auto content = platform::readFile(paths.token)) {
+        std::string_view text(*content);
+        while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
+        const bool valid = isValidToken(text);
+        Token token{valid ? Secret(text) : Secret(), false};
+        OPENSSL_cleanse(content->data(), content->size());
+        if (valid) {
+            platform::restrictFile(paths.token, kSecretFile);
+            return token;
+        }
+    }
+    Token token{newToken(), true};
+    std::string line(token.value.view());
+    line += '\n';
+    platform::writeFileAtomically(paths.token, line, kSecretFile);
+    OPENSSL_cleanse(line.data(), line.size());
+    return token;
+}
+
+TlsStatus tlsMaterialOf(const StatePaths& paths, std::time_t now)
+{
+    TlsStatus status;
+    if (auto reason = unusableBecause(paths, now)) {
+        std::error_code ignored;
+        status.replacedCa = fs::exists(paths.caCertificate, ignored);
+        generateTlsMaterial(paths, now);
+        status.regenerated = true;
+        status.reason = std::move(*reason);
+    } else {
+        platform::restrictFile(paths.serverKey, kSecretFile);
+    }
+    return status;
+}
+
+}  // namespace
+
 fs::path resolveStateDir(const std::optional<fs::path>& override, const Environment& environment)
 {
     if (override && !override->empty()) return *override;
@@ -437,45 +402,21 @@ fs::path resolveStateDir(const std::optional<fs::path>& override, const Environm
 StatePaths prepareStateDir(const fs::path& dir)
 {
     const StatePaths paths = StatePaths::under(fs::absolute(dir));
-    ensurePrivateDirectory(paths.dir);
-    ensurePrivateDirectory(paths.tlsDir);
+    stateFiles([&] {
+        platform::makePrivateDirectory(paths.dir);
+        platform::makePrivateDirectory(paths.tlsDir);
+    });
     return paths;
 }
 
 Token loadOrCreateToken(const StatePaths& paths)
 {
-    if (auto content = readFile(paths.token)) {
-        std::string_view text(*content);
-        while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.remove_suffix(1);
-        const bool valid = isValidToken(text);
-        Token token{valid ? Secret(text) : Secret(), false};
-        OPENSSL_cleanse(content->data(), content->size());
-        if (valid) {
-            ensureMode(paths.token, kSecretFileMode);
-            return token;
-        }
-    }
-    Token token{newToken(), true};
-    std::string line(token.value.view());
-    line += '\n';
-    writeFileAtomically(paths.token, line, kSecretFileMode);
-    OPENSSL_cleanse(line.data(), line.size());
-    return token;
+    return stateFiles([&] { return tokenOf(paths); });
 }
 
 TlsStatus ensureTlsMaterial(const StatePaths& paths, std::time_t now)
 {
-    TlsStatus status;
-    if (auto reason = unusableBecause(paths, now)) {
-        std::error_code ignored;
-        status.replacedCa = fs::exists(paths.caCertificate, ignored);
-        generateTlsMaterial(paths, now);
-        status.regenerated = true;
-        status.reason = std::move(*reason);
-    } else {
-        ensureMode(paths.serverKey, kSecretFileMode);
-    }
-    return status;
+    return stateFiles([&] { return tlsMaterialOf(paths, now); });
 }
 
 }  // namespace inkan::state

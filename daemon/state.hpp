@@ -16,8 +16,6 @@
 #include <string>
 #include <string_view>
 
-#include <sys/types.h>
-
 #include "daemon/secret.hpp"
 
 namespace inkan::state {
@@ -67,15 +65,6 @@ struct TlsStatus {
     bool replacedCa = false;  // a CA existed before: users must trust the new one again
     std::string reason;       // why it was regenerated, e.g. "server.pem expires within 30 days"
 };
-
-/// Read a small file; nullopt if it does not exist. Symlinks are not followed.
-/// Throws StateError.
-std::optional<std::string> readFile(const std::filesystem::path& path);
-
-/// Write a file with `mode` via a temporary in the same directory and a
-/// rename, so a crash leaves the old file or the new one, never half of one.
-/// Throws StateError.
-void writeFileAtomically(const std::filesystem::path& path, std::string_view content, ::mode_t mode);
 
 /// Make sure the TLS files are usable at `now`: present, parseable, the leaf
 /// signed by the CA and matching the key, neither expiring within 30 days.

@@ -34,7 +34,7 @@ build card tests/fuzz/fuzz_card.cpp daemon/card/*.cpp daemon/pcsc/apdu.cpp daemo
 build cert tests/fuzz/fuzz_cert.cpp daemon/cert/*.cpp daemon/error.cpp -lssl -lcrypto
 build rfc3339 tests/fuzz/fuzz_rfc3339.cpp daemon/service/rfc3339.cpp
 build security tests/fuzz/fuzz_security.cpp daemon/security/origin.cpp daemon/security/assuan.cpp \
-    daemon/pcsc/pinpad.cpp -lcrypto
+    daemon/pcsc/pinpad.cpp -lassuan -lgpg-error -lcrypto
 build proc_net_tcp tests/fuzz/fuzz_proc_net_tcp.cpp daemon/platform/proc_net_tcp.cpp
 # shellcheck disable=SC2046
 build egov tests/fuzz/fuzz_egov.cpp daemon/formats/egov_document.cpp daemon/formats/document.cpp daemon/error.cpp \

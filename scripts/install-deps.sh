@@ -8,10 +8,11 @@
 # The pdf format (docs/formats.md): libqpdf-dev to build; qpdf and poppler-utils
 # (pdfsig) check its results in the tests; libtasn1-doc and bzip2-doc ship the
 # PDFs not made by inkan that tests/integration/test_pdf.py signs.
+# libassuan-dev: inkand's side of the pinentry conversation (daemon/security/assuan.cpp).
 set -eu
 
 PACKAGES="cmake ninja-build g++ build-essential pkg-config ccache make
-libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev libxml2-dev
+libboost1.81-dev libboost-url1.81-dev libssl-dev libcurl4-openssl-dev libnss3-tools libpcsclite-dev nlohmann-json3-dev doctest-dev libcli11-dev libxml2-dev libassuan-dev
 pcscd vsmartcard-vpcd opensc opensc-pkcs11 openssl curl python3 python3-yaml python3-jsonschema procps libnss3-tools chromium fonts-ipafont-gothic pinentry-tty faketime nginx-light wrk
 libsystemd-dev systemd help2man bash-completion debhelper dpkg-dev lintian
 libxml2-utils python3-lxml

@@ -2,6 +2,7 @@
 //
 // Every failure becomes Failure(ExitCode::LocalIo) naming the path and the
 // system's reason, so commands never deal with errno themselves.
+// files_posix.cpp implements it for POSIX systems.
 #pragma once
 
 #include <cstdint>

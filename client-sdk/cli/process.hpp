@@ -1,8 +1,10 @@
 // inkan CLI — running a helper program (certutil, update-ca-certificates,
 // xdg-open).
 //
-// argv goes straight to execvp: no shell, so no path or nickname is ever
-// parsed as shell syntax.
+// argv goes straight to the program: no shell, so no path or nickname is
+// ever parsed as shell syntax. The seam for the platform: process_posix.cpp
+// implements it with posix_spawnp; a Windows build adds its own file
+// (docs/windows.md "Where the code changes").
 #pragma once
 
 #include <chrono>

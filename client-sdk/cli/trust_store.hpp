@@ -8,6 +8,10 @@
 //
 // The CA is always stored under one name (kTrustNickname / kSystemCaFileName),
 // so status and uninstall find exactly what install put there.
+//
+// The places are the platform's: trust_store_linux.cpp finds and changes the
+// ones above; a Windows build adds its own file with the current user's Root
+// store (docs/windows.md "The trust store").
 #pragma once
 
 #include <filesystem>

@@ -1,9 +1,5 @@
 #include "daemon/audit/ledger.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -16,6 +12,7 @@
 
 #include "daemon/audit/chain.hpp"
 #include "daemon/error.hpp"
+#include "daemon/platform/filesystem.hpp"
 
 namespace inkan::audit {
 
@@ -24,8 +21,6 @@ using Json = nlohmann::ordered_json;
 
 namespace {
 
-constexpr mode_t kDirMode = 0700;
-constexpr mode_t kFileMode = 0600;
 constexpr auto kJstOffset = std::chrono::hours(9);  // JST is UTC+9, without daylight saving time
 constexpr std::size_t kMaxLimit = 1000;
 // Recovery looks for intents without their end in this many last segments:
@@ -124,14 +119,6 @@ std::string stringOf(const nlohmann::json& record, const char* name)
     return it != record.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-void syncDirectory(const fs::path& dir)
-{
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return;
-    (void)::fsync(fd);
-    ::close(fd);
-}
-
 }  // namespace
 
 std::string formatUtc(std::chrono::system_clock::time_point at)
@@ -154,10 +141,7 @@ Ledger::Ledger(LedgerOptions options) : options_(std::move(options))
     }
 }
 
-Ledger::~Ledger()
-{
-    if (fd_ >= 0) ::close(fd_);
-}
+Ledger::~Ledger() = default;
 
 void Ledger::mirror(std::string_view line) const
 {
@@ -169,20 +153,18 @@ void Ledger::openLocked()
     std::error_code ec;
     fs::create_directories(options_.dir, ec);
     if (ec) unavailable("create " + options_.dir.string(), ec.value());
-    ::chmod(options_.dir.c_str(), kDirMode);
+    platform::tightenDirectory(options_.dir);
 
     const auto segments = listSegments(options_.dir);
     segment_ = segments.empty() ? 1 : std::stoull(segments.back().filename().string().substr(kSegmentPrefix.size()));
     const fs::path file = segmentPath(options_.dir, segment_);
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, kFileMode);
-    if (fd < 0) unavailable("open " + file.string(), errno);
-    fd_ = fd;
+    file_ = platform::AppendFile::open(file, ec);
+    if (ec) unavailable("open " + file.string(), ec.value());
     try {
         recoverLocked();
     } catch (...) {
         // Not recovered (no room for the interrupted records): retried as a whole at the next write.
-        ::close(fd_);
-        fd_ = -1;
+        file_.close();
         throw;
     }
 }
@@ -198,7 +180,7 @@ void Ledger::recoverLocked()
     if (!content.empty() && content.back() != '\n') {
         const std::size_t keep = content.rfind('\n') == std::string::npos ? 0 : content.rfind('\n') + 1;
         discarded = content.size() - keep;
-        if (::ftruncate(fd_, static_cast<off_t>(keep)) != 0) unavailable("repair " + current.string(), errno);
+        if (const auto ec = file_.truncate(keep)) unavailable("repair " + current.string(), ec.value());
         content.resize(keep);
     }
     size_ = content.size();
@@ -259,19 +241,18 @@ void Ledger::recoverLocked()
 void Ledger::rotateLocked()
 {
     const fs::path file = segmentPath(options_.dir, segment_ + 1);
-    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, kFileMode);
-    if (fd < 0) unavailable("open " + file.string(), errno);
-    syncDirectory(options_.dir);
-    ::close(fd_);
-    fd_ = fd;
+    std::error_code ec;
+    platform::AppendFile next = platform::AppendFile::open(file, ec);
+    if (ec) unavailable("open " + file.string(), ec.value());
+    platform::syncDirectory(options_.dir);
+    file_ = std::move(next);
     ++segment_;
     size_ = 0;
     mirror("segment " + file.filename().string() + " starts after record " + std::to_string(seq_) + " with head " + prev_);
     if (options_.keepSegments > 0) {
         auto segments = listSegments(options_.dir);
         while (segments.size() > static_cast<std::size_t>(options_.keepSegments)) {
-            std::error_code ec;
-            fs::remove(segments.front(), ec);
+            fs::remove(segments.front(), ec);  // best effort: the next rotation tries again
             mirror("removed the old segment " + segments.front().filename().string() + " (keepSegments)");
             segments.erase(segments.begin());
         }
@@ -293,22 +274,14 @@ std::uint64_t Ledger::appendLocked(Json fields)
 
     if (size_ > 0 && size_ + line.size() > options_.segmentBytes) rotateLocked();
 
-    std::size_t written = 0;
-    while (written < line.size()) {
-        const ssize_t n = ::write(fd_, line.data() + written, line.size() - written);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            const int error = n < 0 ? errno : ENOSPC;
-            // No half record stays behind: the next write starts a clean line.
-            (void)::ftruncate(fd_, static_cast<off_t>(size_));
-            unavailable("write", error);
-        }
-        written += static_cast<std::size_t>(n);
+    if (const auto ec = file_.append(line)) {
+        // No half record stays behind: the next write starts a clean line.
+        (void)file_.truncate(size_);
+        unavailable("write", ec.value());
     }
-    if (::fdatasync(fd_) != 0) {
-        const int error = errno;
-        (void)::ftruncate(fd_, static_cast<off_t>(size_));
-        unavailable("fdatasync", error);
+    if (const auto ec = file_.sync()) {
+        (void)file_.truncate(size_);
+        unavailable("fdatasync", ec.value());
     }
     size_ += line.size();
     ++seq_;
@@ -330,7 +303,7 @@ std::uint64_t Ledger::begin(const Entry& entry)
     if (!entry.target.empty()) fields["target"] = entry.target;
 
     std::lock_guard lock(mutex_);
-    if (fd_ < 0) openLocked();
+    if (!file_.isOpen()) openLocked();
     flushLateLocked();
     return appendLocked(std::move(fields));
 }
@@ -356,7 +329,7 @@ void Ledger::finish(std::uint64_t intentSeq, const Entry& entry, const Result& r
 
     std::lock_guard lock(mutex_);
     try {
-        if (fd_ < 0) openLocked();
+        if (!file_.isOpen()) openLocked();
         flushLateLocked();
         appendLocked(fields);
     } catch (const Error&) {

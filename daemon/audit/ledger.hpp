@@ -23,6 +23,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/platform/filesystem.hpp"
+
 namespace inkan::audit {
 
 /// Who asked.
@@ -136,7 +138,7 @@ private:
 
     LedgerOptions options_;
     mutable std::mutex mutex_;
-    int fd_ = -1;
+    platform::AppendFile file_;  // the open segment
     std::uint64_t segment_ = 0;  // number of the open segment
     std::uint64_t size_ = 0;     // its size
     std::uint64_t seq_ = 0;      // last record written

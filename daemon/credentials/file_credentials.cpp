@@ -16,9 +16,9 @@
 #include "daemon/card/iso7816_files.hpp"
 #include "daemon/cert/certificate.hpp"
 #include "daemon/error.hpp"
+#include "daemon/platform/filesystem.hpp"
 #include "daemon/service/certificate_checker.hpp"
 #include "daemon/service/completion_task.hpp"
-#include "daemon/state.hpp"
 
 namespace inkan::credentials {
 
@@ -30,8 +30,7 @@ constexpr std::string_view kCardIdNamespace = "pkcs12:";
 constexpr std::string_view kSigningCertificateId = "sign";
 constexpr std::string_view kFileExtension = ".p12";
 constexpr std::string_view kMetadataExtension = ".json";
-constexpr ::mode_t kFileMode = 0600;
-constexpr fs::perms kDirPerms = fs::perms::owner_all;
+constexpr platform::FileAccess kFileAccess = platform::FileAccess::OwnerOnly;
 // A password is whatever the exporting software accepted; only its length is bounded.
 constexpr PinFormat kPasswordFormat{1, 1024, PinFormat::Alphabet::Any};
 constexpr std::string_view kPasswordLabel = "the file's password";
@@ -71,9 +70,8 @@ FileCredentials::FileCredentials(fs::path dir, service::CardEvents events,
     : dir_(std::move(dir)), events_(std::move(events)), now_(std::move(now))
 {
     if (!now_) now_ = [] { return std::chrono::system_clock::now(); };
+    platform::tightenDirectory(dir_);
     std::error_code error;
-    fs::create_directories(dir_, error);
-    fs::permissions(dir_, kDirPerms, fs::perm_options::replace, error);
     for (const auto& file : fs::directory_iterator(dir_, error)) {
         if (isInterruptedWrite(file.path())) {
             fs::remove(file.path(), error);  // a write cut short (a crash before its rename)
@@ -81,7 +79,7 @@ FileCredentials::FileCredentials(fs::path dir, service::CardEvents events,
         }
         if (file.path().extension() != kMetadataExtension) continue;
         try {
-            const auto text = state::readFile(file.path());
+            const auto text = platform::readFile(file.path());
             const auto json = nlohmann::json::parse(text.value_or("{}"));
             auto entry = std::make_unique<Entry>();
             entry->id = file.path().stem().string();
@@ -120,7 +118,7 @@ void FileCredentials::saveCounter(const Entry& entry) const
     nlohmann::json certificates = nlohmann::json::array();
     for (const auto& certificate : entry.certificates) certificates.push_back(base64Encode(certificate.der));
     const nlohmann::json json{{"certificates", certificates}, {"triesLeft", entry.triesLeft}, {"maxTries", kFileMaxTries}};
-    state::writeFileAtomically(dir_ / (entry.id + std::string(kMetadataExtension)), json.dump(), kFileMode);
+    platform::writeFileAtomically(dir_ / (entry.id + std::string(kMetadataExtension)), json.dump(), kFileAccess);
 }
 
 CardSummary FileCredentials::summaryOf(const Entry& entry) const
@@ -159,7 +157,7 @@ ImportResult FileCredentials::importFile(pcsc::ByteView file, const Secret& pass
     entry->addCertificate(opened.certificate);
     for (const auto& other : opened.chain) entry->addCertificate(other);
     const std::string bytes(file.begin(), file.end());
-    state::writeFileAtomically(dir_ / (entry->id + std::string(kFileExtension)), bytes, kFileMode);
+    platform::writeFileAtomically(dir_ / (entry->id + std::string(kFileExtension)), bytes, kFileAccess);
     try {
         saveCounter(*entry);
     } catch (...) {
@@ -296,8 +294,8 @@ void FileCredentials::changePin(const std::string& cardId, const std::string&, P
             const auto opened = open(entry, pin, check, service::PinOperation::Change);
             const auto rewritten = writePkcs12(opened, newPin.value());
             // A rename: a crash leaves the file under the old password or the new one.
-            state::writeFileAtomically(dir_ / (entry.id + std::string(kFileExtension)),
-                                       std::string(rewritten.begin(), rewritten.end()), kFileMode);
+            platform::writeFileAtomically(dir_ / (entry.id + std::string(kFileExtension)),
+                                          std::string(rewritten.begin(), rewritten.end()), kFileAccess);
             return PinStatus{entry.triesLeft, kFileMaxTries, false};
         },
         std::move(done));

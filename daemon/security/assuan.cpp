@@ -1,41 +1,35 @@
 #include "daemon/security/assuan.hpp"
 
-#include <array>
-#include <charconv>
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+#include <type_traits>
 
+#include <assuan.h>
 #include <openssl/crypto.h>
 
-#include "daemon/hex.hpp"
+#include "daemon/error.hpp"
+#include "daemon/platform/child_process.hpp"
 
 namespace inkan::security::assuan {
 
 namespace {
 
+using Clock = Connection::Clock;
+
 constexpr char kEscape = '%';
 constexpr char kHexDigits[] = "0123456789ABCDEF";
+constexpr std::string_view kBye = "BYE";
 
-// Response keywords (Assuan manual, "Server responses").
-constexpr std::string_view kOk = "OK";
-constexpr std::string_view kErr = "ERR";
-constexpr std::string_view kData = "D";
-constexpr std::string_view kStatus = "S";
-constexpr std::string_view kComment = "#";
-constexpr std::string_view kInquire = "INQUIRE";
+// How often a waiting read checks whether the conversation was abandoned.
+constexpr auto kPollSlice = std::chrono::milliseconds(250);
+
+// The error source libassuan stamps on its own errors (gpg-error.h).
+constexpr gpg_err_source_t kErrorSource = GPG_ERR_SOURCE_USER_1;
 
 bool needsEscape(unsigned char c) { return c < 0x20 || c == 0x7F || c == static_cast<unsigned char>(kEscape); }
-
-/// Whether `line` is `keyword` alone or followed by a space.
-bool startsWithKeyword(std::string_view line, std::string_view keyword, std::string_view& rest)
-{
-    if (line.substr(0, keyword.size()) != keyword) return false;
-    if (line.size() == keyword.size()) {
-        rest = {};
-        return true;
-    }
-    if (line[keyword.size()] != ' ') return false;
-    rest = line.substr(keyword.size() + 1);
-    return true;
-}
 
 /// Where to cut UTF-8 `text` so at most `limit` bytes remain, on a character boundary.
 std::size_t utf8Cut(std::string_view text, std::size_t limit)
@@ -44,6 +38,189 @@ std::size_t utf8Cut(std::string_view text, std::size_t limit)
     std::size_t cut = limit;
     while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;  // continuation byte
     return cut;
+}
+
+Error unavailable(const std::string& why)
+{
+    return Error(ErrorCode::PinEntryUnavailable, "inkand's PIN dialog could not be shown: " + why);
+}
+
+// libassuan's memory: every block is wiped when freed or moved, since the
+// context's line buffer holds the PIN's D line. A size header in front.
+struct alignas(std::max_align_t) BlockHeader {
+    std::size_t size;
+};
+
+void* wipingMalloc(std::size_t size)
+{
+    auto* header = static_cast<BlockHeader*>(std::malloc(sizeof(BlockHeader) + size));
+    if (!header) return nullptr;
+    header->size = size;
+    return header + 1;
+}
+
+void wipingFree(void* block)
+{
+    if (!block) return;
+    BlockHeader* header = static_cast<BlockHeader*>(block) - 1;
+    OPENSSL_cleanse(block, header->size);
+    std::free(header);
+}
+
+void* wipingRealloc(void* block, std::size_t size)
+{
+    if (!block) return wipingMalloc(size);
+    void* moved = wipingMalloc(size);
+    if (!moved) return nullptr;
+    std::memcpy(moved, block, std::min(size, (static_cast<BlockHeader*>(block) - 1)->size));
+    wipingFree(block);
+    return moved;
+}
+
+assuan_malloc_hooks wipingAllocator{wipingMalloc, wipingRealloc, wipingFree};
+
+/// libassuan logs nothing of a conversation that carries PINs.
+int noLogging(assuan_context_t, void*, unsigned int, const char*) { return 0; }
+
+/// The channel's handle as libassuan's descriptor type (int on POSIX, HANDLE on Windows).
+template <typename Fd = assuan_fd_t>
+Fd toAssuanFd(std::intptr_t handle)
+{
+    if constexpr (std::is_pointer_v<Fd>) {
+        return reinterpret_cast<Fd>(handle);
+    } else {
+        return static_cast<Fd>(handle);
+    }
+}
+
+}  // namespace
+
+// What libassuan's hooks and callbacks reach (assuan_set_pointer).
+struct Connection::State {
+    platform::Channel& channel;
+    Abandoned abandoned;
+    Clock::time_point deadline{};
+    assuan_context_t context = nullptr;
+    /// Why the last call failed on inkand's side, if it did (thrown after libassuan returns).
+    std::optional<Error> failure;
+    std::optional<Secret> data;
+    /// Whether the last response line was an ERR (libassuan's own errors are not).
+    bool serverError = false;
+
+    State(platform::Channel& c, Abandoned a) : channel(c), abandoned(std::move(a)) {}
+
+    ssize_t fail(Error error, int code)
+    {
+        if (!failure) failure = std::move(error);
+        errno = code;
+        return -1;
+    }
+
+    ssize_t read(void* buffer, std::size_t size)
+    {
+        while (true) {
+            if (abandoned && abandoned()) return fail(Error(ErrorCode::PinCancelled, "the dialog is no longer needed"), ECANCELED);
+            const auto now = Clock::now();
+            if (now >= deadline) return fail(Error(ErrorCode::PinEntryTimeout, "nobody answered inkand's PIN dialog in time"), ETIMEDOUT);
+            const auto wait = std::chrono::ceil<std::chrono::milliseconds>(std::min<Clock::duration>(kPollSlice, deadline - now));
+            if (!channel.waitReadable(wait)) continue;
+            std::error_code error;
+            const std::ptrdiff_t n = channel.read(buffer, size, error);
+            if (n < 0) {
+                if (error == std::errc::interrupted || error == std::errc::resource_unavailable_try_again) continue;
+                return fail(unavailable("cannot read from the program: " + error.message()), EIO);
+            }
+            if (n == 0) fail(unavailable("the program ended unexpectedly"), 0);
+            return n;
+        }
+    }
+
+    ssize_t write(const void* buffer, std::size_t size)
+    {
+        std::error_code error;
+        const std::ptrdiff_t n = channel.write(buffer, size, error);
+        if (n >= 0) return n;
+        if (error == std::errc::interrupted) {
+            errno = EINTR;  // libassuan tries again
+            return -1;
+        }
+        return fail(unavailable("the program stopped listening"), EPIPE);
+    }
+};
+
+namespace {
+
+using State = Connection::State;
+
+State& stateOf(assuan_context_t context) { return *static_cast<State*>(assuan_get_pointer(context)); }
+
+// libassuan's system hooks: reads and writes go through the platform channel
+// (with the deadline and abandonment); the channel belongs to the child
+// process, so closing is not libassuan's business. It never spawns here.
+ssize_t hookRead(assuan_context_t context, assuan_fd_t, void* buffer, size_t size)
+{
+    State& state = stateOf(context);
+    try {
+        return state.read(buffer, size);
+    } catch (const std::exception& e) {
+        return state.fail(unavailable(e.what()), EIO);
+    }
+}
+
+ssize_t hookWrite(assuan_context_t context, assuan_fd_t, const void* buffer, size_t size)
+{
+    State& state = stateOf(context);
+    try {
+        return state.write(buffer, size);
+    } catch (const std::exception& e) {
+        return state.fail(unavailable(e.what()), EIO);
+    }
+}
+
+int hookClose(assuan_context_t, assuan_fd_t) { return 0; }
+void hookSleep(assuan_context_t, unsigned int microseconds) { std::this_thread::sleep_for(std::chrono::microseconds(microseconds)); }
+int hookPipe(assuan_context_t, assuan_fd_t[2], int) { errno = ENOSYS; return -1; }
+int hookRecvmsg(assuan_context_t, assuan_fd_t, assuan_msghdr_t, int) { errno = ENOSYS; return -1; }
+int hookSendmsg(assuan_context_t, assuan_fd_t, const assuan_msghdr_t, int) { errno = ENOSYS; return -1; }
+int hookSpawn(assuan_context_t, pid_t*, const char*, const char**, assuan_fd_t, assuan_fd_t, assuan_fd_t*, void (*)(void*, int), void*,
+              unsigned int)
+{
+    errno = ENOSYS;
+    return -1;
+}
+pid_t hookWaitpid(assuan_context_t, pid_t, int, int*, int) { errno = ECHILD; return -1; }
+int hookSocketpair(assuan_context_t, int, int, int, assuan_fd_t[2]) { errno = ENOSYS; return -1; }
+int hookSocket(assuan_context_t, int, int, int) { errno = ENOSYS; return -1; }
+int hookConnect(assuan_context_t, int, struct sockaddr*, socklen_t) { errno = ENOSYS; return -1; }
+
+assuan_system_hooks channelHooks{ASSUAN_SYSTEM_HOOKS_VERSION, hookSleep, hookPipe,     hookClose,      hookRead,   hookWrite,
+                                 hookRecvmsg,                 hookSendmsg, hookSpawn, hookWaitpid, hookSocketpair, hookSocket, hookConnect};
+
+/// Notes whether a response line is an ERR, so a server's error is told from libassuan's own.
+unsigned int watchResponses(assuan_context_t context, void*, int direction, const char* line, size_t length)
+{
+    if (direction == ASSUAN_IO_FROM_PEER) {
+        const std::string_view text(line, length);
+        stateOf(context).serverError = text.substr(0, 4) == "ERR " || text == "ERR";
+    }
+    return 0;
+}
+
+gpg_error_t onData(void* opaque, const void* buffer, size_t length)
+{
+    State& state = *static_cast<State*>(opaque);
+    if (state.data) {
+        state.fail(unavailable("unexpected data from the program"), EPROTO);
+        return gpg_err_make(kErrorSource, GPG_ERR_ASS_TOO_MUCH_DATA);
+    }
+    state.data.emplace(std::string_view(static_cast<const char*>(buffer), length));
+    return 0;
+}
+
+gpg_error_t onInquire(void* opaque, const char*)
+{
+    static_cast<State*>(opaque)->fail(unavailable("the program does not speak pinentry's protocol"), EPROTO);
+    return gpg_err_make(kErrorSource, GPG_ERR_ASS_CANCELED);
 }
 
 }  // namespace
@@ -81,62 +258,54 @@ std::string command(std::string_view verb, std::string_view argument)
     return line + escaped;
 }
 
-Response parseResponse(std::string_view line)
+Connection::Connection(platform::Channel& channel, Abandoned abandoned, Clock::time_point deadline)
+    : state_(std::make_unique<State>(channel, std::move(abandoned)))
 {
-    Response response;
-    std::string_view rest;
-    if (startsWithKeyword(line, kOk, rest)) {
-        response.kind = Response::Kind::Ok;
-    } else if (startsWithKeyword(line, kErr, rest)) {
-        const std::size_t space = rest.find(' ');
-        const std::string_view number = rest.substr(0, space);
-        std::uint32_t code = 0;
-        const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), code);
-        if (number.empty() || error != std::errc() || end != number.data() + number.size()) return response;
-        response.kind = Response::Kind::Error;
-        response.errorCode = code;
-        rest = space == std::string_view::npos ? std::string_view() : rest.substr(space + 1);
-    } else if (startsWithKeyword(line, kData, rest)) {
-        response.kind = Response::Kind::Data;
-    } else if (startsWithKeyword(line, kStatus, rest)) {
-        response.kind = Response::Kind::Status;
-    } else if (line.substr(0, kComment.size()) == kComment) {
-        response.kind = Response::Kind::Comment;
-        rest = line.substr(kComment.size());
-    } else if (startsWithKeyword(line, kInquire, rest)) {
-        response.kind = Response::Kind::Inquire;
-    } else {
-        return response;
+    if (assuan_new_ext(&state_->context, kErrorSource, &wipingAllocator, noLogging, nullptr) != 0) {
+        throw unavailable("cannot set up the Assuan client");
     }
-    response.rest = rest;
-    return response;
+    assuan_set_flag(state_->context, ASSUAN_NO_LOGGING, 1);
+    assuan_ctx_set_system_hooks(state_->context, &channelHooks);
+    assuan_set_pointer(state_->context, state_.get());
+    assuan_set_io_monitor(state_->context, watchResponses, nullptr);
+    state_->deadline = deadline;
+    if (assuan_socket_connect_fd(state_->context, toAssuanFd(channel.nativeHandle()), 0) != 0) {
+        std::optional<Error> failure = std::move(state_->failure);
+        assuan_release(state_->context);
+        state_->context = nullptr;
+        throw failure ? *failure : unavailable("the program did not greet");
+    }
 }
 
-std::optional<Secret> decodeData(std::string_view escaped)
+Connection::~Connection()
 {
-    if (escaped.size() > kMaxLineLength) return std::nullopt;
-    std::array<char, kMaxLineLength> buffer{};
-    std::size_t length = 0;
-    bool ok = true;
-    for (std::size_t i = 0; i < escaped.size(); ++i) {
-        char c = escaped[i];
-        if (c == kEscape) {
-            const bool complete = i + 2 < escaped.size();
-            const int high = complete ? hexDigitValue(escaped[i + 1]) : -1;
-            const int low = complete ? hexDigitValue(escaped[i + 2]) : -1;
-            if (high < 0 || low < 0) {
-                ok = false;
-                break;
-            }
-            c = static_cast<char>(high * 16 + low);
-            i += 2;
-        }
-        buffer[length++] = c;
+    if (!state_->context) return;
+    // Best effort: a polite end lets the program restore the terminal.
+    state_->deadline = Clock::now();
+    (void)assuan_write_line(state_->context, std::string(kBye).c_str());
+    assuan_release(state_->context);
+}
+
+Reply Connection::transact(std::string_view verb, std::string_view argument, Clock::time_point deadline)
+{
+    State& state = *state_;
+    state.deadline = deadline;
+    state.failure.reset();
+    state.data.reset();
+    state.serverError = false;
+    const std::string line = command(verb, argument);
+    const gpg_error_t result = assuan_transact(state.context, line.c_str(), onData, &state, onInquire, &state, nullptr, nullptr);
+    Reply reply;
+    reply.data = std::move(state.data);
+    if (state.failure) throw *state.failure;
+    if (result == 0) {
+        reply.ok = true;
+    } else if (state.serverError) {
+        reply.errorCode = gpg_err_code(result);
+    } else {
+        throw unavailable(std::string("the program does not speak pinentry's protocol (") + gpg_strerror(result) + ")");
     }
-    std::optional<Secret> result;
-    if (ok) result.emplace(std::string_view(buffer.data(), length));
-    OPENSSL_cleanse(buffer.data(), buffer.size());
-    return result;
+    return reply;
 }
 
 }  // namespace inkan::security::assuan

@@ -1,61 +1,76 @@
-// inkan — the Assuan protocol as spoken by GnuPG's pinentry programs, the
-// client side (GnuPG "Assuan" manual, "The Assuan Protocol"; pinentry's
-// doc/pinentry.texi for the commands).
+// inkan — the client side of the Assuan protocol as spoken by GnuPG's
+// pinentry programs (GnuPG "Assuan" manual; pinentry's doc/pinentry.texi for
+// the commands), over libassuan.
 //
-// Line based: every line ends in LF and is at most 1000 bytes. The server
-// answers each command with data lines "D <data>", status lines "S ...",
-// comments "# ...", and finally "OK [text]" or "ERR <code> <text>". In
-// command arguments and in D lines, '%', CR and LF (here: every control
-// character) are written as %XX.
-//
-// Only parsing and formatting live here, so they can be tested without a
-// process; pinentry.* runs the program.
+// libassuan reads and writes the lines, unescapes D lines and tells OK, ERR,
+// S, # and INQUIRE apart. What it leaves to its clients is done here: the
+// percent-escaping of command arguments (libassuan has none for clients),
+// deadlines and abandonment (libassuan blocks; its read hook here waits in
+// slices on the platform channel, daemon/platform/child_process.hpp), and
+// keeping the PIN secret: libassuan's memory comes from a wiping allocator, a
+// D line goes straight into an inkan::Secret, and libassuan never logs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "daemon/secret.hpp"
 
+namespace inkan::platform {
+class Channel;
+}
+
 namespace inkan::security::assuan {
 
-/// Assuan's line length limit, LF included (ASSUAN_LINELENGTH).
+/// Assuan's line length limit, LF included (the manual's 1000 bytes).
 inline constexpr std::size_t kMaxLineLength = 1000;
 
-/// "SETDESC" + escaped text, without the LF. Control characters, '%' and
-/// bytes outside UTF-8 text are escaped; the text is cut (at a UTF-8
-/// boundary) so the line fits kMaxLineLength.
+/// "SETDESC" + escaped text, without the LF. Control characters and '%' are
+/// escaped; the text is cut (at a UTF-8 boundary) so the line fits
+/// kMaxLineLength.
 std::string command(std::string_view verb, std::string_view argument = {});
 
 /// Percent-escape for a command argument (see command()).
 std::string escape(std::string_view text);
 
-/// One response line, classified.
-struct Response {
-    enum class Kind { Ok, Error, Data, Status, Comment, Inquire, Malformed };
-    Kind kind = Kind::Malformed;
-    std::uint32_t errorCode = 0;  // for Error: the gpg-error code (source << 24 | code)
-    std::string_view rest;        // text after the keyword (escaped for Data)
+/// What a command ended with.
+struct Reply {
+    bool ok = false;
+    std::uint32_t errorCode = 0;  // the gpg-error code (gpg_err_code) of the server's ERR, when !ok
+    std::optional<Secret> data;   // the D line, if any (pinentry sends at most one)
 };
 
-/// `line` without its LF.
-Response parseResponse(std::string_view line);
+/// Returns true once nobody needs the answer any more.
+using Abandoned = std::function<bool()>;
 
-/// The error part of a gpg-error value (GPG_ERR_* from libgpg-error).
-inline constexpr std::uint32_t errorCodeOf(std::uint32_t value) noexcept { return value & 0xFFFFu; }
+/// One conversation with an Assuan server on the other end of `channel`.
+/// Every call throws inkan::Error: PinCancelled when `abandoned` says so,
+/// PinEntryTimeout when the deadline passes, PinEntryUnavailable when the
+/// server breaks the protocol, ends, or stops listening.
+class Connection {
+public:
+    using Clock = std::chrono::steady_clock;
 
-// libgpg-error codes a pinentry answers with (gpg-error.h).
-inline constexpr std::uint32_t kGpgErrTimeout = 62;         // GPG_ERR_TIMEOUT
-inline constexpr std::uint32_t kGpgErrCanceled = 99;        // GPG_ERR_CANCELED
-inline constexpr std::uint32_t kGpgErrNotConfirmed = 114;   // GPG_ERR_NOT_CONFIRMED
-inline constexpr std::uint32_t kGpgErrAssCanceled = 277;    // GPG_ERR_ASS_CANCELED
-inline constexpr std::uint32_t kGpgErrFullyCanceled = 198;  // GPG_ERR_FULLY_CANCELED
+    /// Reads the server's greeting (an OK) by `deadline`.
+    Connection(platform::Channel& channel, Abandoned abandoned, Clock::time_point deadline);
+    /// Says BYE (best effort) and releases libassuan's context, wiping its buffers.
+    ~Connection();
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
 
-/// The unescaped data of a D line, straight into a Secret (a D line of
-/// GETPIN is the PIN; the scratch buffer is wiped). nullopt when an escape is
-/// malformed.
-std::optional<Secret> decodeData(std::string_view escaped);
+    /// Sends `verb argument` and reads up to the final OK or ERR. An
+    /// INQUIRE or a second D line is a protocol this client does not speak.
+    Reply transact(std::string_view verb, std::string_view argument, Clock::time_point deadline);
+
+    struct State;
+
+private:
+    std::unique_ptr<State> state_;
+};
 
 }  // namespace inkan::security::assuan

@@ -12,7 +12,7 @@
 #include "daemon/error.hpp"
 #include "daemon/hex.hpp"
 #include "daemon/security/origin.hpp"
-#include "daemon/state.hpp"
+#include "daemon/platform/filesystem.hpp"
 
 namespace inkan::security {
 
@@ -25,7 +25,7 @@ constexpr std::uint32_t kCodeRange = 1'000'000;
 // are drawn again, so every code is equally likely (no modulo bias).
 constexpr std::uint32_t kCodeRejectionLimit = 4'294'000'000u;
 
-constexpr ::mode_t kPairingsFileMode = 0600;
+constexpr platform::FileAccess kPairingsFileAccess = platform::FileAccess::OwnerOnly;
 constexpr int kFileVersion = 1;
 
 // Members of <state>/pairings.json.
@@ -324,8 +324,8 @@ void PairingStore::persist() const
     }
     const nlohmann::ordered_json document{{kVersionMember, kFileVersion}, {kOriginsMember, std::move(origins)}};
     try {
-        state::writeFileAtomically(options_.file, document.dump(2) + "\n", kPairingsFileMode);
-    } catch (const state::StateError& e) {
+        platform::writeFileAtomically(options_.file, document.dump(2) + "\n", kPairingsFileAccess);
+    } catch (const platform::FileError& e) {
         // The pairing holds for this run; the user learns it will not survive a restart.
         throw Error(ErrorCode::Internal, std::string("cannot save the pairings: ") + e.what());
     }
@@ -339,8 +339,8 @@ void PairingStore::load()
     };
     std::optional<std::string> content;
     try {
-        content = state::readFile(options_.file);
-    } catch (const state::StateError& e) {
+        content = platform::readFile(options_.file);
+    } catch (const platform::FileError& e) {
         warn(std::string("not read, no origin is paired: ") + e.what());
         return;
     }

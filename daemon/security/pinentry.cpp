@@ -1,36 +1,22 @@
 #include "daemon/security/pinentry.hpp"
 
-#include <algorithm>
-#include <array>
-#include <cerrno>
-#include <cstring>
-#include <thread>
+#include <system_error>
 #include <utility>
 
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include <gpg-error.h>
 #include <openssl/crypto.h>
 
 #include "daemon/error.hpp"
-#include "daemon/file_descriptor.hpp"
+#include "daemon/platform/child_process.hpp"
 #include "daemon/security/assuan.hpp"
-
-extern char** environ;
 
 namespace inkan::security {
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using assuan::Reply;
 
-// How often a waiting dialog checks whether it was abandoned.
-constexpr auto kPollSlice = std::chrono::milliseconds(250);
 // pinentry enforces the user's timeout itself (SETTIMEOUT); inkand gives it
 // this much longer before it ends the program on its own.
 constexpr auto kTimeoutGrace = std::chrono::seconds(5);
@@ -38,7 +24,6 @@ constexpr auto kTimeoutGrace = std::chrono::seconds(5);
 constexpr auto kSetupLimit = std::chrono::seconds(15);
 // After BYE, how long the program may take to exit before it is killed.
 constexpr auto kExitWait = std::chrono::milliseconds(500);
-constexpr auto kExitPoll = std::chrono::milliseconds(20);
 
 // pinentry commands (pinentry.texi, "Protocol").
 constexpr std::string_view kSetTimeout = "SETTIMEOUT";
@@ -53,132 +38,43 @@ constexpr std::string_view kSetRepeat = "SETREPEAT";
 constexpr std::string_view kSetRepeatError = "SETREPEATERROR";
 constexpr std::string_view kGetPin = "GETPIN";
 constexpr std::string_view kConfirm = "CONFIRM";
-constexpr std::string_view kBye = "BYE";
 
 Error unavailable(const std::string& why)
 {
     return Error(ErrorCode::PinEntryUnavailable, "inkand's PIN dialog could not be shown: " + why);
 }
 
-/// posix_spawn file actions, destroyed on scope exit.
-class SpawnActions {
-public:
-    SpawnActions() { ::posix_spawn_file_actions_init(&actions_); }
-    ~SpawnActions() { ::posix_spawn_file_actions_destroy(&actions_); }
-    SpawnActions(const SpawnActions&) = delete;
-    SpawnActions& operator=(const SpawnActions&) = delete;
-    posix_spawn_file_actions_t* get() noexcept { return &actions_; }
-
-private:
-    posix_spawn_file_actions_t actions_{};
-};
-
-/// The pinentry process: started with the socket as stdin and stdout and
-/// nothing else inherited; killed and reaped however the dialog ends.
-class Child {
-public:
-    Child(const std::filesystem::path& program, int socket)
-    {
-        SpawnActions actions;
-        if (::posix_spawn_file_actions_adddup2(actions.get(), socket, STDIN_FILENO) != 0 ||
-            ::posix_spawn_file_actions_adddup2(actions.get(), socket, STDOUT_FILENO) != 0 ||
-            ::posix_spawn_file_actions_addopen(actions.get(), STDERR_FILENO, "/dev/null", O_WRONLY, 0) != 0 ||
-            // Nothing else of inkand (sockets, the TLS key file) reaches the program.
-            ::posix_spawn_file_actions_addclosefrom_np(actions.get(), STDERR_FILENO + 1) != 0) {
-            throw unavailable("cannot prepare the program's start");
-        }
-        const std::string path = program.string();
-        char* argv[] = {const_cast<char*>(path.c_str()), nullptr};
-        const int result = ::posix_spawn(&pid_, path.c_str(), actions.get(), nullptr, argv, environ);
-        if (result != 0) {
-            pid_ = -1;
-            throw unavailable("cannot start " + path + ": " + std::strerror(result));
-        }
+std::unique_ptr<platform::ChildProcess> start(const std::filesystem::path& program)
+{
+    try {
+        return platform::startChildProcess(program);
+    } catch (const std::system_error& e) {
+        throw unavailable("cannot start " + program.string() + ": " + e.code().message());
     }
+}
 
-    ~Child() { stop(); }
-    Child(const Child&) = delete;
-    Child& operator=(const Child&) = delete;
-
-    /// Waits briefly for the program to exit, then kills it; reaps it either way.
-    void stop() noexcept
-    {
-        if (pid_ <= 0) return;
-        const auto deadline = Clock::now() + kExitWait;
-        while (Clock::now() < deadline) {
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-                pid_ = -1;
-                return;
-            }
-            std::this_thread::sleep_for(kExitPoll);
-        }
-        ::kill(pid_, SIGKILL);
-        while (::waitpid(pid_, nullptr, 0) < 0 && errno == EINTR) {
-        }
-        pid_ = -1;
-    }
-
-private:
-    pid_t pid_ = -1;
-};
-
-/// What a command ended with.
-struct Reply {
-    bool ok = false;
-    std::uint32_t errorCode = 0;  // the gpg-error code part, when !ok
-    std::optional<Secret> data;   // the D line, if any
-};
-
-/// One pinentry run: the process and the Assuan conversation with it.
+/// One pinentry run: the program and the Assuan conversation with it, which
+/// starts with the program's greeting. The conversation ends (BYE) before
+/// the program is stopped.
 class Session {
 public:
-    Session(const std::filesystem::path& program, const Abandoned& abandoned) : abandoned_(abandoned)
+    Session(const std::filesystem::path& program, const Abandoned& abandoned, Clock::time_point greetingDeadline)
+        : child_(start(program)), connection_(std::make_unique<assuan::Connection>(child_->channel(), abandoned, greetingDeadline))
     {
-        int pair[2];
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
-            throw unavailable(std::string("cannot create a socket pair: ") + std::strerror(errno));
-        }
-        ours_ = std::make_unique<FileDescriptor>(pair[0]);
-        FileDescriptor theirs(pair[1]);
-        child_ = std::make_unique<Child>(program, theirs.get());
-        // `theirs` is closed here: only the child holds that end now, so its
-        // exit reads as end of file.
     }
 
     ~Session()
     {
-        // Best effort: a polite end lets the program restore the terminal.
-        if (ours_) {
-            const std::string bye = std::string(kBye) + "\n";
-            (void)::send(ours_->get(), bye.data(), bye.size(), MSG_NOSIGNAL);
-        }
-        if (child_) child_->stop();
-        OPENSSL_cleanse(pending_.data(), pending_.size());
-        OPENSSL_cleanse(line_.data(), line_.size());
+        connection_.reset();
+        child_->stop(kExitWait);
     }
 
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
-    void expectGreeting(Clock::time_point deadline)
-    {
-        const Reply reply = finish(deadline);
-        if (!reply.ok) throw unavailable("the program did not greet");
-    }
-
     Reply call(std::string_view verb, std::string_view argument, Clock::time_point deadline)
     {
-        const std::string line = assuan::command(verb, argument) + "\n";
-        std::size_t sent = 0;
-        while (sent < line.size()) {
-            const ssize_t n = ::send(ours_->get(), line.data() + sent, line.size() - sent, MSG_NOSIGNAL);
-            if (n < 0) {
-                if (errno == EINTR) continue;
-                throw unavailable("the program stopped listening");
-            }
-            sent += static_cast<std::size_t>(n);
-        }
-        return finish(deadline);
+        return connection_->transact(verb, argument, deadline);
     }
 
     /// A setter whose failure only costs a nicety (older pinentries lack some).
@@ -194,89 +90,19 @@ public:
     }
 
 private:
-    /// Reads responses up to the final OK or ERR.
-    Reply finish(Clock::time_point deadline)
-    {
-        Reply reply;
-        while (true) {
-            const std::string_view line = nextLine(deadline);
-            const assuan::Response response = assuan::parseResponse(line);
-            switch (response.kind) {
-            case assuan::Response::Kind::Ok: reply.ok = true; return reply;
-            case assuan::Response::Kind::Error: reply.errorCode = assuan::errorCodeOf(response.errorCode); return reply;
-            case assuan::Response::Kind::Data:
-                // One D line carries a PIN; more would be a protocol we do not speak.
-                if (reply.data) throw unavailable("unexpected data from the program");
-                reply.data = assuan::decodeData(response.rest);
-                if (!reply.data) throw unavailable("malformed data from the program");
-                break;
-            case assuan::Response::Kind::Status:
-            case assuan::Response::Kind::Comment: break;
-            case assuan::Response::Kind::Inquire:
-            case assuan::Response::Kind::Malformed: throw unavailable("the program does not speak pinentry's protocol");
-            }
-        }
-    }
-
-    /// The next line without its LF; valid until the next call.
-    std::string_view nextLine(Clock::time_point deadline)
-    {
-        while (true) {
-            const auto end = std::find(pending_.begin(), pending_.begin() + pendingLength_, '\n');
-            if (end != pending_.begin() + pendingLength_) {
-                const auto length = static_cast<std::size_t>(end - pending_.begin());
-                std::copy(pending_.begin(), end, line_.begin());
-                const std::size_t consumed = length + 1;
-                std::memmove(pending_.data(), pending_.data() + consumed, pendingLength_ - consumed);
-                OPENSSL_cleanse(pending_.data() + pendingLength_ - consumed, consumed);
-                pendingLength_ -= consumed;
-                return {line_.data(), length};
-            }
-            if (pendingLength_ >= assuan::kMaxLineLength) throw unavailable("a line from the program is too long");
-            receive(deadline);
-        }
-    }
-
-    void receive(Clock::time_point deadline)
-    {
-        while (true) {
-            if (abandoned_ && abandoned_()) throw Error(ErrorCode::PinCancelled, "the dialog is no longer needed");
-            const auto now = Clock::now();
-            if (now >= deadline) throw Error(ErrorCode::PinEntryTimeout, "nobody answered inkand's PIN dialog in time");
-            const auto wait = std::min<Clock::duration>(kPollSlice, deadline - now);
-            pollfd fd{ours_->get(), POLLIN, 0};
-            const int ready = ::poll(&fd, 1, static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wait).count()));
-            if (ready < 0 && errno != EINTR) throw unavailable(std::string("poll failed: ") + std::strerror(errno));
-            if (ready <= 0) continue;
-            const ssize_t n = ::recv(ours_->get(), pending_.data() + pendingLength_, pending_.size() - pendingLength_, 0);
-            if (n < 0) {
-                if (errno == EINTR || errno == EAGAIN) continue;
-                throw unavailable(std::string("cannot read from the program: ") + std::strerror(errno));
-            }
-            if (n == 0) throw unavailable("the program ended unexpectedly");
-            pendingLength_ += static_cast<std::size_t>(n);
-            return;
-        }
-    }
-
-    const Abandoned& abandoned_;
-    std::unique_ptr<FileDescriptor> ours_;
-    std::unique_ptr<Child> child_;
-    // Fixed buffers, wiped on destruction: a D line of GETPIN holds the PIN.
-    std::array<char, assuan::kMaxLineLength> pending_{};
-    std::size_t pendingLength_ = 0;
-    std::array<char, assuan::kMaxLineLength> line_{};
+    std::unique_ptr<platform::ChildProcess> child_;
+    std::unique_ptr<assuan::Connection> connection_;
 };
 
 /// The inkan::Error for a dialog that ended in ERR.
 Error dialogError(std::uint32_t code)
 {
     switch (code) {
-    case assuan::kGpgErrCanceled:
-    case assuan::kGpgErrFullyCanceled:
-    case assuan::kGpgErrAssCanceled:
-    case assuan::kGpgErrNotConfirmed: return Error(ErrorCode::PinCancelled, "the PIN entry was cancelled in inkand's dialog");
-    case assuan::kGpgErrTimeout: return Error(ErrorCode::PinEntryTimeout, "nobody answered inkand's PIN dialog in time");
+    case GPG_ERR_CANCELED:
+    case GPG_ERR_FULLY_CANCELED:
+    case GPG_ERR_ASS_CANCELED:
+    case GPG_ERR_NOT_CONFIRMED: return Error(ErrorCode::PinCancelled, "the PIN entry was cancelled in inkand's dialog");
+    case GPG_ERR_TIMEOUT: return Error(ErrorCode::PinEntryTimeout, "nobody answered inkand's PIN dialog in time");
     default: return unavailable("the program answered error " + std::to_string(code));
     }
 }
@@ -295,7 +121,6 @@ namespace {
 void introduce(Session& session, std::chrono::seconds timeout, const std::string& title, const std::string& description,
                Clock::time_point deadline)
 {
-    session.expectGreeting(deadline);
     session.optionalSet(kSetTimeout, std::to_string(timeout.count()), deadline);
     session.optionalSet(kSetTitle, title, deadline);
     session.requiredSet(kSetDescription, description, deadline);
@@ -307,14 +132,14 @@ Pinentry::Pinentry(Options options) : options_(std::move(options)) {}
 
 bool Pinentry::available() const
 {
-    return !options_.program.empty() && ::access(options_.program.c_str(), X_OK) == 0;
+    return platform::isExecutable(options_.program);
 }
 
 Secret Pinentry::getPin(const PinPrompt& prompt, const Abandoned& abandoned) const
 {
     if (!available()) throw unavailable("no pinentry program at " + options_.program.string());
-    Session session(options_.program, abandoned);
     const auto setupDeadline = Clock::now() + kSetupLimit;
+    Session session(options_.program, abandoned, setupDeadline);
     introduce(session, options_.timeout, prompt.title, prompt.description, setupDeadline);
     session.optionalSet(kSetPrompt, prompt.prompt, setupDeadline);
     session.optionalSet(kSetOk, prompt.okLabel, setupDeadline);
@@ -345,8 +170,8 @@ Secret Pinentry::getPin(const PinPrompt& prompt, const Abandoned& abandoned) con
 ConfirmAnswer Pinentry::confirm(const ConfirmPrompt& prompt, const Abandoned& abandoned) const
 {
     if (!available()) throw unavailable("no pinentry program at " + options_.program.string());
-    Session session(options_.program, abandoned);
     const auto setupDeadline = Clock::now() + kSetupLimit;
+    Session session(options_.program, abandoned, setupDeadline);
     introduce(session, options_.timeout, prompt.title, prompt.description, setupDeadline);
     session.optionalSet(kSetOk, prompt.okLabel, setupDeadline);
     // Without its "not OK" button the dialog cannot tell a no from a dismissal.
@@ -355,7 +180,7 @@ ConfirmAnswer Pinentry::confirm(const ConfirmPrompt& prompt, const Abandoned& ab
 
     const Reply reply = session.call(kConfirm, {}, Clock::now() + options_.timeout + kTimeoutGrace);
     if (reply.ok) return ConfirmAnswer::Yes;
-    if (reply.errorCode == assuan::kGpgErrNotConfirmed) return ConfirmAnswer::No;
+    if (reply.errorCode == GPG_ERR_NOT_CONFIRMED) return ConfirmAnswer::No;
     const Error error = dialogError(reply.errorCode);
     if (error.code() == ErrorCode::PinCancelled) return ConfirmAnswer::Dismissed;
     throw error;

@@ -1,8 +1,9 @@
 // inkan — asking the user outside the web page: GnuPG's pinentry programs
 // (pinentry-gnome3, -qt, -curses, -tty; config "pinentryProgram").
 //
-// inkand starts the program for each dialog, speaks Assuan with it over a
-// socket pair on its stdin/stdout (assuan.hpp), and ends it afterwards. The
+// inkand starts the program for each dialog (daemon/platform/child_process.hpp),
+// speaks Assuan with it on its stdin/stdout through libassuan (assuan.hpp),
+// and ends it afterwards. The
 // PIN comes back in a D line straight into an inkan::Secret; every buffer it
 // passed through is wiped; nothing of it is logged. The page that asked
 // never sees the dialog's content or the PIN: the dialog belongs to the

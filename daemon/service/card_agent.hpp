@@ -4,10 +4,11 @@
 // Every operation is asynchronous and completes exactly once, with either a
 // value or an exception (normally inkan::Error). Card operations (PIN status,
 // verify, change, unblock, sign) run on the worker of the card concerned, one
-// at a time per card, and complete on that worker's thread; answers from the
-// registry (status, cards, card, certificate) and early refusals complete on
-// the service's dispatch thread; after shutdown() began, calls complete with
-// Busy on the caller's thread. Completions never run under a lock of the
+// at a time per card, and complete on that worker's thread; the listings
+// (status, cards) complete on the caller's thread, copied from the registry;
+// the other registry answers (card, certificate) and early refusals complete
+// on the service's dispatch thread; after shutdown() began, calls complete
+// with Busy on the caller's thread. Completions never run under a lock of the
 // service, must not call shutdown() or destroy it, and callers must hop back
 // to their own executor before touching their state.
 #pragma once

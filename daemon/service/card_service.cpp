@@ -102,12 +102,12 @@ public:
 
     void status(Completion<AgentStatus> done) override
     {
-        answer<AgentStatus>([this] { return currentStatus(); }, std::move(done));
+        answerNow<AgentStatus>([this] { return currentStatus(); }, std::move(done));
     }
 
     void cards(Completion<std::vector<CardSummary>> done) override
     {
-        answer<std::vector<CardSummary>>(
+        answerNow<std::vector<CardSummary>>(
             [this] {
                 const std::lock_guard lock(mutex_);
                 std::vector<CardSummary> result;
@@ -323,6 +323,23 @@ private:
         }
         if (!refuse) task = dispatcher_.post(std::move(task));
         if (task) task->fail(shuttingDownError());
+    }
+
+    // Runs `body` (a copy out of the registry under its lock: short, never
+    // waiting for a card) on the caller's thread and completes there. The
+    // listings are asked for on every page load and poll: a round trip
+    // through the dispatch thread cost more than the copy.
+    template <class T, class Body>
+    void answerNow(Body body, Completion<T> done)
+    {
+        auto task = makeCompletionTask<T>(std::move(body), std::move(done));
+        bool refuse = false;
+        {
+            const std::lock_guard lock(mutex_);
+            refuse = shuttingDown_;
+        }
+        if (refuse) return task->fail(shuttingDownError());
+        task->run();
     }
 
     AgentStatus currentStatus()

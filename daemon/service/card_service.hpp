@@ -14,10 +14,13 @@
 // Threads and completions:
 //   * operations on a card (pinStatus, verifyPin, changePin, unblockPin, sign)
 //     complete on that card's worker thread;
-//   * status(), cards(), card(), certificate() answer from the registry
-//     without sending APDUs, and so do refusals before any card is involved
-//     (unknown card id -> CardNotFound, or PcscUnavailable while pcscd is
-//     down): these complete on the service's own dispatch thread;
+//   * status() and cards() copy the registry (no APDU, a short lock) and
+//     complete on the caller's thread: they are the listings every page
+//     load asks for, and a hop to another thread cost more than the copy;
+//   * card() and certificate() answer from the registry without sending
+//     APDUs, and so do refusals before any card is involved (unknown card id
+//     -> CardNotFound, or PcscUnavailable while pcscd is down): these
+//     complete on the service's own dispatch thread;
 //   * after shutdown() has begun, calls complete with Busy on the caller's thread.
 // Completions never run while the service holds a lock, so they may call the
 // service again. They must not call shutdown() or destroy the service.

@@ -90,7 +90,7 @@ class PackageTest(unittest.TestCase):
     def test_dependencies(self):
         depends = self.field("Depends")
         self.assertIn("pcscd", depends)
-        for library in ("libpcsclite1", "libssl3", "libsystemd0", "libcurl4"):
+        for library in ("libpcsclite1", "libssl3", "libsystemd0", "libcurl4", "libassuan0"):
             self.assertIn(library, depends)
         self.assertIn("pinentry-gnome3 | pinentry-curses", self.field("Recommends"))
         self.assertIn("libnss3-tools", self.field("Recommends"))

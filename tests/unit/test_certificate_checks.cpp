@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -382,6 +383,45 @@ TEST_SUITE("certificate checks")
         // The expiry fields move with the clock on a prepared listing.
         policy.clock = [] { return system_clock::now() + days(400); };
         CHECK(api::Json::parse(api::cardJsonText(card, policy))["certificates"][1]["expired"] == true);
+    }
+
+    TEST_CASE("JSON: a card's own fields are kept serialized while they stay the same, and written anew when one changes")
+    {
+        CardSummary card = pkiCard("good");
+        const api::ExpiryPolicy policy;
+        const auto fieldsOf = [&](const CardSummary& c) {
+            auto json = api::Json::parse(api::cardJsonText(c, policy));
+            json.erase("certificates");
+            return json;
+        };
+        CHECK(fieldsOf(card) == api::cardFieldsJson(card));
+        CHECK(fieldsOf(card) == fieldsOf(card));
+        // Every field the listing shows, changed under the same card id, shows in the next listing.
+        const std::vector<std::function<void(CardSummary&)>> changes{
+            [](CardSummary& c) { c.label = "another label"; },
+            [](CardSummary& c) { c.reader = "another reader"; },
+            [](CardSummary& c) { c.profile = "jpki"; },
+            [](CardSummary& c) { c.pins.front().status.triesLeft -= 1; },
+            [](CardSummary& c) { c.pins.front().status.blocked = true; },
+            [](CardSummary& c) { c.pins.front().label = "another PIN"; },
+            [](CardSummary& c) { c.pins.front().format.maxLength += 1; },
+            [](CardSummary& c) {
+                auto& format = c.pins.front().unblockCodeFormat;
+                format = format ? std::nullopt : std::optional<PinFormat>(PinFormat{8, 16, PinFormat::Alphabet::Digits});
+            },
+            [](CardSummary& c) { c.signingCertificateId = "other"; },
+            [](CardSummary& c) { c.pinpad = !c.pinpad; },
+            [](CardSummary& c) { c.blockedByPolicy = !c.blockedByPolicy; },
+        };
+        for (std::size_t i = 0; i < changes.size(); ++i) {
+            CAPTURE(i);
+            CardSummary changed = card;
+            changes[i](changed);
+            CHECK(api::cardFieldsKey(changed) != api::cardFieldsKey(card));
+            CHECK(fieldsOf(changed) == api::cardFieldsJson(changed));
+            CHECK(fieldsOf(changed) != api::cardFieldsJson(card));
+            CHECK(fieldsOf(card) == api::cardFieldsJson(card));
+        }
     }
 
     TEST_CASE("JSON: a certificate that does not parse keeps the service's fields and gains nothing")

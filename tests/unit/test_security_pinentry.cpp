@@ -120,35 +120,6 @@ TEST_SUITE("security assuan")
         const std::string escapes(600, '\n');
         CHECK(assuan::command("SETDESC", escapes).size() < assuan::kMaxLineLength);
     }
-
-    TEST_CASE("responses are classified; an ERR carries its gpg-error code")
-    {
-        CHECK(assuan::parseResponse("OK").kind == assuan::Response::Kind::Ok);
-        CHECK(assuan::parseResponse("OK Pleased to meet you").kind == assuan::Response::Kind::Ok);
-        const auto error = assuan::parseResponse("ERR 83886179 Operation cancelled <Pinentry>");
-        CHECK(error.kind == assuan::Response::Kind::Error);
-        CHECK(assuan::errorCodeOf(error.errorCode) == assuan::kGpgErrCanceled);
-        const auto data = assuan::parseResponse("D 12%2534");
-        CHECK(data.kind == assuan::Response::Kind::Data);
-        CHECK(data.rest == "12%2534");
-        CHECK(assuan::parseResponse("S PIN_REPEATED").kind == assuan::Response::Kind::Status);
-        CHECK(assuan::parseResponse("# a comment").kind == assuan::Response::Kind::Comment);
-        CHECK(assuan::parseResponse("INQUIRE QUALITY 1").kind == assuan::Response::Kind::Inquire);
-        for (const char* malformed : {"", "OKAY", "ERR", "ERR x", "ERR 12x", "DATA", "hello"}) {
-            CAPTURE(malformed);
-            CHECK(assuan::parseResponse(malformed).kind == assuan::Response::Kind::Malformed);
-        }
-    }
-
-    TEST_CASE("data lines are unescaped into a Secret; malformed escapes are refused")
-    {
-        CHECK(assuan::decodeData("12%2534")->view() == "12%34");
-        CHECK(assuan::decodeData("")->empty());
-        for (const char* bad : {"%", "%2", "%zz", "12%g0"}) {
-            CAPTURE(bad);
-            CHECK_FALSE(assuan::decodeData(bad).has_value());
-        }
-    }
 }
 
 TEST_SUITE("security pinentry")
@@ -169,6 +140,13 @@ TEST_SUITE("security pinentry")
         CHECK(commands.find("GETPIN\n") != std::string::npos);
         CHECK(commands.find("BYE\n") != std::string::npos);
         CHECK(commands.find("1234") == std::string::npos);
+    }
+
+    TEST_CASE("status and comment lines before the PIN are passed over")
+    {
+        Scripts scripts;
+        const Pinentry pinentry = pinentryAt(scripts.pinentry("chatty", {"S PIN_REPEATED", "# a comment", "D 5678", "OK"}));
+        CHECK(pinentry.getPin(prompt()).view() == "5678");
     }
 
     TEST_CASE("cancel, timeout and an empty answer are told apart")

@@ -2,12 +2,11 @@
 #include <ostream>
 #include <memory>
 
-#include <unistd.h>
-
 #include "client-sdk/cli/commands.hpp"
 #include "client-sdk/cli/crypto.hpp"
 #include "client-sdk/cli/failure.hpp"
 #include "client-sdk/cli/files.hpp"
+#include "client-sdk/cli/terminal.hpp"
 #include "client-sdk/cli/text_table.hpp"
 #include "client-sdk/cli/timestamps.hpp"
 
@@ -224,7 +223,7 @@ ExitCode exportCertificate(Session& session, const ExportOptions& options)
         session.printJson(response);
         return ExitCode::Ok;
     }
-    if (options.der && ::isatty(STDOUT_FILENO) == 1) {
+    if (options.der && stdoutIsTerminal()) {
         throw Failure(ExitCode::Usage, "DER is binary: not writing it to the terminal", "use -o FILE, or redirect stdout to a file");
     }
     std::ostream& out = session.out();

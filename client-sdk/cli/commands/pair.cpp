@@ -7,11 +7,10 @@
 #include <memory>
 #include <sstream>
 
-#include <unistd.h>
-
 #include "client-sdk/cli/commands.hpp"
 #include "client-sdk/cli/failure.hpp"
 #include "client-sdk/cli/request_body.hpp"
+#include "client-sdk/cli/terminal.hpp"
 #include "client-sdk/cli/text_table.hpp"
 #include "client-sdk/cli/timestamps.hpp"
 
@@ -154,7 +153,7 @@ ExitCode approve(Session& session, const ApproveOptions& options)
     std::string code = options.code;
     if (code.empty()) {
         // Without --code the user compares: the code here must be the one the page shows.
-        if (::isatty(STDIN_FILENO) != 1) {
+        if (!stdinIsTerminal()) {
             throw Failure(ExitCode::Usage, "pass --code with the code the web page shows",
                           "or run `inkan pair approve` on a terminal to compare the codes there");
         }
@@ -166,7 +165,7 @@ ExitCode approve(Session& session, const ApproveOptions& options)
             return ExitCode::Usage;
         }
         code = textOf(pairing, "code");
-    } else if (::isatty(STDIN_FILENO) == 1 && !options.yes) {
+    } else if (stdinIsTerminal() && !options.yes) {
         if (!askYes("Allow " + origin + " to " + joined(fields["operations"], "") + "?")) {
             session.note("Not approved.");
             return ExitCode::Usage;

@@ -1,3 +1,5 @@
+// inkan CLI — the trust places of a Linux desktop (trust_store.hpp): Debian's
+// system store and the NSS databases of Chromium and Firefox, through certutil.
 #include "client-sdk/cli/trust_store.hpp"
 
 #include <algorithm>

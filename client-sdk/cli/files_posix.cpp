@@ -1,3 +1,5 @@
+// inkan CLI — local files on POSIX systems (files.hpp): mkostemp + rename,
+// file modes, the password database for the home directory.
 #include "client-sdk/cli/files.hpp"
 
 #include <cerrno>

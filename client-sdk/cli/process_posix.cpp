@@ -1,3 +1,5 @@
+// inkan CLI — helper programs on POSIX systems (process.hpp): posix_spawnp, a
+// pipe for their output, waitpid.
 #include "client-sdk/cli/process.hpp"
 
 #include <cerrno>
