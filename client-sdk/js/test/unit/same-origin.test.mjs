@@ -4,34 +4,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { InkanClient, InkanError } from '../../dist/index.js';
-import { asBrowserPage, failedToFetch, fakeFetch, json, problem } from './fake.mjs';
+import { InkanClient } from '../../dist/index.js';
+import { asBrowserPage, failedToFetch, fakeFetch, json, problem, rejectsWith, streamResponse } from './fake.mjs';
 
 const CONSOLE = { origin: '', credentials: 'same-origin', clientName: 'inkan-console' };
-
-async function rejectsWith(promise, code, check = () => {}) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof InkanError, `expected an InkanError, got ${error?.stack ?? error}`);
-    assert.equal(error.code, code, error.message);
-    check(error);
-    return true;
-  });
-}
-
-/** A text/event-stream answer: `chunks`, then the end (or it stays open until the request is aborted). */
-function streamResponse(chunks, { keepOpen = false, signal } = {}) {
-  const encoder = new TextEncoder();
-  const body = new ReadableStream({
-    start(controller) {
-      for (const c of chunks) controller.enqueue(encoder.encode(c));
-      if (!keepOpen) controller.close();
-      signal?.addEventListener('abort', () => {
-        try { controller.error(new DOMException('aborted', 'AbortError')); } catch { /* closed */ }
-      });
-    },
-  });
-  return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
-}
 
 describe('origin and credentials', () => {
   it("origin '' sends relative /v1 requests with the page's cookies and the given Inkan-Client", async () => {
