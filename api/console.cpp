@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <set>
+#include <string>
 
 #include "api/console_assets.hpp"
 #include "daemon/error.hpp"
@@ -105,6 +107,19 @@ void registerConsoleRoutes(Router& router)
     router.add("GET", "/console/{file}", [](const RequestContext& context, Respond respond) {
         serve(context.params.at(0), context, respond);
     });
+    // The directories of the embedded files (the SDK's modules: "sdk/", "sdk/generated/"):
+    // one route each, so that a name is only ever looked up in the table, never walked.
+    std::set<std::string> directories;
+    for (const console::Asset& asset : console::assets()) {
+        if (const std::size_t slash = asset.name.rfind('/'); slash != std::string_view::npos) {
+            directories.emplace(asset.name.substr(0, slash + 1));
+        }
+    }
+    for (const std::string& directory : directories) {
+        router.add("GET", std::string(kAssetPrefix) + directory + "{file}", [directory](const RequestContext& context, Respond respond) {
+            serve(directory + context.params.at(0), context, respond);
+        });
+    }
 }
 
 }  // namespace inkan::api

@@ -1,65 +1,55 @@
-// The console talks to inkand's /v1 API like any client, as inkand's own
-// origin: reads are same-origin GETs, actions carry the Inkan-Client header.
-// What gives it standing is its session cookie (HttpOnly: never seen here),
-// which same-origin requests carry (credentials: 'same-origin'); a page
-// without a session gets UNAUTHORIZED and shows how to log in.
+// The console's connection to inkand: the browser SDK (@inkan/client, which
+// inkand serves with the console under /console/sdk/), on the page's own
+// origin. What gives the console standing is its session cookie (HttpOnly:
+// never seen here), which same-origin requests carry; a page without a
+// session gets UNAUTHORIZED and shows how to log in.
 
-const CLIENT = 'inkan-console';
+import { InkanClient, isInkanError } from './sdk/index.js';
 
-/** An answer of inkand that is not a success: its problem+json, or a network failure (status 0). */
-export class ApiError extends Error {
-  constructor(status, problem) {
-    super(problem.detail || problem.title || `HTTP ${status}`);
-    this.status = status;
-    this.code = problem.code || (status === 0 ? 'UNREACHABLE' : 'HTTP_' + status);
-    this.triesLeft = Number.isInteger(problem.triesLeft) ? problem.triesLeft : undefined;
-    this.detail = problem.detail || '';
-  }
-}
+// inkand is local: after a restart it is back within seconds, so the console
+// does not back off as far as the SDK's default (30 s) before trying again.
+const EVENTS_MAX_RETRY_MS = 5000;
 
-async function answer(response) {
-  const type = response.headers.get('Content-Type') || '';
-  const body = type.includes('json') ? await response.json().catch(() => ({})) : {};
-  if (!response.ok) throw new ApiError(response.status, body);
-  return body;
-}
-
-async function send(path, init) {
-  let response;
-  try {
-    response = await fetch(path, { cache: 'no-store', credentials: 'same-origin', ...init });
-  } catch (error) {
-    throw new ApiError(0, { detail: String(error) });
-  }
-  return answer(response);
-}
-
-export function getJson(path) {
-  return send(path, { headers: { Accept: 'application/json' } });
-}
-
-export function postJson(path, body) {
-  return send(path, {
-    method: 'POST',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'Inkan-Client': CLIENT },
-    body: JSON.stringify(body),
-  });
-}
-
-export function deleteJson(path) {
-  return send(path, {
-    method: 'DELETE',
-    headers: { Accept: 'application/json', 'Content-Type': 'application/json', 'Inkan-Client': CLIENT },
-    body: '{}',
-  });
-}
+/** The console's client: the page's own origin, its session cookie, its Inkan-Client name. */
+export const inkan = new InkanClient({ origin: '', credentials: 'same-origin', clientName: 'inkan-console' });
 
 /** The answer of a page without (or with an ended) session. */
 export function isLoggedOut(error) {
-  return error instanceof ApiError && error.status === 401;
+  return isInkanError(error, 'UNAUTHORIZED');
 }
 
-/** "/v1/cards/{id}/..." with every id percent-encoded as one path segment. */
-export function cardPath(cardId, ...rest) {
-  return ['/v1/cards', encodeURIComponent(cardId), ...rest.map((part) => encodeURIComponent(part))].join('/');
+/** No answer from inkand at all (it stopped or is restarting). */
+export function isUnreachable(error) {
+  return isInkanError(error, 'DAEMON_UNREACHABLE');
+}
+
+/**
+ * Follow inkand's events (docs/events.md) until stop() is called; the SDK reconnects and
+ * resumes by itself. onEvent({ id, type, data }) for every event; onState('live' |
+ * 'reconnecting') as the connection comes and goes; onState('loggedOut') once inkand refuses
+ * the session, or 'lost' after any other refusal retrying cannot fix: both end following.
+ */
+export function followEvents({ onEvent, onState }) {
+  const controller = new AbortController();
+  const connection = (state) => onState(state === 'open' ? 'live' : 'reconnecting');
+  (async () => {
+    try {
+      for await (const event of inkan.events({ signal: controller.signal, maxRetryMs: EVENTS_MAX_RETRY_MS, onState: connection })) {
+        onEvent(event);
+      }
+    } catch (error) {
+      if (controller.signal.aborted) return;
+      if (isLoggedOut(error)) {
+        onState('loggedOut');
+      } else {
+        console.warn('the event stream ended', error);
+        onState('lost');
+      }
+    }
+  })();
+  return {
+    stop() {
+      controller.abort();
+    },
+  };
 }

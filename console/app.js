@@ -6,9 +6,8 @@
 // traded for a session cookie. Without a session the page shows only how to
 // open it with `inkan console`, and asks inkand for nothing else.
 
-import { ApiError, cardPath, deleteJson, getJson, isLoggedOut, postJson } from './api.js';
+import { followEvents, inkan, isLoggedOut, isUnreachable } from './api.js';
 import { definitions, fill, h } from './dom.js';
-import { followEvents } from './events.js';
 import { formatDateTime, language, setLanguage, t, translateStatic } from './i18n.js';
 
 // A card lists each PIN's format (openapi.yaml PinFormat); the reference
@@ -68,16 +67,16 @@ async function refresh() {
     do {
       refreshAgain = false;
       try {
-        const [status, cards] = await Promise.all([getJson('/v1/status'), getJson('/v1/cards')]);
+        const [status, cards] = await Promise.all([inkan.status(), inkan.cards()]);
         state.status = status;
-        state.cards = cards.cards ?? [];
+        state.cards = cards;
         state.unreachable = false;
       } catch (error) {
         if (isLoggedOut(error)) {
           showLogin('ended');
           return;
         }
-        state.unreachable = error instanceof ApiError && error.status === 0;
+        state.unreachable = isUnreachable(error);
         if (!state.unreachable) console.warn('refresh failed', error);
       }
       if (state.selected && !state.cards.some((card) => card.id === state.selected.cardId)) {
@@ -99,7 +98,7 @@ async function refresh() {
 
 async function loadPairings() {
   try {
-    state.pairings = await getJson('/v1/pairings');
+    state.pairings = await inkan.request('GET', '/pairings');
   } catch (error) {
     if (isLoggedOut(error)) return showLogin('ended');
     state.pairings = { error };
@@ -124,9 +123,9 @@ async function loadUsage() {
         const operations = [];
         let after = 0;
         for (let page = 0; page < USAGE_MAX_PAGES; page += 1) {
-          const query = new URLSearchParams({ limit: String(USAGE_PAGE), after: String(after) });
-          if (state.usageCard) query.set('card', state.usageCard);
-          const answer = await getJson(`/v1/audit?${query}`);
+          const query = { limit: String(USAGE_PAGE), after: String(after) };
+          if (state.usageCard) query.card = state.usageCard;
+          const answer = await inkan.request('GET', '/audit', { query });
           operations.push(...(answer.operations ?? []));
           if (answer.next === null || answer.next === undefined) break;
           after = answer.next;
@@ -157,7 +156,7 @@ async function showCertificate(cardId, certId) {
   renderCertificate();
   $('certificate-panel').scrollIntoView({ block: 'start' });
   try {
-    state.certificate = await getJson(cardPath(cardId, 'certificates', certId));
+    state.certificate = await inkan.certificate(cardId, certId);
   } catch (error) {
     if (isLoggedOut(error)) return showLogin('ended');
     state.certificate = { error };
@@ -598,7 +597,7 @@ function renderPairings() {
   if (pairings.error) {
     const error = pairings.error;
     let text = errorText(error);
-    if (error.code === 'ORIGIN_FORBIDDEN' || error.code === 'UNAUTHORIZED' || error.status === 403) text = t('pairings.localOnly');
+    if (error.code === 'ORIGIN_NOT_PAIRED' || error.code === 'UNAUTHORIZED' || error.status === 403) text = t('pairings.localOnly');
     else if (error.status === 404) text = t('pairings.unavailable');
     fill($('pairings'), h('p', { class: 'empty' }, text));
     return;
@@ -748,7 +747,7 @@ function renderActivity() {
 }
 
 function errorText(error) {
-  if (error instanceof ApiError && error.status === 0) return t('error.unreachable');
+  if (isUnreachable(error)) return t('error.unreachable');
   return t('error.generic', { detail: error.code ? `${error.code} — ${error.detail ?? error.message}` : String(error) });
 }
 
@@ -793,8 +792,8 @@ async function changePin(event) {
     renderPinForm();
     try {
       // The default PIN by the single-PIN path, any other by its id.
-      const path = pin?.id && pin !== pinsOf(card)[0] ? cardPath(card.id, 'pins', pin.id, 'change') : cardPath(card.id, 'pin', 'change');
-      const status = await postJson(path, { pin: values.pin, newPin: values.newPin });
+      const which = pin?.id && pin !== pinsOf(card)[0] ? { pinId: pin.id } : {};
+      const status = await inkan.changePin(card.id, values.pin, values.newPin, which);
       updatePin(card, pin?.id, status);
       state.pinMessage = { kind: 'ok', text: () => t('pin.changed') };
     } catch (error) {
@@ -821,15 +820,15 @@ async function runValidation(event) {
   event.preventDefault();
   if (!state.selected) return;
   const at = $('validation-at').value;
-  let path = cardPath(state.selected.cardId, 'certificates', state.selected.certId, 'validation');
+  const options = {};
   if (at) {
     const time = new Date(at);  // the local time the user chose
-    if (!Number.isNaN(time.getTime())) path += `?at=${encodeURIComponent(time.toISOString().replace(/\.\d{3}Z$/, 'Z'))}`;
+    if (!Number.isNaN(time.getTime())) options.at = time;
   }
   state.validation = { running: true };
   renderValidation();
   try {
-    state.validation = await getJson(path);
+    state.validation = await inkan.validate(state.selected.cardId, state.selected.certId, options);
   } catch (error) {
     if (isLoggedOut(error)) return showLogin('ended');
     state.validation = { error };
@@ -847,7 +846,7 @@ async function runSelftest(event) {
   state.selftest = { running: true };
   renderSelftest();
   try {
-    state.selftest = await postJson(cardPath(card.id, 'selftest'), pin ? { pin } : {});
+    state.selftest = await inkan.selftest(card.id, pin ? { pin } : {});
   } catch (error) {
     if (isLoggedOut(error)) return showLogin('ended');
     state.selftest = { error };
@@ -920,14 +919,14 @@ async function logIn() {
   let failed = false;
   if (code !== null) {
     try {
-      await postJson('/v1/console/session', { code });
+      await inkan.request('POST', '/console/session', { body: { code } });
     } catch (error) {
       // A used or expired code; a session this browser still has goes on below.
       failed = isLoggedOut(error);
     }
   }
   try {
-    await getJson('/v1/access');
+    await inkan.access();
   } catch (error) {
     if (isLoggedOut(error)) {
       showLogin(failed ? 'failed' : 'none');
@@ -940,7 +939,7 @@ async function logIn() {
 
 async function logOut() {
   try {
-    await deleteJson('/v1/console/session');
+    await inkan.request('DELETE', '/console/session');
   } catch (error) {
     if (!isLoggedOut(error)) console.warn('logout failed', error);
   }

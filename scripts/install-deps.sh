@@ -27,7 +27,8 @@ for p in $PACKAGES; do
     fi
 done
 
-# Node.js for the browser SDK and browser tests: any installed node will do.
+# Node.js for the browser SDK (the console embedded in inkand imports it, so
+# inkand's build needs it) and the browser tests: any installed node will do.
 command -v node >/dev/null 2>&1 || missing="$missing nodejs npm"
 
 [ -z "$missing" ] && exit 0

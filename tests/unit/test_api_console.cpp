@@ -5,6 +5,7 @@
 // get nothing.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -159,6 +160,33 @@ TEST_SUITE("console")
         }
     }
 
+    TEST_CASE("the SDK's modules are embedded under sdk/ and served as the console imports them, with the console's policy")
+    {
+        Fixture f;
+        const auto files = console::assets();
+        const auto named = [&](std::string_view name) {
+            return std::find_if(files.begin(), files.end(), [&](const console::Asset& file) { return file.name == name; });
+        };
+        REQUIRE(named("sdk/index.js") != files.end());
+        REQUIRE(named("sdk/generated/openapi.js") != files.end());
+        REQUIRE(named("api.js") != files.end());
+        // The console's client is the SDK's, not a copy of it.
+        CHECK(named("api.js")->content.find("from './sdk/index.js'") != std::string_view::npos);
+        CHECK(named("events.js") == files.end());
+        CHECK(named("sdk/index.js")->content.find("export") != std::string_view::npos);
+
+        for (const char* target : {"/console/sdk/index.js", "/console/sdk/generated/openapi.js"}) {
+            CAPTURE(target);
+            const Response response = f.serve(Fixture::bare("GET", target));
+            CHECK(response.status == 200);
+            CHECK(response.contentType == "text/javascript; charset=utf-8");
+            const auto policy = std::string(response.headers.get("Content-Security-Policy").value_or(""));
+            CHECK(policy.find("script-src 'self'") != std::string::npos);
+            CHECK(response.headers.get("Cross-Origin-Resource-Policy") == "same-origin");
+        }
+        CHECK(isConsolePath("/console/sdk/index.js"));
+    }
+
     TEST_CASE("a file the browser already has is answered 304 without a body")
     {
         Fixture f;
@@ -183,7 +211,9 @@ TEST_SUITE("console")
     {
         Fixture f;
         for (const char* target : {"/console/missing.js", "/console/%2e%2e", "/console/..%2Fstate%2Ftoken", "/console/",
-                                   "/console", "/index.html"}) {
+                                   "/console", "/index.html", "/console/sdk/missing.js", "/console/sdk/../app.js",
+                                   "/console/sdk/..%2Fapp.js", "/console/sdk/generated/../index.js", "/console/sdk",
+                                   "/console/sdk/", "/console/generated/openapi.js", "/console/index.js"}) {
             CAPTURE(target);
             const Response response = f.serve(Fixture::bare("GET", target));
             if (response.status == 401) {

@@ -50,6 +50,17 @@ export interface InkanClientOptions {
    * an Origin. Browser pages never need it and must not have it.
    */
   token?: string;
+  /**
+   * Where inkand is, as an origin (`https://127.0.0.1:24713`), instead of `host` and `port`.
+   * `''` means the page's own origin: for pages inkand serves itself (its console), whose
+   * requests go to `/v1/...` of the page's own server.
+   */
+  origin?: string;
+  /**
+   * Whether requests carry the page's cookies: `omit` (default; portals never need them) or
+   * `same-origin`, with which a page inkand serves itself sends its session cookie (the console's).
+   */
+  credentials?: 'omit' | 'same-origin';
   /** The `Inkan-Client` header value; default `@inkan/client <version>`. */
   clientName?: string;
   /** A fetch implementation (tests, instrumented transports); default the global fetch. */
@@ -178,14 +189,28 @@ export interface PairOptions extends CallOptions {
   request?: PairingRequest;
 }
 
-interface RequestSpec extends CallOptions {
-  method: 'GET' | 'POST';
-  path: string;
+/** Options of request(). */
+export interface RequestOptions extends CallOptions {
+  /** Query parameters, percent-encoded by the SDK. */
   query?: Record<string, string>;
+  /** The JSON body of a POST or DELETE; default `{}`. */
   body?: unknown;
+}
+
+/** The methods request() sends. */
+export type RequestMethod = 'GET' | 'POST' | 'DELETE';
+
+interface RequestSpec extends RequestOptions {
+  method: RequestMethod;
+  path: string;
   /** Statuses counted as success; default 200. */
   expect?: readonly number[];
 }
+
+/** The answers request() counts as success (RFC 9110 §15.3). */
+const SUCCESS_STATUSES: readonly number[] = [200, 201, 202, 204];
+const NO_CONTENT = 204;
+const ALLOWED_HOSTS = ['127.0.0.1', 'localhost', '::1', '[::1]'];
 
 function encodeSegment(value: string, what: string): string {
   if (typeof value !== 'string' || value === '') {
@@ -232,23 +257,27 @@ function isAbort(error: unknown, signal?: AbortSignal): boolean {
 
 /** The client. One instance per page is enough; it holds no connection state. */
 export class InkanClient {
-  /** e.g. `https://127.0.0.1:24713` */
+  /** e.g. `https://127.0.0.1:24713`; `''` for the page's own origin (option `origin: ''`). */
   readonly origin: string;
+  private readonly credentials: 'omit' | 'same-origin';
   private readonly token: string | undefined;
   private readonly clientName: string;
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: InkanClientOptions = {}) {
-    const port = options.port ?? DEFAULT_PORT;
-    if (!Number.isInteger(port) || port < 1 || port > 65535) {
-      throw new InkanError({ code: 'INVALID_ARGUMENT', message: `port must be an integer from 1 to 65535, not ${String(port)}` });
+    if (options.origin !== undefined) {
+      if (options.host !== undefined || options.port !== undefined) {
+        throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'give either origin or host and port' });
+      }
+      this.origin = checkOrigin(options.origin);
+    } else {
+      this.origin = originOf(options.host ?? DEFAULT_HOST, options.port ?? DEFAULT_PORT);
     }
-    const host = options.host ?? DEFAULT_HOST;
-    if (!['127.0.0.1', 'localhost', '::1', '[::1]'].includes(host)) {
-      // inkand answers only to these Host names (DNS-rebinding defense): anything else fails there.
-      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'host must be 127.0.0.1, localhost or ::1' });
+    const credentials = options.credentials ?? 'omit';
+    if (credentials !== 'omit' && credentials !== 'same-origin') {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'credentials must be omit or same-origin' });
     }
-    this.origin = `https://${host === '::1' ? '[::1]' : host}:${port}`;
+    this.credentials = credentials;
     this.token = options.token;
     this.clientName = options.clientName ?? `@inkan/client ${SDK_VERSION}`;
     const f = options.fetch ?? (globalThis.fetch as typeof fetch | undefined);
@@ -257,14 +286,14 @@ export class InkanClient {
     this.fetchImpl = options.fetch ?? ((input, init) => f.call(globalThis, input, init));
   }
 
-  /** The API base, e.g. `https://127.0.0.1:24713/v1`. */
+  /** The API base, e.g. `https://127.0.0.1:24713/v1` (`/v1` for the page's own origin). */
   get baseUrl(): string {
     return `${this.origin}/v1`;
   }
 
   /** The version, PC/SC availability and the readers. Touches no card. */
   async status(options: CallOptions = {}): Promise<Status> {
-    return this.request<Status>({ method: 'GET', path: '/status', ...options });
+    return this.send<Status>({ method: 'GET', path: '/status', ...options });
   }
 
   /**
@@ -274,23 +303,23 @@ export class InkanClient {
    * Works for any https:// page, paired or not.
    */
   async access(options: CallOptions = {}): Promise<Access> {
-    return this.request<Access>({ method: 'GET', path: '/access', ...options });
+    return this.send<Access>({ method: 'GET', path: '/access', ...options });
   }
 
   /** Every present card inkand supports (and this origin may see). */
   async cards(options: CallOptions = {}): Promise<Card[]> {
-    const answer = await this.request<ListCardsResponse>({ method: 'GET', path: '/cards', ...options });
+    const answer = await this.send<ListCardsResponse>({ method: 'GET', path: '/cards', ...options });
     return answer.cards;
   }
 
   /** One card. */
   async card(cardId: string, options: CallOptions = {}): Promise<Card> {
-    return this.request<Card>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}`, ...options });
+    return this.send<Card>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}`, ...options });
   }
 
   /** One certificate of a card, with its DER (base64 `der` and decoded `derBytes`). */
   async certificate(cardId: string, certId: string, options: CallOptions = {}): Promise<CertificateDetails> {
-    const answer = await this.request<CertificateDetail>({
+    const answer = await this.send<CertificateDetail>({
       method: 'GET',
       path: `/cards/${encodeSegment(cardId, 'cardId')}/certificates/${encodeSegment(certId, 'certId')}`,
       ...options,
@@ -308,7 +337,7 @@ export class InkanClient {
       if (Number.isNaN(at.getTime())) throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'at must be a valid date' });
       query.at = at.toISOString();
     }
-    return this.request<Validation>({
+    return this.send<Validation>({
       method: 'GET',
       path: `/cards/${encodeSegment(cardId, 'cardId')}/certificates/${encodeSegment(certId, 'certId')}/validation`,
       query,
@@ -321,13 +350,13 @@ export class InkanClient {
    * unblock it), as inkand last read them: nothing is sent to the card.
    */
   async pins(cardId: string, options: CallOptions = {}): Promise<Pin[]> {
-    const answer = await this.request<PinList>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pins`, ...options });
+    const answer = await this.send<PinList>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pins`, ...options });
     return answer.pins;
   }
 
   /** One PIN of the card, its tries left read from the card without spending one. */
   async pin(cardId: string, pinId: string, options: CallOptions = {}): Promise<Pin> {
-    return this.request<Pin>({ method: 'GET', path: this.pinPath(cardId, pinId), ...options });
+    return this.send<Pin>({ method: 'GET', path: this.pinPath(cardId, pinId), ...options });
   }
 
   /** A PIN's tries left (default the card's default PIN), asked of the card without spending a try. */
@@ -337,12 +366,12 @@ export class InkanClient {
       const pin = await this.pin(cardId, pinId, call);
       return { triesLeft: pin.triesLeft, maxTries: pin.maxTries, blocked: pin.blocked };
     }
-    return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin`, ...call });
+    return this.send<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/pin`, ...call });
   }
 
   /** The unblock code's tries left (after its last one the card must be reissued), read without spending one. */
   async unblockCodeStatus(cardId: string, options: CallOptions = {}): Promise<PinStatus> {
-    return this.request<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/unblock-code`, ...options });
+    return this.send<PinStatus>({ method: 'GET', path: `/cards/${encodeSegment(cardId, 'cardId')}/unblock-code`, ...options });
   }
 
   /**
@@ -352,14 +381,14 @@ export class InkanClient {
   async verifyPin(cardId: string, pin: string, options: PinOptions = {}): Promise<PinStatus> {
     const { pinId, ...call } = options;
     const body: VerifyPinRequest = { pin: requireString(pin, 'pin') };
-    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/verify`, body, ...call });
+    return this.send<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/verify`, body, ...call });
   }
 
   /** Changes a PIN (default the card's default PIN). */
   async changePin(cardId: string, pin: string, newPin: string, options: PinOptions = {}): Promise<PinStatus> {
     const { pinId, ...call } = options;
     const body: ChangePinRequest = { pin: requireString(pin, 'pin'), newPin: requireString(newPin, 'newPin') };
-    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/change`, body, ...call });
+    return this.send<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/change`, body, ...call });
   }
 
   /**
@@ -370,7 +399,7 @@ export class InkanClient {
   async unblockPin(cardId: string, unblockCode: string, newPin: string, options: PinOptions = {}): Promise<PinStatus> {
     const { pinId, ...call } = options;
     const body: UnblockPinRequest = { unblockCode: requireString(unblockCode, 'unblockCode'), newPin: requireString(newPin, 'newPin') };
-    return this.request<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/unblock`, body, ...call });
+    return this.send<PinStatus>({ method: 'POST', path: `${this.pinOperationBase(cardId, pinId)}/unblock`, body, ...call });
   }
 
   /**
@@ -412,7 +441,7 @@ export class InkanClient {
     if (options.includeChain) body.includeChain = true;
     if (options.acknowledgeLowTries) body.acknowledgeLowTries = true;
 
-    const answer = await this.request<DocumentSignResult>({ method: 'POST', path, body, signal: options.signal });
+    const answer = await this.send<DocumentSignResult>({ method: 'POST', path, body, signal: options.signal });
     const signed = answer.format === 'egov' ? answer.kousei : answer.format === 'pdf' ? answer.content : answer.signature;
     const signature = signed === undefined ? undefined : fromBase64(signed);
     const certificate = fromBase64(answer.certificate);
@@ -463,7 +492,7 @@ export class InkanClient {
     if (options.certificate !== undefined) body.certificate = requireString(options.certificate, 'certificate');
     if (options.acknowledgeLowTries) body.acknowledgeLowTries = true;
 
-    const answer = await this.request<SignResult>({ method: 'POST', path, body, signal: options.signal });
+    const answer = await this.send<SignResult>({ method: 'POST', path, body, signal: options.signal });
     const signature = fromBase64(answer.signature);
     const certificate = fromBase64(answer.certificate);
     if (!signature || !certificate) {
@@ -490,7 +519,7 @@ export class InkanClient {
     const body: SelfTestRequest = {};
     if (options.pin !== undefined) body.pin = requireString(options.pin, 'pin');
     if (options.acknowledgeLowTries) body.acknowledgeLowTries = true;
-    return this.request<SelfTestReport>({
+    return this.send<SelfTestReport>({
       method: 'POST', path: `/cards/${encodeSegment(cardId, 'cardId')}/selftest`, body, signal: options.signal,
     });
   }
@@ -503,7 +532,7 @@ export class InkanClient {
    */
   async pair(options: PairOptions = {}): Promise<Pairing> {
     const interval = Math.max(200, options.pollIntervalMs ?? 1000);
-    let pairing = await this.request<Pairing>({
+    let pairing = await this.send<Pairing>({
       method: 'POST',
       path: '/pairings',
       body: options.request ?? {},
@@ -515,7 +544,7 @@ export class InkanClient {
     while (pairing.status === 'pending') {
       await sleep(interval, options.signal);
       try {
-        pairing = await this.request<Pairing>({ method: 'GET', path, signal: options.signal });
+        pairing = await this.send<Pairing>({ method: 'GET', path, signal: options.signal });
       } catch (error) {
         // inkand forgets a pairing some time after it expired.
         if (error instanceof InkanError && error.code === 'NOT_FOUND') {
@@ -541,10 +570,27 @@ export class InkanClient {
   events(options: EventsOptions = {}): AsyncIterableIterator<InkanEvent> {
     return new EventStream(this.fetchImpl, {
       url: `${this.baseUrl}/events`,
+      credentials: this.credentials,
       headers: () => this.headers(false),
       diagnose: (error, signal) => this.diagnose(error, signal),
       options,
     });
+  }
+
+  /**
+   * Any operation of inkand's API (openapi.yaml) this client has no method of its own for,
+   * e.g. the local-only `GET /audit` or `GET /pairings`: `path` is relative to `/v1` and its
+   * segments are the caller's to percent-encode. Resolves with the JSON answer (undefined for
+   * 204 No Content); any other answer fails with an InkanError, as every method does.
+   */
+  async request<T = unknown>(method: RequestMethod, path: string, options: RequestOptions = {}): Promise<T> {
+    if (method !== 'GET' && method !== 'POST' && method !== 'DELETE') {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'method must be GET, POST or DELETE' });
+    }
+    if (typeof path !== 'string' || !path.startsWith('/') || /[?#]/.test(path)) {
+      throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'path must start with / and carry no query (give query instead)' });
+    }
+    return this.send<T>({ ...options, method, path, expect: SUCCESS_STATUSES });
   }
 
   /**
@@ -573,10 +619,14 @@ export class InkanClient {
   }
 
   private diagnose(error: unknown, signal?: AbortSignal): Promise<InkanError> {
+    if (this.origin === '') {
+      // The page's own server does not answer: there is nothing else it could be.
+      return Promise.resolve(new InkanError({ code: 'DAEMON_UNREACHABLE', message: SAME_ORIGIN_UNREACHABLE_MESSAGE, cause: error }));
+    }
     return diagnoseNetworkFailure(error, { fetch: this.fetchImpl, origin: this.origin, headers: this.headers(false), signal });
   }
 
-  private async request<T>(spec: RequestSpec): Promise<T> {
+  private async send<T>(spec: RequestSpec): Promise<T> {
     const { signal } = spec;
     if (signal?.aborted) throw abortedError(signal);
     let url = `${this.baseUrl}${spec.path}`;
@@ -587,7 +637,7 @@ export class InkanClient {
       method: spec.method,
       headers: this.headers(hasBody),
       mode: 'cors',
-      credentials: 'omit',
+      credentials: this.credentials,
       cache: 'no-store',
       redirect: 'error',
       referrerPolicy: 'no-referrer',
@@ -627,6 +677,7 @@ async function readAnswer<T>(response: Response, expect: readonly number[], sign
     }
   }
   if (expect.includes(response.status)) {
+    if (response.status === NO_CONTENT) return undefined as T;
     if (type !== JSON_TYPE || typeof body !== 'object' || body === null) {
       throw new InkanError({ code: 'INVALID_RESPONSE', status: response.status, message: `expected a JSON object from inkand, got ${type || 'no content type'}` });
     }
@@ -639,6 +690,34 @@ async function readAnswer<T>(response: Response, expect: readonly number[], sign
     message: `inkand answered HTTP ${response.status} without a problem+json body`,
   });
 }
+
+/** An `origin` option: `''` (the page's own) or an https origin with a name inkand answers to. */
+function checkOrigin(origin: unknown): string {
+  if (origin === '') return '';
+  let url: URL | undefined;
+  try {
+    url = typeof origin === 'string' ? new URL(origin) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (!url || url.protocol !== 'https:' || url.origin !== origin || !ALLOWED_HOSTS.includes(url.hostname)) {
+    throw new InkanError({ code: 'INVALID_ARGUMENT', message: "origin must be '' or https://HOST:PORT with HOST 127.0.0.1, localhost or [::1]" });
+  }
+  return origin;
+}
+
+function originOf(host: string, port: number): string {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new InkanError({ code: 'INVALID_ARGUMENT', message: `port must be an integer from 1 to 65535, not ${String(port)}` });
+  }
+  if (!ALLOWED_HOSTS.includes(host)) {
+    // inkand answers only to these Host names (DNS-rebinding defense): anything else fails there.
+    throw new InkanError({ code: 'INVALID_ARGUMENT', message: 'host must be 127.0.0.1, localhost or ::1' });
+  }
+  return `https://${host === '::1' ? '[::1]' : host}:${port}`;
+}
+
+const SAME_ORIGIN_UNREACHABLE_MESSAGE = 'inkand, which serves this page, does not answer: it stopped or is restarting';
 
 function requireString(value: unknown, what: string): string {
   if (typeof value !== 'string') throw new InkanError({ code: 'INVALID_ARGUMENT', message: `${what} must be a string` });

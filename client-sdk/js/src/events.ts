@@ -70,10 +70,21 @@ export interface EventsOptions {
   onError?: (error: InkanError, attempt: number) => void;
   /** Called each time the stream is (re)connected. */
   onOpen?: () => void;
+  /**
+   * The connection as a page shows it: `open` each time the stream is (re)connected, and
+   * `reconnecting` each time it was lost (ended, broke or went silent) or could not be opened
+   * and will be tried again, with the error when there was one. An error retrying cannot fix
+   * ends the iteration instead (it throws).
+   */
+  onState?: (state: EventStreamState, error?: InkanError) => void;
 }
+
+/** The states onState() reports. */
+export type EventStreamState = 'open' | 'reconnecting';
 
 export interface EventStreamConfig {
   url: string;
+  credentials: RequestCredentials;
   headers: () => Record<string, string>;
   diagnose: (error: unknown, signal?: AbortSignal) => Promise<InkanError>;
   options: EventsOptions;
@@ -167,6 +178,8 @@ export class EventStream implements AsyncIterableIterator<InkanEvent> {
         }
         attempt++;
         if (error) options.onError?.(error, attempt);
+        if (this.controller.signal.aborted) break;
+        options.onState?.('reconnecting', error ?? undefined);
         const base = options.retryMs ?? this.serverRetryMs ?? DEFAULT_RETRY_MS;
         const delay = Math.min(base * 2 ** Math.min(attempt - 1, 8), options.maxRetryMs ?? DEFAULT_MAX_RETRY_MS);
         await this.pause(delay);
@@ -205,7 +218,7 @@ export class EventStream implements AsyncIterableIterator<InkanEvent> {
       let response: Response;
       try {
         response = await this.fetchImpl(this.config.url, {
-          method: 'GET', headers, mode: 'cors', credentials: 'omit', cache: 'no-store', redirect: 'error',
+          method: 'GET', headers, mode: 'cors', credentials: this.config.credentials, cache: 'no-store', redirect: 'error',
           referrerPolicy: 'no-referrer', signal: attemptController.signal,
         });
       } catch (error) {
@@ -224,6 +237,7 @@ export class EventStream implements AsyncIterableIterator<InkanEvent> {
         throw new InkanError({ code: 'INVALID_RESPONSE', status: response.status, message: `expected text/event-stream from inkand, got ${type || 'nothing'}` });
       }
       this.config.options.onOpen?.();
+      this.config.options.onState?.('open');
       await this.read(response.body, attemptController);
       return true;
     } finally {

@@ -20,6 +20,8 @@ export {
   type PairOptions,
   type SignDocumentOptions,
   type PinOptions,
+  type RequestMethod,
+  type RequestOptions,
   type SignOptions,
   type Signature,
   type ValidateOptions,
@@ -33,7 +35,7 @@ export {
   type InkanErrorCode,
   type ProblemDetails,
 } from './errors.js';
-export type { EventsOptions, InkanEvent, InkanEventMap, InkanEventType } from './events.js';
+export type { EventsOptions, EventStreamState, InkanEvent, InkanEventMap, InkanEventType } from './events.js';
 export { toBase64, fromBase64, toHex, type Bytes } from './bytes.js';
 export { SseParser, type ServerSentEvent } from './sse.js';
 export * from './generated/openapi.js';

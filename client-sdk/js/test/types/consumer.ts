@@ -12,7 +12,8 @@ export async function portal(pin: string): Promise<void> {
   const name: string | null | undefined = first?.readable ? first.registry?.corporateName : undefined;
   const lockedUntil: string | undefined = first && !first.readable ? first.readAfterPin : undefined;
   void name; void lockedUntil;
-  const tries: number = card.pin.triesLeft;
+  // null: the token does not tell (a PKCS#11 token outside its final try), never a guess.
+  const tries: number | null = card.pin.triesLeft;
   void tries;
   for (const p of await inkan.pins(card.id)) {
     const canUnblock: boolean = p.unblockable;
@@ -20,7 +21,7 @@ export async function portal(pin: string): Promise<void> {
     void canUnblock; void alphabet;
   }
   const signPin = await inkan.pin(card.id, 'sign');
-  const max: number = signPin.maxTries;
+  const max: number | null = signPin.maxTries;
   void max;
   await inkan.verifyPin(card.id, pin, { pinId: 'auth' });
   const signing: string = card.signingCertificate;

@@ -3,20 +3,11 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 
-import { InkanClient, InkanError, OPERATIONS } from '../../dist/index.js';
-import { asBrowserPage, failedToFetch, fakeFetch, json, problem } from './fake.mjs';
+import { InkanClient, OPERATIONS } from '../../dist/index.js';
+import { asBrowserPage, failedToFetch, fakeFetch, json, problem, rejectsWith } from './fake.mjs';
 
 const CARD = 'c0ffee';
 const SIGN_RESULT = { signature: 'AAEC', signatureAlgorithm: 'RSASSA-PKCS1-v1_5-SHA-256', certificateId: 'sign', certificate: 'MIIB' };
-
-async function rejectsWith(promise, code, check = () => {}) {
-  await assert.rejects(promise, (error) => {
-    assert.ok(error instanceof InkanError, `expected an InkanError, got ${error?.stack ?? error}`);
-    assert.equal(error.code, code, error.message);
-    check(error);
-    return true;
-  });
-}
 
 /** Matches a request path against an openapi path template. */
 function matchesTemplate(path, template) {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { InkanClient, InkanError, SseParser } from '../../dist/index.js';
-import { fakeFetch, problem } from './fake.mjs';
+import { fakeFetch, problem, streamResponse } from './fake.mjs';
 
 function parse(chunks, lastEventId = '') {
   const events = [];
@@ -63,21 +63,6 @@ describe('SseParser', () => {
     assert.deepEqual(events, []);
   });
 });
-
-/** A streaming text/event-stream response; `chunks` are written, then it ends (or stays open). */
-function streamResponse(chunks, { keepOpen = false, signal } = {}) {
-  const encoder = new TextEncoder();
-  const body = new ReadableStream({
-    start(controller) {
-      for (const c of chunks) controller.enqueue(encoder.encode(c));
-      if (!keepOpen) controller.close();
-      signal?.addEventListener('abort', () => {
-        try { controller.error(new DOMException('aborted', 'AbortError')); } catch { /* closed */ }
-      });
-    },
-  });
-  return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
-}
 
 async function take(iterator, n) {
   const out = [];

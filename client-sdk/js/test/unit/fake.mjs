@@ -1,6 +1,9 @@
 // A scripted fetch for the unit tests: each call is recorded and answered by
 // the next handler, so the tests see exactly what the SDK sends.
+import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
+
+import { InkanError } from '../../dist/index.js';
 
 if (!globalThis.crypto) globalThis.crypto = webcrypto;
 
@@ -68,4 +71,29 @@ export async function asBrowserPage({ origin = 'https://portal.example.jp', perm
 /** The TypeError a browser's fetch throws for every network-level failure. */
 export function failedToFetch() {
   return new TypeError('Failed to fetch');
+}
+
+/** Asserts that `promise` fails with an InkanError of `code`, then runs `check` on it. */
+export async function rejectsWith(promise, code, check = () => {}) {
+  await assert.rejects(promise, (error) => {
+    assert.ok(error instanceof InkanError, `expected an InkanError, got ${error?.stack ?? error}`);
+    assert.equal(error.code, code, error.message);
+    check(error);
+    return true;
+  });
+}
+
+export /** A streaming text/event-stream response; `chunks` are written, then it ends (or stays open). */
+function streamResponse(chunks, { keepOpen = false, signal } = {}) {
+  const encoder = new TextEncoder();
+  const body = new ReadableStream({
+    start(controller) {
+      for (const c of chunks) controller.enqueue(encoder.encode(c));
+      if (!keepOpen) controller.close();
+      signal?.addEventListener('abort', () => {
+        try { controller.error(new DOMException('aborted', 'AbortError')); } catch { /* closed */ }
+      });
+    },
+  });
+  return new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
 }
