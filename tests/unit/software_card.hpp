@@ -19,17 +19,15 @@ struct SoftwareCard {
     Bytes certificate;  // self-signed unless issued by a CA
 };
 
-inline SoftwareCard makeCard(const char* commonName, bool ca = false)
+/// A self-signed certificate for `key` (basic constraints CA or not), DER.
+inline Bytes selfSignedCertificate(EVP_PKEY* key, const char* commonName, bool ca = false)
 {
-    SoftwareCard card;
-    card.key.reset(EVP_RSA_gen(2048));
-    REQUIRE(card.key);
     ossl::X509Ptr x509(X509_new());
     X509_set_version(x509.get(), 2);
     ASN1_INTEGER_set(X509_get_serialNumber(x509.get()), ca ? 1 : 2);
     X509_gmtime_adj(X509_getm_notBefore(x509.get()), -3600);
     X509_gmtime_adj(X509_getm_notAfter(x509.get()), 3600);
-    X509_set_pubkey(x509.get(), card.key.get());
+    X509_set_pubkey(x509.get(), key);
     X509_NAME* name = X509_get_subject_name(x509.get());
     X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(commonName), -1, -1, 0);
     X509_set_issuer_name(x509.get(), name);
@@ -39,11 +37,19 @@ inline SoftwareCard makeCard(const char* commonName, bool ca = false)
     ossl::X509ExtensionPtr constraints(
         X509V3_EXT_conf_nid(nullptr, &context, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
     X509_add_ext(x509.get(), constraints.get(), -1);
-    REQUIRE(X509_sign(x509.get(), card.key.get(), EVP_sha256()) > 0);
+    REQUIRE(X509_sign(x509.get(), key, EVP_sha256()) > 0);
     unsigned char* der = nullptr;
     const int length = i2d_X509(x509.get(), &der);
     ossl::OpensslBytesPtr owned(der);
-    card.certificate.assign(der, der + length);
+    return Bytes(der, der + length);
+}
+
+inline SoftwareCard makeCard(const char* commonName, bool ca = false)
+{
+    SoftwareCard card;
+    card.key.reset(EVP_RSA_gen(2048));
+    REQUIRE(card.key);
+    card.certificate = selfSignedCertificate(card.key.get(), commonName, ca);
     return card;
 }
 

@@ -15,36 +15,13 @@
 #include "daemon/cert/openssl_ptr.hpp"
 #include "daemon/error.hpp"
 #include "daemon/pkcs11/pkcs11_tokens.hpp"
+#include "tests/unit/software_card.hpp"
 #include "daemon/security/pin_guard.hpp"
 
 using namespace inkan;
 using namespace inkan::pkcs11;
 
 namespace {
-
-Bytes certificateFor(EVP_PKEY* key, const char* commonName, bool ca = false)
-{
-    ossl::X509Ptr x509(X509_new());
-    X509_set_version(x509.get(), 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x509.get()), ca ? 1 : 2);
-    X509_gmtime_adj(X509_getm_notBefore(x509.get()), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(x509.get()), 3600);
-    X509_set_pubkey(x509.get(), key);
-    X509_NAME* name = X509_get_subject_name(x509.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(commonName), -1, -1, 0);
-    X509_set_issuer_name(x509.get(), name);
-    X509V3_CTX context;
-    X509V3_set_ctx_nodb(&context);
-    X509V3_set_ctx(&context, x509.get(), x509.get(), nullptr, nullptr, 0);
-    ossl::X509ExtensionPtr constraints(
-        X509V3_EXT_conf_nid(nullptr, &context, NID_basic_constraints, ca ? "critical,CA:TRUE" : "critical,CA:FALSE"));
-    X509_add_ext(x509.get(), constraints.get(), -1);
-    REQUIRE(X509_sign(x509.get(), key, EVP_sha256()) > 0);
-    unsigned char* der = nullptr;
-    const int length = i2d_X509(x509.get(), &der);
-    ossl::OpensslBytesPtr owned(der);
-    return Bytes(der, der + length);
-}
 
 /// A module whose answers the test sets; it records what it was asked.
 struct ScriptedModule final : Module {
@@ -90,9 +67,9 @@ struct Fixture {
         module = scripted.get();
         scripted->list.tokens.push_back(SlotToken{3, "Slot Three", "my token", "vendor", "model", "SERIAL1", flags, 4, 16});
         scripted->contents.mechanisms = {kCkmRsaPkcs, kCkmEcdsa};
-        scripted->contents.certificates.push_back({Bytes{0x45}, "mine", certificateFor(key.get(), "代表 太郎")});
+        scripted->contents.certificates.push_back({Bytes{0x45}, "mine", testing::selfSignedCertificate(key.get(), "代表 太郎")});
         ossl::EvpPkeyPtr caKey(EVP_RSA_gen(2048));
-        scripted->contents.certificates.push_back({Bytes{0x46}, "ca", certificateFor(caKey.get(), "Some CA", true)});
+        scripted->contents.certificates.push_back({Bytes{0x46}, "ca", testing::selfSignedCertificate(caKey.get(), "Some CA", true)});
         TokensOptions options;
         options.pollInterval = std::chrono::milliseconds(0);  // the test calls refresh()
         tokens = std::make_unique<Pkcs11Tokens>(std::move(scripted), std::move(options));
