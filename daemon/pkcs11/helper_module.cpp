@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 
 #include "daemon/error.hpp"
+#include "daemon/platform/spawn_actions_posix.hpp"
 
 extern char** environ;
 
@@ -30,19 +31,6 @@ constexpr std::string_view kHelperName = "inkan-p11-helper";
 constexpr std::string_view kInstalledDir = "libexec/inkan";
 // Loading a module (C_Initialize) may scan readers or a token directory; more than this is hung.
 constexpr auto kStartTimeout = std::chrono::seconds(30);
-
-/// posix_spawn file actions, destroyed on scope exit.
-class SpawnActions {
-public:
-    SpawnActions() { ::posix_spawn_file_actions_init(&actions_); }
-    ~SpawnActions() { ::posix_spawn_file_actions_destroy(&actions_); }
-    SpawnActions(const SpawnActions&) = delete;
-    SpawnActions& operator=(const SpawnActions&) = delete;
-    posix_spawn_file_actions_t* get() noexcept { return &actions_; }
-
-private:
-    posix_spawn_file_actions_t actions_{};
-};
 
 }  // namespace
 
@@ -80,7 +68,7 @@ std::uint64_t HelperModule::start(std::string& why)
     }
     socket_.reset(pair[0]);
     FileDescriptor theirs(pair[1]);
-    SpawnActions actions;
+    platform::SpawnActions actions;
     const std::string helper = options_.helper.string();
     if (::posix_spawn_file_actions_adddup2(actions.get(), theirs.get(), STDIN_FILENO) != 0 ||
         ::posix_spawn_file_actions_adddup2(actions.get(), theirs.get(), STDOUT_FILENO) != 0 ||

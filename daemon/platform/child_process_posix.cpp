@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "daemon/file_descriptor.hpp"
+#include "daemon/platform/spawn_actions_posix.hpp"
 
 extern char** environ;
 
@@ -28,19 +29,6 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kExitPoll = std::chrono::milliseconds(20);
 
 std::system_error systemError(int code, const std::string& what) { return {code, std::generic_category(), what}; }
-
-/// posix_spawn file actions, destroyed on scope exit.
-class SpawnActions {
-public:
-    SpawnActions() { ::posix_spawn_file_actions_init(&actions_); }
-    ~SpawnActions() { ::posix_spawn_file_actions_destroy(&actions_); }
-    SpawnActions(const SpawnActions&) = delete;
-    SpawnActions& operator=(const SpawnActions&) = delete;
-    posix_spawn_file_actions_t* get() noexcept { return &actions_; }
-
-private:
-    posix_spawn_file_actions_t actions_{};
-};
 
 class SocketChannel final : public Channel {
 public:
@@ -83,7 +71,7 @@ public:
         channel_ = std::make_unique<SocketChannel>(FileDescriptor(pair[0]));
         const FileDescriptor theirs(pair[1]);  // closed on return: only the child holds it then, so its exit reads as the end
 
-        SpawnActions actions;
+        platform::SpawnActions actions;
         if (::posix_spawn_file_actions_adddup2(actions.get(), theirs.get(), STDIN_FILENO) != 0 ||
             ::posix_spawn_file_actions_adddup2(actions.get(), theirs.get(), STDOUT_FILENO) != 0 ||
             ::posix_spawn_file_actions_addopen(actions.get(), STDERR_FILENO, "/dev/null", O_WRONLY, 0) != 0 ||
